@@ -1,0 +1,1 @@
+"""tiktok-publisher: connect TikTok accounts and publish to them from a SaaS product."""

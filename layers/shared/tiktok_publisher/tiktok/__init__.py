@@ -1,0 +1,1 @@
+"""TikTok Login Kit and Content Posting API: client, models, chunk planning, error taxonomy."""
