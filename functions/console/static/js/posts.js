@@ -1,0 +1,214 @@
+// The post list of one account with live status: polled every few seconds while any post is still moving.
+import { api } from "./api.js";
+import { clear, confirmAction, flash, formatDate, h } from "./ui.js";
+
+const POLL_MS = 3000;
+
+// Post statuses as the API reports them -> what a person reads. Unknown values still show, as themselves.
+const STATUS = {
+  scheduled: { label: "Scheduled", tone: "neutral", cancel: true },
+  queued: { label: "Queued", tone: "neutral", cancel: true },
+  pending: { label: "Queued", tone: "neutral", cancel: true },
+  awaiting_upload: { label: "Waiting for the upload", tone: "neutral" },
+  uploading: { label: "Uploading", tone: "progress" },
+  initializing: { label: "Processing", tone: "progress" },
+  transferring: { label: "Processing", tone: "progress" },
+  processing: { label: "Processing", tone: "progress" },
+  publishing: { label: "Processing", tone: "progress" },
+  unconfirmed: { label: "Waiting for TikTok", tone: "progress" },
+  published: { label: "Published", tone: "success", terminal: true },
+  publish_complete: { label: "Published", tone: "success", terminal: true },
+  inbox: { label: "In TikTok inbox", tone: "success", terminal: true },
+  sent_to_inbox: { label: "In TikTok inbox", tone: "success", terminal: true },
+  send_to_user_inbox: { label: "In TikTok inbox", tone: "success", terminal: true },
+  failed: { label: "Failed", tone: "error", terminal: true },
+  cancelled: { label: "Cancelled", tone: "muted", terminal: true },
+  canceled: { label: "Cancelled", tone: "muted", terminal: true },
+};
+
+export function statusInfo(status) {
+  const key = String(status || "").toLowerCase();
+  return STATUS[key] || { label: key ? key.replace(/_/g, " ") : "Unknown", tone: "neutral" };
+}
+
+function first(obj, ...keys) {
+  for (const k of keys) if (obj && obj[k] !== undefined && obj[k] !== null && obj[k] !== "") return obj[k];
+  return undefined;
+}
+
+/** The TikTok post ids of a post, as exact strings. */
+function postIds(post) {
+  const ids = first(post, "post_ids", "tiktok_post_ids", "publicaly_available_post_id", "publicly_available_post_id") || [];
+  return (Array.isArray(ids) ? ids : [ids]).map(String);
+}
+
+function failureMessage(post) {
+  const err = first(post, "error", "last_error", "failure");
+  if (err && typeof err === "object") return err.message || err.hint || err.code || "";
+  return err || first(post, "error_message", "message", "fail_reason") || "";
+}
+
+export function createPostList({ list, empty, more, refresh }) {
+  let openId = null;
+  let username = "";
+  let posts = [];
+  let cursor = null;
+  let timer = null;
+  let generation = 0;
+
+  function isMoving() {
+    return posts.some((p) => !statusInfo(p.status).terminal);
+  }
+
+  function schedulePoll() {
+    clearTimeout(timer);
+    timer = null;
+    if (openId && isMoving()) timer = setTimeout(poll, POLL_MS);
+  }
+
+  async function poll() {
+    const gen = generation;
+    try {
+      const page = await api("GET", "/v1/posts", { query: { open_id: openId } });
+      if (gen !== generation) return;
+      merge(items(page, false), false);
+    } catch (error) {
+      if (gen !== generation) return;
+      if (error.status === 401) return;
+      // Keep polling through a transient failure; the list shows what it last knew.
+    }
+    schedulePoll();
+  }
+
+  function items(page, updateCursor = true) {
+    if (updateCursor) cursor = first(page, "next_cursor", "cursor") || null;
+    return first(page, "items", "posts", "data") || [];
+  }
+
+  function idOf(p) {
+    return p.post_id || p.id;
+  }
+
+  // Newest page replaces what it covers; older pages already loaded stay.
+  function merge(fresh, append) {
+    const byId = new Map(posts.map((p) => [idOf(p), p]));
+    for (const p of fresh) byId.set(idOf(p), p);
+    const freshIds = new Set(fresh.map(idOf));
+    posts = append ? [...posts, ...fresh.filter((p) => !posts.some((q) => idOf(q) === idOf(p)))]
+      : [...fresh, ...posts.filter((p) => !freshIds.has(idOf(p)))].map((p) => byId.get(idOf(p)));
+    render();
+  }
+
+  async function cancel(post) {
+    const ok = await confirmAction({
+      title: "Cancel this post?",
+      text: "It will not be published. This cannot be undone.",
+      confirm: "Cancel post",
+    });
+    if (!ok) return;
+    try {
+      const updated = await api("DELETE", `/v1/posts/${encodeURIComponent(idOf(post))}`);
+      flash("The post was cancelled.", "success");
+      if (updated && idOf(updated)) merge([updated], false);
+      else await load(openId, username);
+    } catch (error) {
+      flash(error.status === 409 ? `It can no longer be cancelled: ${error.message}` : error.message, "error");
+      await poll();
+    }
+  }
+
+  function render() {
+    clear(list);
+    empty.hidden = posts.length > 0;
+    more.hidden = !cursor;
+    for (const post of posts) list.append(renderPost(post));
+    schedulePoll();
+  }
+
+  function renderPost(post) {
+    const info = statusInfo(post.status);
+    const postInfo = post.post_info || {};
+    const mediaType = (post.media && post.media.type) || post.media_type || "video";
+    const title = first(postInfo, "title") || first(post, "title") || (mediaType === "photo" ? "Photo post" : "Video post");
+    const mode = (post.mode || "direct") === "inbox" ? "Inbox draft" : "Direct post";
+    const when = first(post, "publish_at") && info.label === "Scheduled"
+      ? `Publishes ${formatDate(post.publish_at)}` : `Created ${formatDate(first(post, "created_at"))}`;
+    const body = [];
+    if (info.tone === "progress") body.push(h("p", { class: "muted small" }, "TikTok is processing the post. This can take a few minutes."));
+    if (info.tone === "error") {
+      body.push(h("p", { class: "post__message" }, failureMessage(post) || "TikTok did not publish this post."));
+    }
+    const links = [];
+    const ids = postIds(post);
+    const handle = first(post, "username", "creator_username") || username;
+    if (ids.length && handle) {
+      for (const id of ids) {
+        links.push(h("a", { href: `https://www.tiktok.com/@${encodeURIComponent(handle)}/video/${encodeURIComponent(id)}`, target: "_blank", rel: "noopener noreferrer", class: "btn btn--small" },
+          "View on TikTok", h("span", { class: "visually-hidden" }, ` (${title})`)));
+      }
+    } else if (info.label === "Published") {
+      body.push(h("p", { class: "muted small" }, "Public link appears once TikTok has finished moderation (not shown for private posts)."));
+    }
+    if (info.cancel) {
+      links.push(h("button", { type: "button", class: "btn btn--small btn--danger-ghost", onclick: () => cancel(post) },
+        "Cancel", h("span", { class: "visually-hidden" }, ` ${title}`)));
+    }
+    return h("li", { class: "post", dataset: { postId: idOf(post), status: String(post.status || "") } },
+      h("div", { class: "post__main" },
+        h("div", { class: "post__title" }, title),
+        h("div", { class: "muted small" }, `${mode} · ${mediaType === "photo" ? "Photos" : "Video"} · ${when}`),
+        body),
+      h("div", { class: "post__side" },
+        h("span", { class: `badge badge--${info.tone}`, dataset: { status: String(post.status || "") } }, info.label),
+        links.length ? h("div", { class: "post__actions" }, links) : null));
+  }
+
+  async function load(nextOpenId, nextUsername = "") {
+    generation += 1;
+    const gen = generation;
+    openId = nextOpenId;
+    username = nextUsername;
+    posts = [];
+    cursor = null;
+    clearTimeout(timer);
+    clear(list);
+    empty.hidden = true;
+    list.setAttribute("aria-busy", "true");
+    try {
+      const page = await api("GET", "/v1/posts", { query: { open_id: openId } });
+      if (gen !== generation) return;
+      posts = items(page);
+      render();
+    } catch (error) {
+      if (gen !== generation) return;
+      clear(list);
+      list.append(h("li", { class: "notice notice--error", role: "alert" }, `Could not load posts: ${error.message}`));
+    } finally {
+      list.removeAttribute("aria-busy");
+    }
+  }
+
+  more.addEventListener("click", async () => {
+    try {
+      const page = await api("GET", "/v1/posts", { query: { open_id: openId, cursor } });
+      merge(items(page), true);
+    } catch (error) {
+      flash(`Could not load older posts: ${error.message}`, "error");
+    }
+  });
+  refresh.addEventListener("click", () => poll());
+
+  return {
+    load,
+    /** A post just created (202): show it at once and start watching it. */
+    add(post) {
+      if (post && idOf(post)) merge([post], false);
+      else poll();
+    },
+    stop() {
+      generation += 1;
+      clearTimeout(timer);
+      openId = null;
+    },
+  };
+}

@@ -1,0 +1,229 @@
+"""Accounts of a tenant: list, detail, disconnect, and the creator-info post-form contract. Logic only:
+the account repository and the TikTok client are ports passed in by the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from tiktok_publisher.errors import Conflict, NotFound, UpstreamError
+from tiktok_publisher.observability import logger
+from tiktok_publisher.publishing.rules import post_form_contract
+from tiktok_publisher.store.accounts import Account, Credentials
+from tiktok_publisher.tiktok.errors import OAuthError, TikTokError
+from tiktok_publisher.tiktok.models import CreatorInfo, TokenSet
+from tiktok_publisher.tiktok.taxonomy import ErrorClass, classify
+
+# Refresh before use when the access token has less than this left (DESIGN.md §6).
+REFRESH_MARGIN_SECONDS = 300
+# OAuth answers to a revoke meaning "this token is already dead": the grant is gone, which is what a
+# disconnect wants. Anything else (our credentials refused, TikTok down) leaves the grant alive.
+DEAD_TOKEN_CODES = frozenset({"invalid_grant", "invalid_request", "access_token_invalid", "invalid_token"})
+
+
+class AccountNeedsReconnect(Conflict):
+    code = "account_needs_reconnect"
+
+
+class CreatorCannotPost(Conflict):
+    code = "creator_cannot_post"
+
+
+class AccountView(BaseModel):
+    """An account as the API shows it: never a token, ciphertext or version."""
+
+    open_id: str
+    display_name: str | None = None
+    username: str | None = None
+    avatar_url: str | None = None
+    scopes: list[str] = Field(default_factory=list)
+    status: Literal["active", "needs_reconnect", "revoked"]
+    access_expires_at: datetime | None = Field(None, description="When the access token expires (UTC).")
+    refresh_expires_at: datetime | None = Field(None, description="When the grant itself expires (UTC).")
+    connected_at: str | None = Field(None, description="First connection, ISO-8601 UTC.")
+    last_error: str | None = None
+
+
+class AccountList(BaseModel):
+    accounts: list[AccountView]
+
+
+class CreatorForm(BaseModel):
+    """Fresh creator_info and what the post form must offer (TIKTOK-API.md §8)."""
+
+    open_id: str
+    creator: dict[str, Any]
+    form: dict[str, Any]
+
+
+class AccountPort(Protocol):
+    def get(self, tenant_id: str, open_id: str) -> Account: ...
+
+    def list(self, tenant_id: str) -> Sequence[Account]: ...
+
+    def get_credentials(self, tenant_id: str, open_id: str) -> Credentials: ...
+
+    def get_tokens(self, tenant_id: str, open_id: str) -> tuple[str, str]: ...
+
+    def save_refreshed(
+        self, tenant_id: str, open_id: str, tokens: TokenSet, *, expected_version: int, now: int
+    ) -> bool: ...
+
+    def mark_needs_reconnect(self, tenant_id: str, open_id: str, reason: str) -> Any: ...
+
+    def mark_revoked(self, tenant_id: str, open_id: str, reason: str | None = ...) -> Any: ...
+
+
+class TikTokPort(Protocol):
+    def refresh(self, refresh_token: str) -> TokenSet: ...
+
+    def revoke(self, access_token: str) -> None: ...
+
+    def creator_info(self, access_token: str) -> CreatorInfo: ...
+
+
+def _iso(epoch: int | None) -> datetime | None:
+    return datetime.fromtimestamp(epoch, tz=UTC) if epoch else None
+
+
+def view(account: Account) -> AccountView:
+    """The public view of an account."""
+    return AccountView(
+        open_id=account.open_id,
+        display_name=account.display_name,
+        username=account.username,
+        avatar_url=account.avatar_url,
+        scopes=list(account.scopes or []),
+        status=account.status,  # type: ignore[arg-type]
+        access_expires_at=_iso(account.access_expires_at),
+        refresh_expires_at=_iso(account.refresh_expires_at),
+        connected_at=account.connected_at or None,
+        last_error=account.last_error,
+    )
+
+
+def list_accounts(tenant_id: str, *, accounts: AccountPort) -> AccountList:
+    """Every account of the tenant, in a stable order."""
+    items = sorted(accounts.list(tenant_id), key=lambda a: (a.connected_at or "", a.open_id))
+    return AccountList(accounts=[view(a) for a in items])
+
+
+def get_account(tenant_id: str, open_id: str, *, accounts: AccountPort) -> AccountView:
+    """One account of the tenant; NotFound for unknown ids and other tenants' ids alike."""
+    return view(accounts.get(tenant_id, open_id))
+
+
+def live_access_token(
+    tenant_id: str, open_id: str, *, accounts: AccountPort, client: TikTokPort, now: int
+) -> str:
+    """The account's access token, refreshed first when it expires within REFRESH_MARGIN_SECONDS.
+
+    The write is conditional on the version read with the tokens: if another refresher won the race we use
+    its tokens (the refresh token rotates, so ours is already dead) instead of overwriting them.
+    NotFound when the account has no tokens (disconnected).
+    """
+    creds = accounts.get_credentials(tenant_id, open_id)
+    if creds.account.access_expires_at - now > REFRESH_MARGIN_SECONDS:
+        return creds.access_token
+    try:
+        tokens = client.refresh(creds.refresh_token)
+    except OAuthError as exc:
+        if exc.code == "invalid_grant":
+            accounts.mark_needs_reconnect(tenant_id, open_id, exc.code)
+            raise AccountNeedsReconnect(
+                "TikTok no longer accepts this account's authorization. Connect it again.",
+                details=_tiktok_details(exc),
+            ) from None
+        raise UpstreamError("TikTok refused to refresh the token.", details=_tiktok_details(exc)) from None
+    except TikTokError as exc:
+        raise UpstreamError("TikTok could not be reached. Try again.", details=_tiktok_details(exc)) from None
+    if accounts.save_refreshed(tenant_id, open_id, tokens, expected_version=creds.account.version, now=now):
+        return tokens.access_token
+    return accounts.get_tokens(tenant_id, open_id)[0]
+
+
+def _tiktok_details(exc: TikTokError) -> dict[str, Any]:
+    return {"tiktok_code": exc.code, "log_id": exc.log_id}
+
+
+def disconnect(tenant_id: str, open_id: str, *, accounts: AccountPort, client: TikTokPort, now: int) -> None:
+    """Revoke the grant at TikTok, then forget the tokens. The account row (and its posts) stays, `revoked`.
+
+    A token TikTok already considers dead still disconnects; TikTok being unreachable changes nothing, so the
+    caller can retry and the grant is not left alive behind our back. Disconnecting twice is a no-op.
+    """
+    account = accounts.get(tenant_id, open_id)
+    access: str | None
+    try:
+        access = live_access_token(tenant_id, open_id, accounts=accounts, client=client, now=now)
+    except NotFound:
+        access = None  # tokens already gone: disconnected before
+    except AccountNeedsReconnect:
+        access = None  # the refresh token is dead too: nothing alive to revoke
+    if access is None and account.status == "revoked":
+        return
+    if access is not None:
+        try:
+            client.revoke(access)
+        except OAuthError as exc:
+            if exc.code not in DEAD_TOKEN_CODES:
+                raise UpstreamError(
+                    "TikTok refused to revoke the authorization; the account is still connected.",
+                    details=_tiktok_details(exc),
+                ) from None
+            logger.info("revoke: token already dead", extra={"tiktok_code": exc.code, "log_id": exc.log_id})
+        except TikTokError as exc:
+            raise UpstreamError(
+                "TikTok could not be reached to revoke the authorization; nothing was changed. Try again.",
+                details=_tiktok_details(exc),
+            ) from None
+    accounts.mark_revoked(tenant_id, open_id, "disconnected")  # drops both tokens, keeps the row
+    logger.info("tiktok account disconnected", extra={"open_id": open_id})
+
+
+def creator_form(
+    tenant_id: str,
+    open_id: str,
+    *,
+    accounts: AccountPort,
+    client: TikTokPort,
+    audited: bool,
+    media_type: Literal["video", "photo"],
+    now: int,
+) -> CreatorForm:
+    """Fresh creator_info for the account plus the post-form contract built from it."""
+    account = accounts.get(tenant_id, open_id)
+    if account.status != "active":
+        raise AccountNeedsReconnect(
+            f"This account is {account.status.replace('_', ' ')}. Connect it again before posting.",
+            details={"status": account.status},
+        )
+    access = live_access_token(tenant_id, open_id, accounts=accounts, client=client, now=now)
+    try:
+        info = client.creator_info(access)
+    except TikTokError as exc:
+        problem = classify(exc.code, exc.http_status)
+        if problem.error_class is ErrorClass.RECONNECT:
+            accounts.mark_needs_reconnect(tenant_id, open_id, exc.code)
+            raise AccountNeedsReconnect(problem.message, details=_tiktok_details(exc)) from None
+        if problem.error_class is ErrorClass.QUOTA:
+            # TikTok's §8 rule: if the creator cannot post now, the form must stop and say so.
+            raise CreatorCannotPost(problem.message, details=_tiktok_details(exc)) from None
+        raise UpstreamError(problem.message, details=_tiktok_details(exc)) from None
+    contract = post_form_contract(info, audited=audited, media_type=media_type)
+    return CreatorForm(open_id=open_id, creator=info.model_dump(mode="json"), form=_as_dict(contract))
+
+
+def _as_dict(contract: Any) -> dict[str, Any]:
+    if isinstance(contract, BaseModel):
+        return contract.model_dump(mode="json")
+    if isinstance(contract, dict):
+        return contract
+    from dataclasses import asdict, is_dataclass
+
+    if is_dataclass(contract) and not isinstance(contract, type):
+        return asdict(contract)
+    raise TypeError(f"post_form_contract returned {type(contract).__name__}")

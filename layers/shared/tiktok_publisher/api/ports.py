@@ -1,0 +1,96 @@
+"""The ports an API function talks through, built once per container from Settings and the app secrets.
+
+Rebuilt only when the settings or secrets change (tests switch environments between cases; in Lambda they
+are read once and the secret is re-read every few minutes by Powertools Parameters), so the TikTok client's
+connection pool and the token cipher's data-key cache survive across invocations.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from tiktok_publisher.config import AppSecrets, Settings, get_secrets, get_settings
+from tiktok_publisher.oauth.service import ConnectConfig
+
+if TYPE_CHECKING:
+    from tiktok_publisher.store.accounts import AccountRepository
+    from tiktok_publisher.store.sessions import OAuthSessionRepository
+    from tiktok_publisher.tiktok.client import TikTokClient
+
+
+@dataclass(frozen=True)
+class Ports:
+    settings: Settings
+    secrets: AppSecrets = field(repr=False)
+    client: TikTokClient
+    accounts: AccountRepository
+    sessions: OAuthSessionRepository
+
+    @property
+    def connect_config(self) -> ConnectConfig:
+        """The connect flow's view of settings and secrets."""
+        s = self.settings
+        return ConnectConfig(
+            stage=s.stage,
+            auth_base=s.tiktok_auth_base,
+            client_key=self.secrets.client_key,
+            redirect_uri=s.require("oauth_redirect_uri"),
+            allowed_origins=tuple(s.return_to_allowed_origins),
+            pkce_mode=s.pkce_mode,
+            state_key=self.secrets.state_signing_key.get_secret_value().encode("utf-8"),
+        )
+
+    @staticmethod
+    def now() -> int:
+        """The clock port: epoch seconds."""
+        return int(time.time())
+
+
+# (connect, read) seconds per TikTok call: inside API Gateway's 30 s integration timeout with room for the
+# client's retries of read-only calls.
+TIKTOK_TIMEOUT: tuple[float, float] = (3.05, 8.0)
+
+_lock = threading.Lock()
+_cached: Ports | None = None
+
+
+def _build(settings: Settings, secrets: AppSecrets) -> Ports:
+    from tiktok_publisher.store.accounts import AccountRepository
+    from tiktok_publisher.store.sessions import OAuthSessionRepository
+    from tiktok_publisher.tiktok.client import TikTokClient
+
+    settings.require("accounts_table")
+    settings.require("oauth_sessions_table")
+    settings.require("token_key_id")
+    return Ports(
+        settings=settings,
+        secrets=secrets,
+        client=TikTokClient(
+            settings.tiktok_api_base,
+            client_key=secrets.client_key,
+            client_secret=secrets.client_secret.get_secret_value(),
+            timeout=TIKTOK_TIMEOUT,
+        ),
+        accounts=AccountRepository(refresh_shards=settings.refresh_shards),  # shared TokenCipher
+        sessions=OAuthSessionRepository(),
+    )
+
+
+def get_ports() -> Ports:
+    """The container's ports (see module docstring)."""
+    global _cached
+    settings, secrets = get_settings(), get_secrets()
+    with _lock:
+        if _cached is None or _cached.settings != settings or _cached.secrets != secrets:
+            _cached = _build(settings, secrets)
+        return _cached
+
+
+def reset_ports() -> None:
+    """Forget the cached ports (tests)."""
+    global _cached
+    with _lock:
+        _cached = None

@@ -1,0 +1,383 @@
+"""The publish API's logic: validate a post, record it, enqueue it; read, list and cancel posts.
+
+Idempotency: `create_post` runs its logic through Powertools `idempotent_function` keyed by (tenant,
+Idempotency-Key) with the request body as the payload hash, so the same key and body returns the same post,
+the same key with another body is refused (409), and two concurrent requests with one key produce one post
+(the second sees the first IN_PROGRESS and gets 409 "retry"). The logic returns only the post_id; the
+answer is the post as it is now, read afterwards.
+
+Nothing is enqueued unless every check passed: the queue message is the last thing `_create` does.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ulid import ULID
+
+from tiktok_publisher.accounts_service import (
+    AccountNeedsReconnect,
+    CreatorCannotPost,
+    live_access_token,
+)
+from tiktok_publisher.errors import Conflict, NotFound, UpstreamError
+from tiktok_publisher.observability import logger
+from tiktok_publisher.publishing import rules
+from tiktok_publisher.publishing.jobs import Job
+from tiktok_publisher.publishing.media import ImageInfo, MediaInfo, check_photo, check_video
+from tiktok_publisher.publishing.media_source import ObjectInfo, S3Media
+from tiktok_publisher.publishing.probe import MediaProbeError, probe_image, probe_video
+from tiktok_publisher.publishing.problems import Problem, raise_if_problems
+from tiktok_publisher.publishing.schemas import CreatePostRequest, PhotoImage, VideoMedia
+from tiktok_publisher.publishing.uploads import (
+    MAX_PHOTO_BYTES,
+    MAX_VIDEO_BYTES,
+    PHOTO_TYPES,
+    VIDEO_TYPES,
+    UploadIds,
+    invalid,
+    tenant_prefix,
+    upload_prefix,
+)
+from tiktok_publisher.store.posts import (
+    AWAITING_UPLOAD,
+    CANCELLED,
+    PROCESSING,
+    QUEUED,
+    SCHEDULED,
+    Post,
+    PostRepository,
+    iso_now,
+)
+from tiktok_publisher.tiktok.errors import TikTokError
+from tiktok_publisher.tiktok.models import CreatorInfo
+from tiktok_publisher.tiktok.taxonomy import ErrorClass, classify
+
+IDEMPOTENCY_TTL_S = 24 * 3600
+
+
+class PostCancelRefused(Conflict):
+    code = "cannot_cancel"
+
+
+class IdempotencyConflict(Conflict):
+    code = "idempotency_conflict"
+
+
+class JobQueue(Protocol):
+    def send(self, job: Job, *, delay: float = 0) -> None: ...
+
+
+class PullUrls(Protocol):
+    @property
+    def enabled(self) -> bool: ...
+
+
+@dataclass
+class PublishService:
+    posts: PostRepository
+    accounts: Any
+    client: Any
+    media: S3Media
+    queue: JobQueue
+    upload_ids: UploadIds
+    pull: PullUrls
+    audited: bool
+    idempotency_store: Any = None  # a Powertools BasePersistenceLayer; None disables idempotency (unit use)
+    clock: Callable[[], float] = time.time
+    _create_once: Callable[..., dict[str, Any]] | None = field(default=None, init=False, repr=False)
+    _idempotency_config: Any = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.idempotency_store is not None:
+            from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+
+            self._idempotency_config = IdempotencyConfig(
+                event_key_jmespath="[tenant_id, key]",
+                payload_validation_jmespath="body",
+                raise_on_no_idempotency_key=True,
+                expires_after_seconds=IDEMPOTENCY_TTL_S,
+            )
+            self._create_once = idempotent_function(
+                data_keyword_argument="request",
+                persistence_store=self.idempotency_store,
+                config=self._idempotency_config,
+            )(self._create)
+
+    def register_lambda_context(self, context: Any) -> None:
+        """Let idempotency records of a crashed invocation expire with the invocation's time limit."""
+        if self._idempotency_config is not None and context is not None:
+            self._idempotency_config.register_lambda_context(context)
+
+    # ------------------------------------------------------------------ create
+
+    def create_post(self, tenant_id: str, idempotency_key: str, body: CreatePostRequest) -> Post:
+        """Validate, record and enqueue a post once per (tenant, Idempotency-Key); returns the post."""
+        request = {"tenant_id": tenant_id, "key": idempotency_key, "body": body.model_dump(mode="json")}
+        if self._create_once is None:
+            result = self._create(request=request)
+        else:
+            from aws_lambda_powertools.utilities.idempotency.exceptions import (
+                IdempotencyAlreadyInProgressError,
+                IdempotencyValidationError,
+            )
+
+            try:
+                result = self._create_once(request=request)
+            except IdempotencyValidationError:
+                raise IdempotencyConflict(
+                    "This Idempotency-Key was already used with a different request body. Use a new key for "
+                    "a new post."
+                ) from None
+            except IdempotencyAlreadyInProgressError:
+                raise IdempotencyConflict(
+                    "A request with this Idempotency-Key is still being processed. Retry in a few seconds."
+                ) from None
+        return self.posts.get(tenant_id, str(result["post_id"]))
+
+    def _create(self, request: dict[str, Any]) -> dict[str, Any]:
+        tenant_id = str(request["tenant_id"])
+        body = CreatePostRequest.model_validate(request["body"])
+        now = self.clock()
+        account = self.accounts.get(tenant_id, body.open_id)  # 404 for another tenant's account
+        if account.status != "active":
+            raise AccountNeedsReconnect(
+                f"This account is {account.status.replace('_', ' ')}. Connect it again before posting.",
+                details={"status": account.status},
+            )
+        if isinstance(body.media, VideoMedia):
+            source, media_info, upload_id = self._video_source(tenant_id, body.open_id, body.media)
+            media_type = "video"
+        else:
+            source, media_info, upload_id = (
+                self._photo_source(tenant_id, body.open_id, body.media.images),
+                None,
+                None,
+            )
+            source["cover_index"] = body.media.cover_index
+            media_type = "photo"
+        post_info = body.post_info.model_dump(mode="json", exclude_none=True)
+        if body.mode == "direct":
+            creator = self._creator_info(account)
+            raise_if_problems(
+                rules.validate_post(
+                    creator,
+                    body.post_info,
+                    media_type=media_type,
+                    media=media_info,
+                    audited=self.audited,
+                    loc=("body", "post_info"),
+                )
+            )
+        status = AWAITING_UPLOAD if source.get("awaiting") else QUEUED
+        post = Post(
+            tenant_id=tenant_id,
+            post_id=str(ULID()),
+            open_id=body.open_id,
+            created_at=iso_now(now),
+            mode=body.mode,
+            media=media_type,
+            status=status,
+            source=source,
+            post_info=post_info,
+            idempotency_key=str(request["key"]),
+            upload_id=upload_id,
+        )
+        self.posts.create(post, now=now)
+        if status == QUEUED:
+            self.queue.send(Job(tenant_id, post.post_id))
+        logger.info("post accepted", extra={"post_id": post.post_id, "status": status, "mode": body.mode})
+        return {"post_id": post.post_id}
+
+    def _creator_info(self, account: Any) -> CreatorInfo:
+        """Fresh creator_info (TIKTOK-API.md §4: queried before every direct post)."""
+        token = live_access_token(account, accounts=self.accounts, client=self.client, now=int(self.clock()))
+        try:
+            info: CreatorInfo = self.client.creator_info(token)
+        except TikTokError as exc:
+            error = classify(exc.code, exc.http_status)
+            details = {"tiktok_code": exc.code, "log_id": exc.log_id}
+            if error.error_class is ErrorClass.RECONNECT:
+                self.accounts.mark_needs_reconnect(account.tenant_id, account.open_id, exc.code)
+                raise AccountNeedsReconnect(error.message, details=details) from None
+            if error.error_class is ErrorClass.QUOTA:
+                raise CreatorCannotPost(error.message, details=details) from None
+            raise UpstreamError(error.message, details=details) from None
+        return info
+
+    def _video_source(
+        self, tenant_id: str, open_id: str, media: VideoMedia
+    ) -> tuple[dict[str, Any], MediaInfo | None, str | None]:
+        if media.url is not None:
+            return {"kind": "url", "url": media.url}, None, None
+        if media.upload_id is not None:
+            upload_id = media.upload_id
+            if not self.upload_ids.verify(upload_id, tenant_id, open_id):
+                raise NotFound("No such upload.")
+            found = self.media.first_under(upload_prefix(tenant_id, open_id, upload_id))
+            if found is None:
+                # The file is not there yet: the post waits (the S3 upload trigger picks it up).
+                return {"kind": "upload", "upload_id": upload_id, "awaiting": True}, None, upload_id
+        else:
+            found = self._own_object(tenant_id, str(media.s3_key))
+            upload_id = None
+        info = self._probe_video(found, ("body", "media"))
+        source = {
+            "kind": "s3",
+            "s3_key": found.key,
+            "size": found.size,
+            "content_type": info.content_type or found.content_type or "video/mp4",
+            "probe": _probe_record(info),
+        }
+        if upload_id:
+            source["upload_id"] = upload_id
+        return source, info, upload_id
+
+    def _photo_source(self, tenant_id: str, open_id: str, images: list[PhotoImage]) -> dict[str, Any]:
+        entries: list[dict[str, Any]] = []
+        problems: list[Problem] = []
+        for index, image in enumerate(images):
+            loc = ("body", "media", "images", index)
+            if image.url is not None:
+                entries.append({"url": image.url})
+                continue
+            if image.upload_id is not None:
+                if not self.upload_ids.verify(image.upload_id, tenant_id, open_id):
+                    raise NotFound("No such upload.")
+                found = self.media.first_under(upload_prefix(tenant_id, open_id, image.upload_id))
+                if found is None:
+                    problems.append(
+                        Problem(loc, "This image has not been uploaded yet. Upload it first.", "missing")
+                    )
+                    continue
+            else:
+                found = self._own_object(tenant_id, str(image.s3_key))
+            if not self.pull.enabled:
+                problems.append(
+                    Problem(
+                        loc,
+                        "Photo posts are pulled by TikTok from a verified media domain, and none is configured "
+                        "(MEDIA_PULL_MODE). Give image URLs on your verified domain instead.",
+                        "pull_not_configured",
+                    )
+                )
+                continue
+            problems.extend(self._check_image(found, loc))
+            entries.append({"s3_key": found.key, "size": found.size})
+        raise_if_problems(problems)
+        return {"kind": "photo", "images": entries}
+
+    def _own_object(self, tenant_id: str, key: str) -> ObjectInfo:
+        """An object under the tenant's own prefix; 404 otherwise (another tenant's key is 'not found')."""
+        if not key.startswith(tenant_prefix(tenant_id)) or ".." in key.split("/"):
+            raise NotFound("No such media object.")
+        found = self.media.head(key)
+        if found is None:
+            raise NotFound("No such media object.")
+        return found
+
+    def _probe_video(self, found: ObjectInfo, loc: tuple[str | int, ...]) -> MediaInfo:
+        if found.content_type and found.content_type not in VIDEO_TYPES:
+            raise_if_problems(
+                [Problem((*loc, "content_type"), "This upload is not a video.", "unsupported_type")]
+            )
+        if found.size > MAX_VIDEO_BYTES:
+            raise_if_problems([Problem((*loc, "size"), "TikTok accepts videos up to 4 GB.", "file_size")])
+        try:
+            info = probe_video(self.media.reader(found))
+        except MediaProbeError as exc:
+            raise invalid(".".join(str(p) for p in loc), exc.code, exc.message) from None
+        info = MediaInfo(**{**_probe_record(info), "size_bytes": found.size})
+        raise_if_problems(check_video(info, loc=loc))
+        return info
+
+    def _check_image(self, found: ObjectInfo, loc: tuple[str | int, ...]) -> list[Problem]:
+        if found.content_type and found.content_type not in PHOTO_TYPES:
+            return [Problem(loc, "This upload is not a JPEG or WebP image.", "unsupported_type")]
+        if found.size > MAX_PHOTO_BYTES:
+            return [Problem(loc, "TikTok accepts photos up to 20 MB.", "file_size")]
+        try:
+            info: ImageInfo = probe_image(self.media.reader(found))
+        except MediaProbeError as exc:
+            return [Problem(loc, exc.message, exc.code)]
+        return check_photo(info, loc=loc)
+
+    # ------------------------------------------------------------------ read
+
+    def get_post(self, tenant_id: str, post_id: str) -> Post:
+        """One of the tenant's posts (404 for anyone else's)."""
+        return self.posts.get(tenant_id, post_id)
+
+    def list_posts(
+        self, tenant_id: str, open_id: str, *, cursor: str | None, limit: int
+    ) -> tuple[list[Post], str | None]:
+        """An account's posts, newest first, one page at a time."""
+        self.accounts.get(tenant_id, open_id)
+        return self.posts.list_for_account(tenant_id, open_id, limit=limit, cursor=cursor)
+
+    # ------------------------------------------------------------------ cancel
+
+    def cancel_post(self, tenant_id: str, post_id: str) -> Post:
+        """Cancel a post that has not reached TikTok yet, or whose pull download TikTok can still stop."""
+        post = self.posts.get(tenant_id, post_id)
+        now = self.clock()
+        if post.status in {QUEUED, AWAITING_UPLOAD, SCHEDULED}:
+            # Conditional on no init marker: once a worker has started init, only TikTok can cancel.
+            done = self.posts.update(
+                post,
+                now=now,
+                status=CANCELLED,
+                expect_status={post.status},
+                expect={"init_started_at": _absent(), "publish_id": _absent()},
+                note="cancelled by the user",
+            )
+            if done is not None:
+                return done
+            post = self.posts.get(tenant_id, post_id)
+        if post.status == CANCELLED:
+            return post
+        if post.status == PROCESSING and post.transfer == "pull" and post.publish_id:
+            return self._cancel_pull(post)
+        raise PostCancelRefused(
+            f"The post is {post.status}; only queued posts and pulled downloads in progress can be cancelled."
+        )
+
+    def _cancel_pull(self, post: Post) -> Post:
+        account = self.accounts.get(post.tenant_id, post.open_id)
+        token = live_access_token(account, accounts=self.accounts, client=self.client, now=int(self.clock()))
+        try:
+            self.client.cancel(token, str(post.publish_id))
+        except TikTokError as exc:
+            raise PostCancelRefused(
+                "TikTok could not cancel this post (its download may have finished).",
+                details={"tiktok_code": exc.code, "log_id": exc.log_id},
+            ) from None
+        done = self.posts.update(
+            post,
+            now=self.clock(),
+            status=CANCELLED,
+            expect_status={PROCESSING},
+            expect={"publish_id": post.publish_id},
+            note="cancelled at TikTok by the user",
+        )
+        return done or self.posts.get(post.tenant_id, post.post_id)
+
+
+def _absent() -> Any:
+    from tiktok_publisher.store.posts import ABSENT
+
+    return ABSENT
+
+
+def _probe_record(info: MediaInfo) -> dict[str, Any]:
+    return {
+        "container": info.container,
+        "codec": info.codec,
+        "width": info.width,
+        "height": info.height,
+        "duration_s": info.duration_s,
+        "fps": info.fps,
+    }

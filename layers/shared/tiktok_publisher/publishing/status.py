@@ -1,0 +1,61 @@
+"""Status polling policy and the terminal outcomes of a post. Pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tiktok_publisher.events import DetailType
+from tiktok_publisher.store.posts import FAILED, INBOX, PUBLISHED, Post
+from tiktok_publisher.tiktok.models import PublishStatusValue
+from tiktok_publisher.tiktok.taxonomy import ErrorInfo
+
+# Growing delays between status polls (seconds): quick at first (small videos finish in seconds), then
+# sparse. Well under TikTok's 30 status calls/min/token even for several posts of one account.
+POLL_DELAYS = (5, 10, 20, 40, 60, 120, 300, 600, 900)
+# After this long in processing we stop polling: the post becomes `unconfirmed` (a webhook may still settle
+# it). TikTok downloads pulled media for up to an hour, processing takes minutes; three hours is generous.
+STATUS_TIME_LIMIT_S = 3 * 3600
+
+DONE: dict[PublishStatusValue, tuple[str, str]] = {
+    PublishStatusValue.PUBLISH_COMPLETE: (PUBLISHED, DetailType.POST_PUBLISHED),
+    PublishStatusValue.SEND_TO_USER_INBOX: (INBOX, DetailType.POST_SENT_TO_INBOX),
+}
+EVENT_OF_STATUS = {
+    PUBLISHED: DetailType.POST_PUBLISHED,
+    INBOX: DetailType.POST_SENT_TO_INBOX,
+    FAILED: DetailType.POST_FAILED,
+}
+
+
+def poll_delay(poll: int) -> int:
+    """Delay before status poll number `poll` (0-based), capped at SQS's 900 s."""
+    return POLL_DELAYS[min(max(poll, 0), len(POLL_DELAYS) - 1)]
+
+
+def error_record(
+    error: ErrorInfo, *, log_id: str | None = None, message: str | None = None
+) -> dict[str, Any]:
+    """What a post stores about its failure: class, TikTok code, what to do, and TikTok's log_id."""
+    return {
+        "class": str(error.error_class),
+        "code": error.code,
+        "message": message or error.message,
+        "log_id": log_id,
+        "http_status": error.http_status,
+    }
+
+
+def event_detail(post: Post) -> dict[str, Any]:
+    """The EventBridge detail of a terminal post. Post ids are exact decimal strings."""
+    detail: dict[str, Any] = {
+        "post_id": post.post_id,
+        "open_id": post.open_id,
+        "mode": post.mode,
+        "media_type": post.media,
+        "status": post.status,
+        "publish_id": post.publish_id,
+        "post_ids": [str(x) for x in post.post_ids],
+    }
+    if post.fail_reason:
+        detail["error"] = dict(post.fail_reason)
+    return detail

@@ -1,0 +1,138 @@
+"""FILE_UPLOAD: stream S3 byte ranges straight into TikTok's chunk PUTs, resuming from TikTok's progress.
+
+Memory: each chunk is an S3 ranged GET whose body is handed to the PUT piece by piece (media_source's
+PIECE_BYTES), so the worker holds about one piece at a time, whatever the chunk or file size.
+
+Resuming: the chunk boundaries are fixed by the plan sent at init, and TikTok answers every PUT with
+`Content-Range: bytes 0-LAST/TOTAL`. After a failed PUT we simply send the chunk we believe is next; if
+TikTok already had it (the PUT went through but the answer was lost, or a killed worker had sent it),
+TikTok answers 416 with its real progress and we jump to the chunk after it. So the stored progress is a
+hint, TikTok's answer is the truth, and no byte range is ever sent out of order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from tiktok_publisher.observability import logger
+from tiktok_publisher.tiktok.chunks import ChunkPlan, UploadProgressMismatch
+from tiktok_publisher.tiktok.errors import TikTokError, TikTokTransportError
+from tiktok_publisher.tiktok.taxonomy import ErrorInfo, backoff_delay, classify, classify_upload_status
+
+# In-process retries of one chunk before handing the post back to the queue (with a delay).
+CHUNK_ATTEMPTS = 3
+CHUNK_RETRY_CAP_S = 2.0
+
+
+class ByteSource(Protocol):
+    def iter_range(self, key: str, first: int, last: int) -> Iterator[bytes]: ...
+
+
+class ChunkResultLike(Protocol):
+    status_code: int
+    received_last: int | None
+
+
+class ChunkSink(Protocol):
+    def upload_chunk(
+        self, upload_url: str, data: Iterator[bytes], *, first: int, last: int, total: int, content_type: str
+    ) -> ChunkResultLike: ...
+
+
+class UploadInterrupted(Exception):  # noqa: N818 - a control-flow outcome, not a bug
+    """The upload cannot go on now. `error.retryable` says whether a later attempt may resume it."""
+
+    def __init__(self, error: ErrorInfo, next_index: int) -> None:
+        super().__init__(error.code)
+        self.error = error
+        self.next_index = next_index
+
+
+@dataclass
+class ChunkUploader:
+    """Sends a plan's chunks in order from `start_index`, calling `on_chunk(next_index)` after each."""
+
+    client: ChunkSink
+    source: ByteSource
+    sleep: Callable[[float], None] = time.sleep
+    attempts: int = CHUNK_ATTEMPTS
+
+    def upload(
+        self,
+        upload_url: str,
+        key: str,
+        plan: ChunkPlan,
+        *,
+        content_type: str,
+        start_index: int = 0,
+        on_chunk: Callable[[int], None] = lambda _index: None,
+    ) -> None:
+        """Upload every chunk TikTok does not have yet; returns when TikTok has all bytes (201 seen or
+        reported). Raises UploadInterrupted when it cannot finish now."""
+        index = start_index
+        failures = 0
+        resynced = False
+        while index < plan.total_chunk_count:
+            first, last = plan.range_for(index)
+            try:
+                result = self.client.upload_chunk(
+                    upload_url,
+                    self.source.iter_range(key, first, last),
+                    first=first,
+                    last=last,
+                    total=plan.video_size,
+                    content_type=content_type,
+                )
+            except TikTokTransportError as exc:
+                failures = self._failed(classify(exc.code, exc.http_status), index, failures)
+                continue
+            except TikTokError as exc:
+                raise UploadInterrupted(classify(exc.code, exc.http_status), index) from None
+            status = result.status_code
+            if status in (201, 206):
+                index = self._after(plan, index, result.received_last, complete=status == 201)
+                failures = 0
+                resynced = False
+                on_chunk(index)
+            elif status == 416 and not resynced:
+                # TikTok is elsewhere in the file: continue from what it says it has.
+                index = self._resync(plan, result.received_last, index)
+                resynced = True
+                on_chunk(index)
+            elif status == 429 or status >= 500:
+                failures = self._failed(classify_upload_status(status), index, failures)
+            else:
+                raise UploadInterrupted(classify_upload_status(status), index)
+
+    def _after(self, plan: ChunkPlan, index: int, received_last: int | None, *, complete: bool) -> int:
+        if complete:
+            return plan.total_chunk_count
+        if received_last is None:
+            return index + 1
+        try:
+            return max(index + 1, plan.next_index_after(received_last))
+        except UploadProgressMismatch:
+            return index + 1
+
+    def _resync(self, plan: ChunkPlan, received_last: int | None, index: int) -> int:
+        if received_last is None:
+            raise UploadInterrupted(classify_upload_status(416), index)
+        try:
+            target = plan.next_index_after(received_last)
+        except UploadProgressMismatch:
+            raise UploadInterrupted(classify_upload_status(416), index) from None
+        logger.info("upload resynced from tiktok progress", extra={"from_chunk": index, "to_chunk": target})
+        return target
+
+    def _failed(self, error: ErrorInfo, index: int, failures: int) -> int:
+        failures += 1
+        if failures >= self.attempts:
+            raise UploadInterrupted(error, index)
+        logger.warning(
+            "chunk failed, retrying", extra={"chunk": index, "code": error.code, "attempt": failures}
+        )
+        self.sleep(backoff_delay(failures - 1, base=0.25, cap=CHUNK_RETRY_CAP_S))
+        return failures

@@ -1,0 +1,87 @@
+"""Child processes that never outlive the stack: started here, stopped here, logs prefixed."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from typing import IO, Any
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: the kernel sends SIGTERM to the child when the stack process dies, even on SIGKILL."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def spawn(
+    args: Sequence[str],
+    env: dict[str, str] | None = None,
+    cwd: str | None = None,
+    stdout: int | IO[Any] | None = subprocess.PIPE,
+    pass_fds: Sequence[int] = (),
+) -> subprocess.Popen[bytes]:
+    """Start a child in its own process group (Ctrl-C reaches the stack, which then stops it cleanly)."""
+    return subprocess.Popen(
+        list(args),
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.PIPE,  # closed by the stack at exit; children may watch it for EOF
+        stdout=stdout,
+        stderr=subprocess.STDOUT if stdout == subprocess.PIPE else None,
+        pass_fds=tuple(pass_fds),
+        start_new_session=True,
+        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
+    )
+
+
+def pump_lines(stream: IO[bytes], prefix: str, sink: Callable[[str], None] | None = None) -> threading.Thread:
+    """Copy a child's output line by line to stderr with a `[name]` prefix (thread ends at EOF)."""
+
+    def run() -> None:
+        for raw in iter(stream.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            if sink is not None:
+                sink(line)
+            else:
+                sys.stderr.write(f"{prefix} {line}\n")
+        stream.close()
+
+    thread = threading.Thread(target=run, name=f"pump{prefix}", daemon=True)
+    thread.start()
+    return thread
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
+    """SIGTERM, wait, then SIGKILL the whole process group of a child started by `spawn`."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=timeout)
+    if process.stdin is not None:
+        with contextlib.suppress(OSError):
+            process.stdin.close()
+
+
+def watch_stdin_then_exit() -> None:
+    """In a child: exit as soon as the parent closes our stdin (or dies), so nothing is orphaned."""
+
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            while sys.stdin.buffer.read(1024):
+                pass
+        os._exit(0)
+
+    threading.Thread(target=run, name="parent-watch", daemon=True).start()

@@ -1,0 +1,34 @@
+"""Per-token sliding-window rate limits, measured on the emulator clock."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict, deque
+
+from .clock import Clock
+
+
+class SlidingWindowLimiter:
+    """Allows at most `limit` hits per key in any `window` seconds."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._hits: defaultdict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def hit(self, token: str, bucket: str, limit: int, window: float) -> bool:
+        """Record a request; False when it exceeds the limit (a refused request is not counted)."""
+        now = self._clock.now()
+        with self._lock:
+            hits = self._hits[(token, bucket)]
+            while hits and hits[0] <= now - window:
+                hits.popleft()
+            if len(hits) >= limit:
+                return False
+            hits.append(now)
+            return True
+
+    def clear(self) -> None:
+        """Forget every window."""
+        with self._lock:
+            self._hits.clear()
