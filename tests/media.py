@@ -1,9 +1,10 @@
 """Real media files for tests, generated in pure Python (no ffmpeg, no Pillow).
 
-- ``make_mp4`` / ``make_mov``: ISO-BMFF with ftyp, moov(mvhd, trak(tkhd, mdia(mdhd, hdlr 'vide', minf(vmhd, dinf,
-  stbl(stsd <codec entry + config box>, stts, stsc, stsz, stco))))), mdat. Every box is structurally valid and
-  the sample tables agree with mdat, so a real parser reads the declared values; the frames themselves are
-  zero bytes (not decodable pictures). For avc1/avc3 the avcC carries a real SPS/PPS for the coded size.
+- ``make_mp4`` / ``make_mov``: ISO-BMFF with ftyp, moov(mvhd, trak(tkhd, mdia(mdhd, hdlr 'vide',
+  minf(vmhd, dinf, stbl(stsd <codec entry + config box>, stts, stsc, stsz, stco))))), mdat. Every box is
+  structurally valid and the sample tables agree with mdat, so a real parser reads the declared values; the
+  frames themselves are zero bytes (not decodable pictures). For avc1/avc3 the avcC carries a real SPS/PPS
+  for the coded size.
 - ``make_webm``: EBML header, Segment(SeekHead, Info, Tracks, Cluster(SimpleBlock...)).
 - ``make_jpeg``: a decodable grayscale baseline (or DC-only progressive) JPEG of any size.
 - ``make_webp``: a decodable lossless (VP8L) WebP, optionally wrapped in VP8X; or a lossy VP8 frame header.
@@ -167,7 +168,7 @@ def _emulation_prevention(rbsp: bytes) -> bytes:
 
 
 def h264_sps(width: int, height: int) -> bytes:
-    """A Baseline-profile SPS NAL unit whose coded size (with cropping) is width x height (even dims exact)."""
+    """A Baseline-profile SPS NAL unit whose coded size (cropped) is width x height (even dims exact)."""
     mbs_w, mbs_h = math.ceil(width / 16), math.ceil(height / 16)
     crop_right, crop_bottom = (mbs_w * 16 - width) // 2, (mbs_h * 16 - height) // 2
     b = _Bits()
@@ -332,6 +333,7 @@ def mp4_file(
     mdat_size_zero: bool = False,
     free_size: int = 0,
     fragmented: bool = False,
+    moov_padding: int = 0,
 ) -> VirtualFile:
     """An MP4 (or MOV with brand "qt  ") as a VirtualFile; see :func:`make_mp4` for the parameters."""
     if len(codec.encode("latin-1")) != 4:
@@ -438,7 +440,8 @@ def mp4_file(
                 _full(b"mehd", 0, 0, struct.pack(">I", movie_duration)),
                 _full(b"trex", 0, 0, struct.pack(">IIIII", video_id, 1, delta, sample_size, 0)),
             )
-        return _box(b"moov", mvhd, *tracks, mvex)
+        padding = _box(b"free", bytes(moov_padding - 8)) if moov_padding >= 8 else b""
+        return _box(b"moov", mvhd, *tracks, mvex, padding)
 
     ftyp = _box(
         b"ftyp",
@@ -496,7 +499,8 @@ def make_mp4(
     ``codec`` is the sample entry fourcc (avc1, avc3, hvc1, hev1, vp09, vp08, av01, or any 4 chars);
     ``payload_size`` is the mdat payload in bytes (default 32 per frame). Other options: see
     :func:`mp4_file` (brand "qt  " for MOV, rotation, audio, version=1 boxes, largesize_mdat, mdat_size_zero,
-    free_size, fragmented).
+    free_size (a free box before moov/mdat), fragmented, moov_padding (a free box inside moov, to make it
+    big)).
     """
     return mp4_file(
         duration_s,
@@ -620,6 +624,10 @@ def webm_file(
         _uint_el(0x83, 1),
         _el(0x86, codec_id.encode()),
     ]
+    config = {"V_MPEG4/ISO/AVC": "avc1", "V_MPEGH/ISO/HEVC": "hvc1"}.get(codec_id)
+    if config:
+        # CodecPrivate: the avcC/hvcC record (without its box header), as Matroska requires for these codecs.
+        video_fields.append(_el(0x63A2, _codec_config(config, width, height)[8:]))
     if fps:
         video_fields.append(_uint_el(0x23E383, round(1e9 / fps)))
     video_fields.append(_el(0xE0, _uint_el(0xB0, width), _uint_el(0xBA, height)))

@@ -114,6 +114,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request_headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     if etag in request_headers.get("if-none-match", ""):
         return {"statusCode": 304, "headers": headers, "body": ""}
-    if key.endswith(_TEXT):
-        return {"statusCode": 200, "headers": headers, "body": body.decode("utf-8"), "isBase64Encoded": False}
-    return {"statusCode": 200, "headers": headers, "body": base64.b64encode(body).decode(), "isBase64Encoded": True}
+    text = key.endswith(_TEXT)
+    encoded = body.decode("utf-8") if text else base64.b64encode(body).decode()
+    return {"statusCode": 200, "headers": headers, "body": encoded, "isBase64Encoded": not text}

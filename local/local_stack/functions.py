@@ -21,7 +21,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from . import procs
-from .worker import WORKER_CODE_DIR, WORKER_FD, WORKER_LAYER_DIRS
+from .procs import WORKER_CODE_DIR, WORKER_FD, WORKER_LAYER_DIRS
 
 
 @dataclass
@@ -211,12 +211,3 @@ class FunctionPool:
         """Process ids of the live environments (tests check none survive a stop)."""
         with self._cond:
             return [w.process.pid for w in self._all if w.alive()]
-
-
-def wait_exit(process: subprocess.Popen[bytes], timeout: float) -> bool:
-    """True when `process` exited within `timeout` seconds."""
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return False
-    return True

@@ -131,6 +131,15 @@ class Gateway:
         self.server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
+    def configure(
+        self, routes: list[Route], authorizers: dict[str, Authorizer], cors: dict[str, Any] | None, api_id: str
+    ) -> None:
+        """Set what the template declares (the socket may be bound before the template is read)."""
+        self.routes = compile_routes(routes)
+        self.authorizers = authorizers
+        self.cors = cors
+        self.api_id = api_id
+
     # ------------------------------------------------------------------ server lifecycle
     def bind(self, host: str, port: int) -> int:
         """Bind the listening socket (port 0 picks a free one) and return the port."""

@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import sys
+import threading
 
 from local_stack.procs import watch_stdin_then_exit
 
@@ -46,7 +47,14 @@ def main(argv: list[str] | None = None) -> None:
     sys.stdout.write(json.dumps({"port": server.server_port}) + "\n")
     sys.stdout.flush()
     watch_stdin_then_exit()
+    # moto imports its CloudFormation backend (and with it every service) on the first request:
+    # seconds of work, done here while the stack is still reading the template.
+    threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
     server.serve_forever()
+
+
+def _warm_up() -> None:
+    import moto.cloudformation.models  # noqa: F401
 
 
 if __name__ == "__main__":

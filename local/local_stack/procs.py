@@ -1,9 +1,13 @@
-"""Child processes that never outlive the stack: started here, stopped here, logs prefixed."""
+"""Child processes that never outlive the stack: started here, stopped here, logs prefixed.
+
+Every child watches something the kernel closes when the stack dies, even by SIGKILL: moto and the
+emulator their stdin pipe (`watch_stdin_then_exit`), function workers their invocation socket.
+(Not PR_SET_PDEATHSIG: it fires when the spawning *thread* ends, e.g. a gateway request thread.)
+"""
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import subprocess
@@ -12,13 +16,10 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import IO, Any
 
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Linux: the kernel sends SIGTERM to the child when the stack process dies, even on SIGKILL."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+# Environment variables the stack passes to a function worker (see worker.py, which repeats them).
+WORKER_FD = "LOCAL_STACK_WORKER_FD"
+WORKER_CODE_DIR = "LOCAL_STACK_CODE_DIR"
+WORKER_LAYER_DIRS = "LOCAL_STACK_LAYER_DIRS"
 
 
 def spawn(
@@ -38,7 +39,6 @@ def spawn(
         stderr=subprocess.STDOUT if stdout == subprocess.PIPE else None,
         pass_fds=tuple(pass_fds),
         start_new_session=True,
-        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
     )
 
 

@@ -20,15 +20,16 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from .template import ACCOUNT_ID, REGION, Resolver, translate
+from .template import ACCOUNT_ID, PLACEHOLDER_CODE_URI, REGION, Resolver, translate
 
-ARTIFACTS_BUCKET = "local-stack-artifacts"
-PLACEHOLDER_KEY = "placeholder.zip"
+ARTIFACTS_BUCKET, PLACEHOLDER_KEY = PLACEHOLDER_CODE_URI.removeprefix("s3://").split("/", 1)
 
 # Played by the local stack itself: the gateway is the HTTP API, the pollers are the event source
 # mappings. moto would try to run an SQS-mapped function in Docker on every SendMessage and consume
-# the messages, so the mappings must not exist there.
+# the messages, so the mappings are removed before create_stack (nothing refers to them); the API
+# resources stay (moto skips them, and the Lambda permissions refer to the API).
 EMULATED_TYPES = ("AWS::Lambda::EventSourceMapping", "AWS::ApiGatewayV2::")
+REMOVED_TYPES = ("AWS::Lambda::EventSourceMapping",)
 
 
 def session(endpoint_url: str) -> boto3.session.Session:
@@ -71,16 +72,6 @@ def _placeholder_code(endpoint_url: str) -> str:
         archive.writestr("README.txt", "local stack placeholder; the code runs in local workers\n")
     s3.put_object(Bucket=ARTIFACTS_BUCKET, Key=PLACEHOLDER_KEY, Body=buffer.getvalue())
     return f"s3://{ARTIFACTS_BUCKET}/{PLACEHOLDER_KEY}"
-
-
-def _with_placeholder_code(sam: dict[str, Any], uri: str) -> dict[str, Any]:
-    sam = json.loads(json.dumps(sam))
-    for resource in sam["Resources"].values():
-        if resource["Type"] == "AWS::Serverless::Function":
-            resource["Properties"]["CodeUri"] = uri
-        elif resource["Type"] == "AWS::Serverless::LayerVersion":
-            resource["Properties"]["ContentUri"] = uri
-    return sam
 
 
 def _moto_models_type(resource_type: str) -> bool:
@@ -227,13 +218,13 @@ def deploy(
 ) -> Deployment:
     """Create every resource of the template on moto and return their physical ids."""
     code_uri = _placeholder_code(endpoint_url)
-    cfn_template = translate(_with_placeholder_code(sam_template, code_uri), params)
+    cfn_template = translate(sam_template, params, code_uri)
     resources = cfn_template["Resources"]
     emulated = {k: r["Type"] for k, r in resources.items() if r["Type"].startswith(EMULATED_TYPES)}
     unsupported = {
         k: r["Type"] for k, r in resources.items() if k not in emulated and not _moto_models_type(r["Type"])
     }
-    for_moto = {k: r for k, r in resources.items() if k not in emulated}
+    for_moto = {k: r for k, r in resources.items() if not r["Type"].startswith(REMOVED_TYPES)}
     # Resources moto cannot model stay in the template (moto skips them; Refs to them resolve to
     # nothing there) and are provisioned below through the service APIs.
     body = dict(cfn_template, Resources=for_moto)

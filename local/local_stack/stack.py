@@ -126,6 +126,12 @@ class LocalStack:
             return self
         self._started = True
         self._start_moto()
+        # The gateway's port goes into the emulator's config and the functions' environment, so the
+        # socket is bound first; the emulator boots while moto creates the stack.
+        self._gateway = Gateway(self, [], {}, None, api_id="local", quiet=self.quiet)
+        gateway_port = self._gateway.bind(self.host, self._ports["gateway"])
+        self.gateway_url = f"http://{self.host}:{gateway_port}"
+        emulator = self._spawn_emulator()
         sam = load_sam_template(self.template_path)
         overrides = {"Stage": "local", **self._parameter_overrides}
         self.params = parameter_values(sam, overrides)
@@ -139,23 +145,14 @@ class LocalStack:
             stack_name=self.stack_name,
         )
         self.model = build_model(sam, resolver)
-        self._gateway = Gateway(
-            self,
-            self.model.routes,
-            self.model.authorizers,
-            None,
-            api_id=next((k for k, t in self.deployment.emulated.items() if t == "AWS::ApiGatewayV2::Api"), "local"),
-            quiet=self.quiet,
-        )
-        gateway_port = self._gateway.bind(self.host, self._ports["gateway"])
-        self.gateway_url = f"http://{self.host}:{gateway_port}"
-        self._start_tiktok()
+        self._wait_emulator(emulator)
         self._seed_secret()
         self._start_functions(sam, resolver)
         cors = dict(self.model.cors or {})
         if cors:
             cors["AllowOrigins"] = self._allowed_origins()
-        self._gateway.cors = cors or None
+        api_id = next((k for k, t in self.deployment.emulated.items() if t == "AWS::ApiGatewayV2::Api"), "local")
+        self._gateway.configure(self.model.routes, self.model.authorizers, cors or None, api_id)
         self._gateway.start()
         self._start_delivery()
         return self
@@ -195,26 +192,32 @@ class LocalStack:
         assert process.stdout is not None
         procs.pump_lines(process.stdout, "[moto]", (lambda _l: None) if self.quiet else None)
 
-    def _start_tiktok(self) -> None:
+    def _spawn_emulator(self) -> Any:
+        """Start the TikTok emulator unless TikTok's base URL points elsewhere."""
+        if self._tiktok_api_base is not None:
+            return None
+        args = [
+            sys.executable, "-m", "local_stack.run_module", "tiktok_emulator", "--host", self.host,
+            "--port", str(self._ports["emulator"]),
+            "--redirect-uri", self.gateway_url + CALLBACK_PATH,
+            "--webhook-url", self.gateway_url + WEBHOOK_PATH,
+        ]  # fmt: skip
+        if self.quiet:
+            args.append("--quiet")
+        process = procs.spawn(args, env=self._child_env())
+        self._children.append(process)
+        return process
+
+    def _wait_emulator(self, process: Any) -> None:
         api_base = self._tiktok_api_base
-        if api_base is None:
-            args = [
-                sys.executable, "-m", "tiktok_emulator", "--host", self.host,
-                "--port", str(self._ports["emulator"]),
-                "--redirect-uri", self.gateway_url + CALLBACK_PATH,
-                "--webhook-url", self.gateway_url + WEBHOOK_PATH,
-            ]  # fmt: skip
-            if self.quiet:
-                args.append("--quiet")
-            process = procs.spawn(args, env=self._child_env())
-            self._children.append(process)
-            line = _first_line(process, timeout=30, pattern=re.compile(r"(https?://[^\s]+)"))
-            found = re.search(r"(https?://[^\s]+)", line)
+        if process is not None:
+            url = re.compile(r"(https?://[^\s]+)")
+            found = url.search(_first_line(process, timeout=30, pattern=url))
             assert found is not None
             self.emulator_url = found.group(1).rstrip("/")
-            assert process.stdout is not None
             procs.pump_lines(process.stdout, "[tiktok]", (lambda _l: None) if self.quiet else None)
             api_base = self.emulator_url
+        assert api_base is not None
         self.tiktok_api_base = api_base.rstrip("/")
         self.tiktok_auth_base = (self._tiktok_auth_base or api_base).rstrip("/")
 

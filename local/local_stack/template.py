@@ -41,12 +41,27 @@ def parameter_values(template: dict[str, Any], overrides: dict[str, str]) -> dic
     return values
 
 
-def translate(sam_template: dict[str, Any], params: dict[str, str], region: str = REGION) -> dict[str, Any]:
-    """Expand the SAM transform offline (no AWS call: managed policies are left unresolved)."""
+PLACEHOLDER_CODE_URI = "s3://local-stack-artifacts/placeholder.zip"
+
+
+def translate(
+    sam_template: dict[str, Any],
+    params: dict[str, str],
+    code_uri: str = PLACEHOLDER_CODE_URI,
+    region: str = REGION,
+) -> dict[str, Any]:
+    """Expand the SAM transform offline (no AWS call: managed policies are left unresolved).
+
+    Local code paths become `code_uri` first, as `sam package` would make them S3 locations.
+    """
+    sam = copy.deepcopy(sam_template)
+    for resource in sam["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = code_uri
+        elif resource["Type"] == "AWS::Serverless::LayerVersion":
+            resource["Properties"]["ContentUri"] = code_uri
     translator = Translator({}, Parser(), boto_session=boto3.session.Session(region_name=region))
-    return translator.translate(
-        copy.deepcopy(sam_template), dict(params), get_managed_policy_map=lambda: {}
-    )
+    return translator.translate(sam, dict(params), get_managed_policy_map=lambda: {})
 
 
 class Resolver:

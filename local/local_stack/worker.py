@@ -18,6 +18,7 @@ import traceback
 from multiprocessing.connection import Connection
 from typing import Any
 
+# Kept here and in procs.py alike: importing anything else of local_stack would slow every cold start.
 WORKER_FD = "LOCAL_STACK_WORKER_FD"
 WORKER_CODE_DIR = "LOCAL_STACK_CODE_DIR"
 WORKER_LAYER_DIRS = "LOCAL_STACK_LAYER_DIRS"

@@ -169,7 +169,8 @@ class Emulator:
     def fail_post(self, post: Post, reason: str) -> None:
         """Move a post to FAILED (once) and announce it."""
         with self.store.lock:
-            if post.terminal:
+            # A post forgotten by reset() may still have a download thread finishing: stay quiet.
+            if post.terminal or self.store.posts.get(post.publish_id) is not post:
                 return
             post.status = "FAILED"
             post.fail_reason = reason

@@ -23,6 +23,7 @@ MAX_VIDEO_BYTES = 4 * 1024**3
 VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime", "video/webm"})
 _RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
 _PIECE = 1 << 20
+NEED_LENGTH = "Content-Length is required (chunked transfer encoding is not accepted)."
 
 
 def chunk_plan_error(video_size: object, chunk_size: object, total_chunk_count: object) -> str | None:
@@ -124,7 +125,7 @@ def register(app: Flask, emu: Emulator) -> None:
         length = request.content_length
         match = _RANGE.match(request.headers.get("Content-Range", "").strip())
         if length is None:
-            return _refuse(400, upload, "invalid_file_upload", "Content-Length is required.")
+            return _refuse(400, upload, "invalid_file_upload", NEED_LENGTH)
         if match is None:
             return _refuse(
                 400, upload, "invalid_file_upload", "Content-Range must be bytes FIRST-LAST/TOTAL."

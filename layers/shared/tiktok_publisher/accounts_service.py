@@ -214,16 +214,4 @@ def creator_form(
             raise CreatorCannotPost(problem.message, details=_tiktok_details(exc)) from None
         raise UpstreamError(problem.message, details=_tiktok_details(exc)) from None
     contract = post_form_contract(info, audited=audited, media_type=media_type)
-    return CreatorForm(open_id=open_id, creator=info.model_dump(mode="json"), form=_as_dict(contract))
-
-
-def _as_dict(contract: Any) -> dict[str, Any]:
-    if isinstance(contract, BaseModel):
-        return contract.model_dump(mode="json")
-    if isinstance(contract, dict):
-        return contract
-    from dataclasses import asdict, is_dataclass
-
-    if is_dataclass(contract) and not isinstance(contract, type):
-        return asdict(contract)
-    raise TypeError(f"post_form_contract returned {type(contract).__name__}")
+    return CreatorForm(open_id=open_id, creator=info.model_dump(mode="json"), form=contract)

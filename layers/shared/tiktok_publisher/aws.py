@@ -12,18 +12,17 @@ import os
 import threading
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
-_BOTO_CONFIG = Config(
-    connect_timeout=2,
-    read_timeout=10,
-    retries={"mode": "standard", "max_attempts": 3},
-    max_pool_connections=20,
-)
+# boto3 is imported on first client(): modules that only need region()/endpoint_url() (the PynamoDB models)
+# must not pay its import at cold start.
+_BOTO_CONFIG_KWARGS: dict[str, Any] = {
+    "connect_timeout": 2,
+    "read_timeout": 10,
+    "retries": {"mode": "standard", "total_max_attempts": 3},
+    "max_pool_connections": 20,
+}
 
 _lock = threading.Lock()
-_session: boto3.session.Session | None = None
+_session: Any = None
 _clients: dict[str, Any] = {}
 
 
@@ -46,13 +45,16 @@ def client(service: str) -> Any:
     with _lock:
         existing = _clients.get(service)
         if existing is None:
+            import boto3
+            from botocore.config import Config
+
             if _session is None:
                 _session = boto3.session.Session()
             existing = _session.client(
-                service,  # type: ignore[call-overload]
+                service,
                 region_name=region(),
                 endpoint_url=endpoint_url(),
-                config=_BOTO_CONFIG,
+                config=Config(**_BOTO_CONFIG_KWARGS),
             )
             _clients[service] = existing
         return existing

@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -187,6 +188,10 @@ def __getattr__(name: str) -> Any:
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Warm invocations of handlers without business metrics would warn on every call (the cold-start metric is
+# only sent once): noise in logs, not a problem.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 API_GATEWAY_HTTP_CORRELATION = "requestContext.requestId"
 

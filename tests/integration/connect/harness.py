@@ -30,7 +30,8 @@ def load_function(name: str) -> ModuleType:
     if module_name in sys.modules:
         return sys.modules[module_name]
     spec = importlib.util.spec_from_file_location(module_name, ROOT / "functions" / name / "app.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     spec.loader.exec_module(module)
@@ -64,8 +65,9 @@ class Answer:
         return json.loads(self.text)
 
     @property
-    def location(self) -> str | None:
-        return self.headers.get("location")
+    def location(self) -> str:
+        """The Location header ("" when absent, so assertions on its query fail clearly)."""
+        return self.headers.get("location", "")
 
 
 class ConsentForm(HTMLParser):
@@ -165,7 +167,14 @@ class Harness:
         event = http_event("GET", "/v1/oauth/tiktok/callback", raw_query=query, tenant_id=None)
         return self.invoke("oauth_callback", event)
 
-    def accounts(self, method: str, path: str = "", *, tenant_id: str | None = "tenant-a", query: dict[str, str] | None = None) -> Answer:
+    def accounts(
+        self,
+        method: str,
+        path: str = "",
+        *,
+        tenant_id: str | None = "tenant-a",
+        query: dict[str, str] | None = None,
+    ) -> Answer:
         full = f"/v1/accounts{path}"
         parts = [p for p in path.split("/") if p]
         params = {"open_id": parts[0]} if parts else None

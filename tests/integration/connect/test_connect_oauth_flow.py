@@ -9,10 +9,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
-from tests.integration.connect.harness import RETURN_TO, Answer, Harness, consent
 from tiktok_publisher.oauth.state import new_state_id, sign_state
 from tiktok_publisher.store.models import AccountModel, OAuthSessionModel
+
+from tests.integration.connect.harness import RETURN_TO, Answer, Harness, consent
 
 DEFAULT_SCOPES = "user.info.basic,user.info.profile,video.publish,video.upload"
 
@@ -133,7 +133,8 @@ def test_connect_end_to_end_stores_the_account_with_encrypted_tokens(harness: Ha
     [access] = [t for t in state["access_tokens"] if not t["revoked"]]
     [refresh] = [t for t in state["refresh_tokens"] if not t["revoked"]]
     raw = connect_env.aws.dynamodb.get_item(
-        TableName=connect_env.aws.accounts_table, Key={"tenant_id": {"S": "tenant-a"}, "open_id": {"S": open_id}}
+        TableName=connect_env.aws.accounts_table,
+        Key={"tenant_id": {"S": "tenant-a"}, "open_id": {"S": open_id}},
     )["Item"]
     for attribute, token in (("access_token_enc", access["token"]), ("refresh_token_enc", refresh["token"])):
         blob = raw[attribute]["B"]
@@ -148,7 +149,11 @@ def test_connect_end_to_end_stores_the_account_with_encrypted_tokens(harness: Ha
 
 @pytest.mark.parametrize(("mode", "emulator_methods"), [("base64url", ["base64url"]), ("off", ["hex"])])
 def test_pkce_modes_other_than_hex(
-    harness: Harness, connect_env: Any, monkeypatch: pytest.MonkeyPatch, mode: str, emulator_methods: list[str]
+    harness: Harness,
+    connect_env: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    mode: str,
+    emulator_methods: list[str],
 ):
     from tiktok_publisher import config
 
@@ -383,6 +388,8 @@ def test_foreign_state_is_a_dead_end(harness: Harness, connect_env: Any):
     assert _accounts() == []
 
 
-@pytest.mark.parametrize("query", ["", "code=abc", "state=", "state=not-a-state&code=abc", "error=access_denied"])
+@pytest.mark.parametrize(
+    "query", ["", "code=abc", "state=", "state=not-a-state&code=abc", "error=access_denied"]
+)
 def test_missing_or_malformed_state_is_a_dead_end(harness: Harness, query: str):
     _assert_dead_end_page(harness.callback(query))

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import requests
-
 from tiktok_emulator.testing import EmulatorHandle
 
 from .conftest import TIMEOUT, Api, error_code
@@ -36,7 +35,8 @@ def test_reset_forgets_everything(emulator: EmulatorHandle, api: Callable[..., A
     emulator.advance(100)
     assert requests.post(f"{emulator.base_url}/_admin/reset", timeout=TIMEOUT).json() == {"ok": True}
     state = emulator.state()
-    assert state["posts"] == [] and state["access_tokens"] == []
+    assert state["posts"] == []
+    assert state["access_tokens"] == []
     assert state["config"]["audited"] is False
     assert abs(emulator.emulator.clock.offset) < 1e-9
     assert error_code(client.user_info("open_id")) == "access_token_invalid"

@@ -9,10 +9,9 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from tiktok_emulator.testing import EmulatorHandle, fake_mp4
 
-from .conftest import MiB, TIMEOUT, Api, error_code, file_source, put_chunk, upload_all
+from .conftest import TIMEOUT, Api, MiB, error_code, file_source, put_chunk, upload_all
 
 MIN_CHUNK = 5 * MiB
 MAX_CHUNK = 64_000_000
@@ -172,3 +171,12 @@ def test_unknown_upload_is_404(emulator: EmulatorHandle, client: Api) -> None:
     assert put_chunk(url.replace("upload_token=", "upload_token=x"), data, 0, 1000).status_code == 404
     bogus = f"{emulator.base_url}/upload/video/?upload_id=1&upload_token=2"
     assert put_chunk(bogus, data, 0, 1000).status_code == 404
+
+
+def test_chunked_transfer_encoding_is_refused(client: Api) -> None:
+    data = fake_mp4(4096)
+    _, url = init_upload(client, file_source(len(data)))
+    headers = {"Content-Type": "video/mp4", "Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}"}
+    response = requests.put(url, data=iter([data[:2000], data[2000:]]), headers=headers, timeout=TIMEOUT)
+    assert response.status_code == 400
+    assert put_chunk(url, data, 0, len(data)).status_code == 201

@@ -51,7 +51,7 @@ def test_banned_account_answers_200_with_code(api: Callable[..., Api]) -> None:
 
 
 def test_daily_cap_answers_200_with_code(emulator: EmulatorHandle, api: Callable[..., Api]) -> None:
-    emulator.configure(daily_post_cap=2)
+    emulator.configure(daily_post_cap=2, access_ttl=10**8)
     client = api("creator_private")
     for _ in range(2):
         assert client.init_direct().status_code == 200

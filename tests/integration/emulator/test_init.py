@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 import pytest
 import requests
-
 from tiktok_emulator.config import TestAccount
 from tiktok_emulator.testing import EmulatorHandle
 
@@ -101,7 +100,7 @@ def test_unaudited_needs_self_only_and_a_private_account(
 
 def test_unaudited_at_most_five_posting_users(emulator: EmulatorHandle) -> None:
     accounts = [TestAccount(f"user{i}", private=True) for i in range(6)]
-    emulator.configure(accounts=[vars(a) for a in accounts])
+    emulator.configure(accounts=[vars(a) for a in accounts], access_ttl=10**8)
     clients = [Api(emulator.base_url, emulator.issue_token(a.name)["access_token"]) for a in accounts]
     for client in clients[:5]:
         expect(client.init_direct(), 200, "ok")
@@ -133,6 +132,7 @@ def test_seventh_init_in_a_minute_is_rate_limited(emulator: EmulatorHandle, api:
 
 def test_daily_direct_post_cap(emulator: EmulatorHandle, api: Callable[..., Api]) -> None:
     assert emulator.config.daily_post_cap == 15
+    emulator.configure(access_ttl=10**8)
     client = api("creator_private")
     for index in range(15):
         if index and index % 6 == 0:
@@ -152,6 +152,7 @@ def test_banned_user_cannot_init(emulator: EmulatorHandle, api: Callable[..., Ap
 
 
 def test_pending_draft_cap(emulator: EmulatorHandle, api: Callable[..., Api]) -> None:
+    emulator.configure(access_ttl=10**8)
     client = api("creator_public")
     for _ in range(5):
         expect(client.init_inbox(), 200, "ok")
@@ -181,7 +182,7 @@ def photo_body(mode: str = "DIRECT_POST", images: list[str] | None = None, **pos
 
 
 def test_photo_init_rules(emulator: EmulatorHandle, api: Callable[..., Api]) -> None:
-    emulator.configure(verified_url_prefixes=["example.com"])
+    emulator.configure(verified_url_prefixes=["example.com"], rate_limits={"photo_init": 100})
     client = api("creator_private")
     expect(client.post(PHOTO_INIT, photo_body()), 200, "ok")
     expect(client.post(PHOTO_INIT, {**photo_body(), "media_type": "VIDEO"}), 400, "invalid_params")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import requests
-
 from tiktok_emulator.testing import EmulatorHandle
 
 from .conftest import TIMEOUT, Api, error_code

@@ -81,11 +81,12 @@ export function renderAccounts(listNode, emptyNode, accounts, { selected, onSele
       avatar(account.avatar_url, name, 48),
       h("div", { class: "account__who" },
         h("div", { class: "account__name" }, name),
-        account.username ? h("div", { class: "muted small" }, `@${account.username}`) : null,
+        h("div", { class: "account__meta" },
+          account.username ? h("span", { class: "muted small" }, `@${account.username}`) : null,
+          h("span", { class: `badge badge--${status.tone}` }, status.label)),
         account.status === "needs_reconnect"
           ? h("div", { class: "small warn-text" }, "TikTok no longer accepts this connection. Reconnect to keep posting.")
           : null),
-      h("span", { class: `badge badge--${status.tone}` }, status.label),
       h("div", { class: "account__actions" }, actions)));
   }
 }

@@ -3,7 +3,7 @@ import { connect, consumeOAuthResult, renderAccounts } from "./accounts.js";
 import { api } from "./api.js";
 import { openComposer } from "./composer.js";
 import { createPostList } from "./posts.js";
-import { findDevToken, session } from "./session.js";
+import { fetchDevToken, isLocalStack, session } from "./session.js";
 import { clearFlash, flash } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
@@ -40,7 +40,12 @@ function draw() {
 }
 
 function select(account) {
+  if (selected === account.open_id && !view.panels.hidden && view.composer.dataset.openId === account.open_id) {
+    view.composer.scrollIntoView({ behavior: "smooth", block: "start" });
+    return; // already open: keep what the user typed
+  }
   selected = account.open_id;
+  view.composer.dataset.openId = account.open_id;
   history.replaceState(null, "", `${location.pathname}${location.search}#account=${encodeURIComponent(selected)}`);
   draw();
   openComposer(view.composer, account, {
@@ -55,10 +60,8 @@ function showSignIn() {
   view.signOut.hidden = true;
   view.signin.hidden = false;
   posts.stop();
-  findDevToken().then((token) => {
-    const button = $("dev-signin");
-    button.hidden = !token;
-    button.onclick = () => signIn(token);
+  isLocalStack().then((local) => {
+    $("dev-signin").hidden = !local;
   });
 }
 
@@ -101,6 +104,13 @@ view.signOut.addEventListener("click", () => {
   clearFlash();
   flash("Signed out.", "info");
   showSignIn();
+});
+$("dev-signin").addEventListener("click", async () => {
+  try {
+    signIn(await fetchDevToken());
+  } catch (error) {
+    flash(`The local stack did not give a dev token (${error.message}).`, "error");
+  }
 });
 $("connect").addEventListener("click", (event) => connect(event.currentTarget));
 session.onExpired((error) => {

@@ -3,7 +3,7 @@
 // focus and typed text are never lost.
 import { api, ApiError } from "./api.js";
 import { videoDuration } from "./media.js";
-import { evaluate, LINKS, normalizeCreatorInfo, TEXT } from "./rules.js";
+import { evaluate, normalizeCreatorInfo } from "./rules.js";
 import { avatar, clear, flash, formatBytes, formatDuration, h } from "./ui.js";
 import { uploadAll } from "./upload.js";
 
@@ -29,8 +29,12 @@ function idempotencyKey() {
 }
 
 /** Open the composer for `account` inside `root`. onPosted(post) is called after a 202. */
+let opening = 0;
+
 export async function openComposer(root, account, { onPosted, onClose }) {
   const openId = account.open_id;
+  // Only the newest open may render: a slower creator-info answer for an earlier click must not win.
+  const ticket = ++opening;
   clear(root);
   root.append(h("div", { class: "card__head" }, h("h2", { id: "composer-title" }, "New post")),
     h("p", { class: "muted", role: "status" }, "Loading the creator's TikTok settings…"));
@@ -39,15 +43,13 @@ export async function openComposer(root, account, { onPosted, onClose }) {
   try {
     creator = normalizeCreatorInfo(await api("GET", `/v1/accounts/${encodeURIComponent(openId)}/creator-info`));
   } catch (error) {
+    if (ticket !== opening) return;
     root.removeAttribute("aria-busy");
     renderCannotPost(root, account, error, { onPosted, onClose });
     return;
   }
+  if (ticket !== opening) return;
   root.removeAttribute("aria-busy");
-  if (!creator.canPost) {
-    renderCannotPost(root, account, new ApiError({ code: "cannot_post", message: creator.cannotPostReason }), { onPosted, onClose });
-    return;
-  }
   renderForm(root, account, creator, { onPosted, onClose });
 }
 
@@ -70,8 +72,11 @@ function renderCannotPost(root, account, error, handlers) {
 
 function renderForm(root, account, creator, { onPosted, onClose }) {
   const openId = account.open_id;
+  const texts = creator.texts;
   const state = {
-    mode: "direct", mediaType: "video", files: [], urls: [], duration: null, durationPending: false,
+    // Direct is the usual choice; when TikTok would refuse a direct post (an unaudited app and a public
+    // account), the form starts on the inbox and says why direct is unavailable.
+    mode: creator.canPost ? "direct" : "inbox", mediaType: "video", files: [], urls: [], duration: null, durationPending: false,
     title: "", description: "", privacy: "", comment: false, duet: false, stitch: false,
     disclose: false, yourBrand: false, branded: false, schedule: false, publishAt: "",
     busy: false, serverErrors: {}, uploaded: new WeakMap(), lastAttempt: null, probe: 0,
@@ -88,16 +93,18 @@ function renderForm(root, account, creator, { onPosted, onClose }) {
       creator.username ? h("div", { class: "muted small" }, `@${creator.username}`) : null));
 
   // --- mode ------------------------------------------------------------------------------------------
-  const radio = (name, value, label, hint) => {
+  const radio = (name, value, label, hint, disabled = false) => {
     const id = ids(`${name}-${value}`);
-    return h("div", { class: "choice" },
-      h("input", { type: "radio", name: `c-${name}`, id, value, checked: state[name === "media" ? "mediaType" : name] === value }),
+    return h("div", { class: `choice${disabled ? " is-disabled" : ""}` },
+      h("input", { type: "radio", name: `c-${name}`, id, value, disabled, checked: state[name === "media" ? "mediaType" : name] === value }),
       h("label", { for: id }, h("span", {}, label), hint ? h("span", { class: "choice__hint" }, hint) : null));
   };
   const modeSet = h("fieldset", { class: "group", "aria-describedby": ids("mode-error") },
     h("legend", {}, "How to publish"),
     h("div", { class: "choices" },
-      radio("mode", "direct", "Post directly", "Published on the profile once TikTok has processed it."),
+      radio("mode", "direct", "Post directly",
+        creator.canPost ? "Published on the profile once TikTok has processed it." : creator.cannotPostReason || "Not available for this account right now.",
+        !creator.canPost),
       radio("mode", "inbox", "Send to TikTok inbox", "The creator finishes and posts it in the TikTok app.")),
     errors.mode);
 
@@ -120,17 +127,20 @@ function renderForm(root, account, creator, { onPosted, onClose }) {
   const descriptionField = h("div", { class: "field", hidden: true },
     h("label", { for: ids("description") }, "Description"), description, errors.description);
 
-  const privacy = h("select", { id: ids("privacy"), required: true, "aria-describedby": `${ids("privacy-hint")} ${ids("privacy-error")}` },
+  // No default: the placeholder is selected and cannot be chosen back (TikTok's rule).
+  const privacy = h("select", { id: ids("privacy"), required: true, "aria-describedby": `${ids("privacy-hint")} ${ids("audit-notice")} ${ids("privacy-error")}` },
     h("option", { value: "", disabled: true, selected: true }, "Select who can see this post"),
-    creator.privacyOptions.map((o) => h("option", { value: o.value }, o.label)));
-  const privacyHint = h("p", { class: "hint", id: ids("privacy-hint"), hidden: true });
-  const privacyField = h("div", { class: "field" }, h("label", { for: ids("privacy") }, "Who can see this post"), privacy, privacyHint, errors.privacy);
+    creator.privacyOptions.map((o) => h("option", { value: o.value, disabled: o.disabled, title: o.disabled ? o.disabledReason : null },
+      o.disabled ? `${o.label} (unavailable)` : o.label)));
+  const privacyHint = h("p", { class: "hint hint--warn", id: ids("privacy-hint"), hidden: true });
+  const auditNotice = h("p", { class: "hint", id: ids("audit-notice"), hidden: !creator.auditNotice }, creator.auditNotice);
+  const privacyField = h("div", { class: "field" }, h("label", { for: ids("privacy") }, "Who can see this post"), privacy, privacyHint, auditNotice, errors.privacy);
 
   const toggle = (name, label) => {
     const info = creator.interactions[name];
     const hintId = ids(`${name}-hint`);
     const input = h("input", { type: "checkbox", id: ids(name), disabled: info.disabled, "aria-describedby": info.disabled ? hintId : null });
-    const why = info.reason || `Turned off in ${creator.nickname}'s TikTok settings.`;
+    const why = info.reason || `${label} is turned off in this creator's TikTok settings.`;
     const wrap = h("div", { class: `check${info.disabled ? " is-disabled" : ""}`, title: info.disabled ? why : null, dataset: { toggle: name } },
       input, h("label", { for: ids(name) }, label),
       info.disabled ? h("span", { class: "check__hint", id: hintId }, why) : null);
@@ -145,20 +155,20 @@ function renderForm(root, account, creator, { onPosted, onClose }) {
   const disclose = h("input", { type: "checkbox", role: "switch", id: ids("disclose"), "aria-describedby": ids("disclose-hint") });
   const yourBrand = h("input", { type: "checkbox", id: ids("your-brand"), "aria-describedby": ids("your-brand-hint") });
   const branded = h("input", { type: "checkbox", id: ids("branded"), "aria-describedby": `${ids("branded-hint")} ${ids("branded-why")}` });
-  const brandedWhy = h("span", { class: "check__hint check__hint--warn", id: ids("branded-why"), hidden: true }, TEXT.brandedNotPrivate);
+  const brandedWhy = h("span", { class: "check__hint check__hint--warn", id: ids("branded-why"), hidden: true }, texts.brandedNotPrivate);
   const brandedWrap = h("div", { class: "check check--block" }, branded,
-    h("label", { for: ids("branded") }, "Branded content"),
-    h("span", { class: "check__hint", id: ids("branded-hint") }, TEXT.brandedHint), brandedWhy);
+    h("label", { for: ids("branded") }, texts.branded),
+    h("span", { class: "check__hint", id: ids("branded-hint") }, texts.brandedHint), brandedWhy);
   const disclosureLabel = h("p", { class: "notice notice--info", id: "disclosure-label", hidden: true });
   const disclosurePanel = h("div", { class: "disclosure", id: ids("disclosure-panel"), hidden: true },
     disclosureLabel,
-    h("div", { class: "check check--block" }, yourBrand, h("label", { for: ids("your-brand") }, "Your brand"),
-      h("span", { class: "check__hint", id: ids("your-brand-hint") }, TEXT.yourBrandHint)),
+    h("div", { class: "check check--block" }, yourBrand, h("label", { for: ids("your-brand") }, texts.yourBrand),
+      h("span", { class: "check__hint", id: ids("your-brand-hint") }, texts.yourBrandHint)),
     brandedWrap, errors.disclosure);
   const disclosureSet = h("fieldset", { class: "group" },
     h("legend", {}, "Commercial content"),
-    h("div", { class: "switch" }, disclose, h("label", { for: ids("disclose") }, "Disclose post content")),
-    h("p", { class: "hint", id: ids("disclose-hint") }, TEXT.disclosureHint),
+    h("div", { class: "switch" }, disclose, h("label", { for: ids("disclose") }, texts.disclosureLabel)),
+    h("p", { class: "hint", id: ids("disclose-hint") }, texts.disclosureHint),
     disclosurePanel);
 
   const directOnly = h("div", { class: "direct-only" }, titleField, descriptionField, privacyField, interactionSet, disclosureSet);
@@ -181,7 +191,7 @@ function renderForm(root, account, creator, { onPosted, onClose }) {
   const blockersList = h("ul", { id: "publish-blockers", class: "blockers", "aria-live": "polite" });
   const declarationNode = h("p", { class: "declaration", id: "declaration" });
   const publish = h("button", { type: "submit", class: "btn btn--primary btn--wide", id: "publish", "aria-describedby": "publish-blockers declaration" }, "Publish");
-  const processingNote = h("p", { class: "hint", id: "processing-note" }, TEXT.processing);
+  const processingNote = h("p", { class: "hint", id: "processing-note" }, texts.processing);
 
   const form = h("form", { id: "post-form", novalidate: true, class: "composer" },
     modeSet, mediaSet, inboxNote, directOnly, scheduleSet, progress, formError, blockersList,
@@ -195,13 +205,21 @@ function renderForm(root, account, creator, { onPosted, onClose }) {
     creatorLine, form);
 
   // --- behaviour -------------------------------------------------------------------------------------
-  function setDeclaration(branded) {
+  // The sentence exactly as TikTok words it, with each policy name in it turned into its link.
+  function setDeclaration(sentence) {
+    if (declarationNode.dataset.text === sentence) return;
+    declarationNode.dataset.text = sentence;
     clear(declarationNode);
-    const link = (href, text) => h("a", { href, target: "_blank", rel: "noopener noreferrer" }, text);
-    // The text reads exactly as TikTok words it (TEXT.declaration*); the policy names are the links.
-    declarationNode.append("By posting, you agree to TikTok's ");
-    if (branded) declarationNode.append(link(LINKS.brandedContentPolicy, "Branded Content Policy"), " and ");
-    declarationNode.append(link(LINKS.musicUsage, "Music Usage Confirmation"));
+    const names = Object.keys(texts.links).filter((n) => sentence.includes(n));
+    let rest = sentence;
+    while (rest) {
+      const hits = names.map((n) => [rest.indexOf(n), n]).filter(([i]) => i >= 0).sort((a, b) => a[0] - b[0]);
+      if (!hits.length) { declarationNode.append(rest); break; }
+      const [at, name] = hits[0];
+      if (at) declarationNode.append(rest.slice(0, at));
+      declarationNode.append(h("a", { href: texts.links[name], target: "_blank", rel: "noopener noreferrer" }, name));
+      rest = rest.slice(at + name.length);
+    }
   }
 
   function formValues() {
@@ -244,24 +262,30 @@ function renderForm(root, account, creator, { onPosted, onClose }) {
     stitch.wrap.hidden = photo;
     titleCount.textContent = `${state.title.length} / ${result.titleMax}`;
 
-    // Only me <-> Branded content exclude each other.
+    // Only me <-> Branded content exclude each other: "Only me" is greyed (with TikTok's hover text) while
+    // Branded content is ticked, and Branded content is greyed while "Only me" is chosen.
+    const brandedBlocked = [];
     for (const option of privacy.options) {
-      if (option.value === "SELF_ONLY") {
-        option.disabled = result.selfOnlyDisabled;
-        option.title = result.selfOnlyDisabled ? TEXT.brandedNotPrivate : "";
-      }
+      const o = creator.privacyOptions.find((x) => x.value === option.value);
+      if (!o) continue;
+      const offForBrand = result.selfOnlyDisabled && o.disabledWhenBranded;
+      option.disabled = o.disabled || offForBrand;
+      option.title = o.disabled ? o.disabledReason : offForBrand ? o.brandedHint : "";
+      if (offForBrand) brandedBlocked.push(o);
     }
-    privacyHint.hidden = !result.selfOnlyDisabled || !creator.privacyOptions.some((o) => o.value === "SELF_ONLY");
-    privacyHint.textContent = result.selfOnlyDisabled ? `"Only me" is not available: ${TEXT.brandedNotPrivate}` : "";
-    branded.disabled = state.busy || result.brandedDisabled;
-    brandedWrap.classList.toggle("is-disabled", result.brandedDisabled);
-    brandedWrap.title = result.brandedDisabled ? TEXT.brandedNotPrivate : "";
-    brandedWhy.hidden = !result.brandedDisabled;
+    privacyHint.hidden = !brandedBlocked.length;
+    privacyHint.textContent = brandedBlocked.map((o) => `"${o.label}" is not available: ${o.brandedHint}`).join(" ");
+    const selfOnly = creator.privacyOptions.find((o) => o.value === state.privacy);
+    const brandedOff = direct && Boolean(selfOnly && selfOnly.disabledWhenBranded);
+    branded.disabled = brandedOff;
+    brandedWrap.classList.toggle("is-disabled", brandedOff);
+    brandedWrap.title = brandedOff ? (selfOnly.brandedHint || texts.brandedNotPrivate) : "";
+    brandedWhy.hidden = !brandedOff;
 
     disclosurePanel.hidden = !state.disclose;
     disclosureLabel.hidden = !result.label;
     disclosureLabel.textContent = result.label;
-    setDeclaration(direct && state.disclose && state.branded);
+    setDeclaration(result.declaration);
 
     publishAtField.hidden = !state.schedule;
     publishAt.min = toLocalInput(new Date(Date.now() + 60_000));
@@ -360,7 +384,7 @@ function renderForm(root, account, creator, { onPosted, onClose }) {
       if (!photo) Object.assign(body.post_info, { disable_duet: !state.duet, disable_stitch: !state.stitch });
       if (photo && state.description) body.post_info.description = state.description;
     }
-    if (state.schedule) body.publish_at = new Date(state.publishAt).toISOString();
+    if (state.schedule) body.publish_at = Math.floor(new Date(state.publishAt).getTime() / 1000); // epoch seconds
     return body;
   }
 

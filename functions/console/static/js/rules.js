@@ -38,11 +38,6 @@ export function disclosureLabel(mediaType, { yourBrand, branded }) {
   return "";
 }
 
-/** The declaration shown above the publish button. */
-export function declaration({ disclose, branded }) {
-  return disclose && branded ? TEXT.declarationBranded : TEXT.declarationMusic;
-}
-
 /** Length as TikTok counts it: UTF-16 code units (JavaScript's own string length). */
 export function utf16Length(text) {
   return text.length;
@@ -54,37 +49,61 @@ function pick(obj, ...keys) {
 }
 
 /**
- * Normalise GET /v1/accounts/{open_id}/creator-info into what the composer needs. Reads the post-form
- * contract when present and falls back to the raw creator_info fields otherwise.
+ * Normalise GET /v1/accounts/{open_id}/creator-info ({creator: creator_info, form: post-form contract})
+ * into what the composer needs. The contract's texts win; TikTok's words above are the fallbacks, so the
+ * form stays compliant even against an API that only returns the raw creator_info.
  */
 export function normalizeCreatorInfo(body) {
-  const info = pick(body, "creator_info", "creator") || body || {};
-  const form = pick(body, "post_form", "form", "contract") || {};
-  const privacy = pick(form, "privacy_level_options", "privacy_options", "privacy") ||
-    pick(info, "privacy_level_options") || [];
-  const privacyOptions = privacy.map((opt) =>
-    typeof opt === "string"
-      ? { value: opt, label: PRIVACY_LABELS[opt] || opt }
-      : { value: opt.value, label: opt.label || PRIVACY_LABELS[opt.value] || opt.value });
-  const toggles = pick(form, "interactions", "toggles") || {};
+  const info = pick(body, "creator") || {};
+  const form = pick(body, "form") || {};
+  const who = form.creator || {};
+  const privacy = (form.privacy_level && form.privacy_level.options) || pick(info, "privacy_level_options") || [];
+  const privacyOptions = privacy.map((opt) => {
+    const o = typeof opt === "string" ? { value: opt } : opt;
+    return {
+      value: o.value,
+      label: o.label || PRIVACY_LABELS[o.value] || o.value,
+      disabled: Boolean(o.disabled),
+      disabledReason: o.disabled_reason || "",
+      // TikTok: branded content can never be private.
+      disabledWhenBranded: o.disabled_when_branded_content ?? o.value === "SELF_ONLY",
+      brandedHint: o.branded_content_hint || TEXT.brandedNotPrivate,
+    };
+  });
+  const toggles = form.interactions || {};
   const interaction = (name) => {
     const t = toggles[name];
-    const disabled = typeof t === "object" && t !== null
-      ? Boolean(pick(t, "disabled", "locked"))
-      : Boolean(pick(form, `${name}_disabled`) ?? pick(info, `${name}_disabled`));
-    return { disabled, reason: (typeof t === "object" && t && t.reason) || "" };
+    if (t && typeof t === "object") return { disabled: Boolean(t.disabled), reason: t.disabled_reason || "" };
+    return { disabled: Boolean(pick(info, `${name}_disabled`)), reason: "" };
   };
-  const canPost = pick(form, "can_post") ?? pick(body, "can_post") ?? true;
+  const cc = form.commercial_content || {};
+  const ccOpts = cc.options || {};
+  const decl = form.declaration || {};
   return {
-    nickname: pick(info, "creator_nickname", "nickname", "display_name") || "this creator",
-    username: pick(info, "creator_username", "username") || "",
-    avatarUrl: pick(info, "creator_avatar_url", "avatar_url") || "",
-    canPost: Boolean(canPost),
-    cannotPostReason: pick(form, "cannot_post_reason", "reason") || pick(body, "cannot_post_reason", "message") || "",
+    nickname: pick(who, "nickname") || pick(info, "creator_nickname") || "this creator",
+    username: pick(who, "username") || pick(info, "creator_username") || "",
+    avatarUrl: pick(who, "avatar_url") || pick(info, "creator_avatar_url") || "",
+    canPost: pick(form, "can_post") ?? true,
+    cannotPostReason: pick(form, "cannot_post_reason") || "",
+    auditNotice: pick(form, "audit_notice") || "",
     privacyOptions,
     interactions: { comment: interaction("comment"), duet: interaction("duet"), stitch: interaction("stitch") },
-    maxDurationSec: Number(pick(form, "max_video_post_duration_sec", "max_duration_sec") ??
-      pick(info, "max_video_post_duration_sec") ?? 0) || null,
+    maxDurationSec: Number(pick(form, "max_video_post_duration_sec") ?? pick(info, "max_video_post_duration_sec") ?? 0) || null,
+    titleMax: (form.title && form.title.max_length) || null,
+    texts: {
+      disclosureLabel: cc.label || "Disclose post content",
+      disclosureHint: cc.help || TEXT.disclosureHint,
+      disclosureRequired: cc.required_choice_message || TEXT.disclosureRequired,
+      yourBrand: (ccOpts.brand_organic_toggle && ccOpts.brand_organic_toggle.label) || "Your brand",
+      yourBrandHint: (ccOpts.brand_organic_toggle && ccOpts.brand_organic_toggle.help) || TEXT.yourBrandHint,
+      branded: (ccOpts.brand_content_toggle && ccOpts.brand_content_toggle.label) || "Branded content",
+      brandedHint: (ccOpts.brand_content_toggle && ccOpts.brand_content_toggle.help) || TEXT.brandedHint,
+      brandedNotPrivate: (ccOpts.brand_content_toggle && ccOpts.brand_content_toggle.privacy_hint) || TEXT.brandedNotPrivate,
+      declarationMusic: decl.default || TEXT.declarationMusic,
+      declarationBranded: decl.with_branded_content || TEXT.declarationBranded,
+      links: { ...{ "Music Usage Confirmation": LINKS.musicUsage, "Branded Content Policy": LINKS.brandedContentPolicy }, ...(decl.links || {}) },
+      processing: form.processing_notice || TEXT.processing,
+    },
   };
 }
 
@@ -113,7 +132,8 @@ export function evaluate(creator, form) {
     }
   }
 
-  const titleMax = photo ? LIMITS.photoTitle : LIMITS.videoTitle;
+  const titleMax = photo ? LIMITS.photoTitle : creator.titleMax || LIMITS.videoTitle;
+  const texts = creator.texts || TEXT;
   if (direct) {
     if (utf16Length(form.title || "") > titleMax) {
       blockers.push({ field: "title", message: `The title can be at most ${titleMax} characters.` });
@@ -121,12 +141,13 @@ export function evaluate(creator, form) {
     if (photo && utf16Length(form.description || "") > LIMITS.photoDescription) {
       blockers.push({ field: "description", message: `The description can be at most ${LIMITS.photoDescription} characters.` });
     }
+    if (!creator.canPost) blockers.push({ field: "mode", message: creator.cannotPostReason || "This account cannot post directly right now." });
     if (!form.privacy) blockers.push({ field: "privacy", message: "Choose who can see this post." });
     if (form.disclose && !form.yourBrand && !form.branded) {
-      blockers.push({ field: "disclosure", message: TEXT.disclosureRequired });
+      blockers.push({ field: "disclosure", message: texts.disclosureRequired });
     }
     if (form.disclose && form.branded && form.privacy === "SELF_ONLY") {
-      blockers.push({ field: "privacy", message: TEXT.brandedNotPrivate });
+      blockers.push({ field: "privacy", message: texts.brandedNotPrivate });
     }
   }
   if (form.schedule) {
@@ -143,7 +164,7 @@ export function evaluate(creator, form) {
     selfOnlyDisabled: Boolean(direct && form.disclose && form.branded),
     brandedDisabled: Boolean(direct && form.privacy === "SELF_ONLY"),
     label: direct && form.disclose ? disclosureLabel(form.mediaType, form) : "",
-    declaration: declaration(form),
+    declaration: direct && form.disclose && form.branded ? texts.declarationBranded : texts.declarationMusic,
     titleMax,
   };
 }

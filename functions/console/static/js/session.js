@@ -27,18 +27,25 @@ export const session = {
   },
 };
 
-// Only the local stack serves this path (never a deployed stack), so a 404 or a non-JSON answer means
-// "no dev token here" and the button stays hidden.
-const DEV_TOKEN_PATH = "/local/dev-token";
-
-/** The local stack's demo-tenant token, or "" when this is not the local stack. */
-export async function findDevToken() {
+// Only the local stack (`make run`) has /_local/ admin paths; a deployed API answers 404 (or this console's
+// own 404) there, so the one-click dev sign-in never appears outside a laptop.
+/** True when this page is served by the local stack. */
+export async function isLocalStack() {
   try {
-    const response = await fetch(DEV_TOKEN_PATH, { headers: { Accept: "application/json" }, cache: "no-store" });
-    if (!response.ok) return "";
+    const response = await fetch("/_local/health", { headers: { Accept: "application/json" }, cache: "no-store" });
+    if (!response.ok) return false;
     const data = await response.json();
-    return typeof data.token === "string" ? data.token : "";
+    return data && data.status === "ok";
   } catch {
-    return "";
+    return false;
   }
+}
+
+/** A fresh token for the local stack's demo tenant. */
+export async function fetchDevToken() {
+  const response = await fetch("/_local/token", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}", cache: "no-store" });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  const data = await response.json();
+  if (typeof data.token !== "string" || !data.token) throw new Error("no token in the answer");
+  return data.token;
 }

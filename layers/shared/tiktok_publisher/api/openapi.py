@@ -14,16 +14,18 @@ from typing import Any
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 
 from tiktok_publisher.api.app import ApiResolver, create_app
+from tiktok_publisher.api.docs import ERROR_DESCRIPTIONS, ErrorResponse
 
 OPENAPI_PATH = "/v1/openapi.json"
 TITLE = "tiktok-publisher"
 VERSION = "1"
 SECURITY_SCHEME = "bearerAuth"
-# "module:function" taking (app, ports_provider). Optional entries are skipped while their area is absent.
+# "module:function" taking (app, ports_provider); the provider is never called while building the document.
 ROUTE_SETS: tuple[str, ...] = (
     "tiktok_publisher.api.routes.connect:register_start",
     "tiktok_publisher.api.routes.connect:register_callback",
     "tiktok_publisher.api.routes.accounts:register_accounts",
+    "tiktok_publisher.publishing.routes:register_publish_routes",
 )
 # Routes API Gateway serves without the JWT authorizer (template.yaml); everything else needs a bearer token.
 PUBLIC_ROUTES = frozenset(
@@ -64,15 +66,36 @@ def openapi_document() -> dict[str, Any]:
         security=[{SECURITY_SCHEME: []}],
     )
     document: dict[str, Any] = schema.model_dump(mode="json", by_alias=True, exclude_none=True)
+    error_ref = {"$ref": "#/components/schemas/ErrorResponse"}
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
             if (method, path) in PUBLIC_ROUTES:
                 operation["security"] = []
+            # Powertools documents its own 422 shape; ours is the project-wide error body (api.errors).
+            if "422" in operation.get("responses", {}):
+                operation["responses"]["422"] = {
+                    "description": ERROR_DESCRIPTIONS[422],
+                    "content": {"application/json": {"schema": error_ref}},
+                }
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault(
+        "ErrorResponse", ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
+    )
+    defs = schemas["ErrorResponse"].pop("$defs", {})
+    for name, definition in defs.items():
+        schemas.setdefault(name, definition)
+    for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+        schemas.pop(unused, None)
     return document
 
 
 def _register_self(app: ApiResolver) -> None:
-    @app.get(OPENAPI_PATH, summary="This OpenAPI document", tags=["Meta"], include_in_schema=True)
+    @app.get(
+        OPENAPI_PATH,
+        summary="This OpenAPI document",
+        tags=["Meta"],
+        responses={200: {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {}}}}},
+    )
     def openapi() -> dict[str, Any]:
         return openapi_document()
 

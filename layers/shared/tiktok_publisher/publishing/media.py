@@ -88,7 +88,8 @@ def check_video(
         problems.append(
             Problem(
                 (*loc, "codec"),
-                f"TikTok accepts H.264, H.265, VP8 or VP9 video, not {name}. Export it as MP4 (H.264) and try again.",
+                f"TikTok accepts H.264, H.265, VP8 or VP9 video, not {name}. "
+                "Export it as MP4 (H.264) and try again.",
                 "unsupported_codec",
             )
         )
@@ -97,8 +98,8 @@ def check_video(
             problems.append(
                 Problem(
                     (*loc, side),
-                    f"The video is {info.width}x{info.height} pixels; TikTok needs {MIN_SIDE} to {MAX_SIDE} pixels "
-                    "on each side. Resize it (for example to 1080x1920) and try again.",
+                    f"The video is {info.width}x{info.height} pixels; TikTok needs {MIN_SIDE} to {MAX_SIDE} "
+                    "pixels on each side. Resize it (for example to 1080x1920) and try again.",
                     "picture_size",
                 )
             )
@@ -121,7 +122,8 @@ def check_video(
             problems.append(
                 Problem(
                     (*loc, "duration_s"),
-                    f"The video lasts {info.duration_s:.1f} s; this TikTok account can post at most {limit:g} s. "
+                    f"The video lasts {info.duration_s:.1f} s; this TikTok account can post at most "
+                    f"{limit:g} s. "
                     "Trim it and try again.",
                     "duration",
                 )
@@ -145,7 +147,8 @@ def check_photo(info: ImageInfo, *, loc: Loc = ("media",)) -> list[Problem]:
         problems.append(
             Problem(
                 (*loc, "format"),
-                f"TikTok accepts JPEG or WebP photos, not {info.format.upper()}. Save it as JPEG and try again.",
+                f"TikTok accepts JPEG or WebP photos, not {info.format.upper()}. "
+                "Save it as JPEG and try again.",
                 "unsupported_format",
             )
         )
@@ -154,8 +157,8 @@ def check_photo(info: ImageInfo, *, loc: Loc = ("media",)) -> list[Problem]:
         problems.append(
             Problem(
                 (*loc, "dimensions"),
-                f"The photo is {info.width}x{info.height} pixels; TikTok accepts up to 1080p. Resize it to fit "
-                "within 1920x1080 (or 1080x1920) and try again.",
+                f"The photo is {info.width}x{info.height} pixels; TikTok accepts up to 1080p. "
+                "Resize it to fit within 1920x1080 (or 1080x1920) and try again.",
                 "picture_size",
             )
         )

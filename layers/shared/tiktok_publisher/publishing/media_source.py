@@ -100,7 +100,7 @@ class S3Media:
     def presign_put(
         self, key: str, *, content_type: str, size: int, expires_in: int
     ) -> tuple[str, dict[str, str]]:
-        """A presigned PUT for `key` and the headers the uploader must send (they are part of the signature)."""
+        """A presigned PUT for `key` and the headers the uploader must send (they are signed)."""
         metadata = {"declared-size": str(size)}
         url = self._s3.generate_presigned_url(
             "put_object",

@@ -30,10 +30,10 @@ __all__ = [
     "READ_SIZE",
     "BytesReader",
     "MediaProbeError",
-    "MediaTooComplex",
+    "MediaTooComplexError",
     "RangeReader",
-    "TruncatedMedia",
-    "UnsupportedMedia",
+    "TruncatedMediaError",
+    "UnsupportedMediaError",
     "probe_image",
     "probe_media",
     "probe_video",
@@ -69,19 +69,19 @@ class MediaProbeError(InvalidInput):
     code = "unreadable_media"
 
 
-class UnsupportedMedia(MediaProbeError):
+class UnsupportedMediaError(MediaProbeError):
     """A format we recognise (or not at all) that TikTok does not take."""
 
     code = "unsupported_media"
 
 
-class TruncatedMedia(MediaProbeError):
+class TruncatedMediaError(MediaProbeError):
     """The file ends before its own structure says it should (an incomplete upload)."""
 
     code = "truncated_media"
 
 
-class MediaTooComplex(MediaProbeError):
+class MediaTooComplexError(MediaProbeError):
     """Metadata larger than MAX_METADATA_SIZE, or more structure than we are willing to walk."""
 
     code = "media_too_complex"
@@ -118,12 +118,12 @@ class _Source:
     def exact(self, offset: int, length: int, what: str) -> bytes:
         """Exactly ``length`` bytes at ``offset``; reuses the cached window for the part it already holds."""
         if length > MAX_METADATA_SIZE:
-            raise MediaTooComplex(
+            raise MediaTooComplexError(
                 f"The file's {what} metadata is {length:,} bytes, more than we read ({MAX_METADATA_SIZE:,}). "
                 "Export the video again with a standard encoder and try again."
             )
         if offset < 0 or offset + length > self.size:
-            raise TruncatedMedia(_TRUNCATED)
+            raise TruncatedMediaError(_TRUNCATED)
         have = b""
         win_end = self.window_offset + len(self.window)
         if self.window_offset <= offset < win_end:
@@ -131,7 +131,7 @@ class _Source:
         rest = length - len(have)
         data = have + (self._read(offset + len(have), rest) if rest else b"")
         if len(data) < length:
-            raise TruncatedMedia(_TRUNCATED)
+            raise TruncatedMediaError(_TRUNCATED)
         return data
 
     def _read(self, offset: int, length: int) -> bytes:
@@ -175,7 +175,7 @@ def probe_video(reader: RangeReader) -> MediaInfo:
     except (struct.error, IndexError, ValueError, OverflowError, UnicodeDecodeError) as exc:
         # Defence in depth: the parsers check bounds themselves; anything slipping through is still "corrupt".
         raise MediaProbeError(_CORRUPT.format(kind="video")) from exc
-    raise UnsupportedMedia(_unsupported_message(head, "video"))
+    raise UnsupportedMediaError(_unsupported_message(head, "video"))
 
 
 def probe_image(reader: RangeReader) -> ImageInfo:
@@ -189,16 +189,16 @@ def probe_image(reader: RangeReader) -> ImageInfo:
             return _probe_webp(src)
         if head[:8] == b"\x89PNG\r\n\x1a\n":
             if len(head) < 24 or head[12:16] != b"IHDR":
-                raise TruncatedMedia(_TRUNCATED)
+                raise TruncatedMediaError(_TRUNCATED)
             return ImageInfo("png", _u32(head, 16), _u32(head, 20), src.size)
         if head[:6] in (b"GIF87a", b"GIF89a"):
             if len(head) < 10:
-                raise TruncatedMedia(_TRUNCATED)
+                raise TruncatedMediaError(_TRUNCATED)
             width, height = struct.unpack_from("<HH", head, 6)
             return ImageInfo("gif", width, height, src.size)
     except (struct.error, IndexError, ValueError, OverflowError) as exc:
         raise MediaProbeError(_CORRUPT.format(kind="image")) from exc
-    raise UnsupportedMedia(_unsupported_message(head, "photo"))
+    raise UnsupportedMediaError(_unsupported_message(head, "photo"))
 
 
 def probe_media(reader: RangeReader) -> MediaInfo | ImageInfo:
@@ -212,7 +212,7 @@ def probe_media(reader: RangeReader) -> MediaInfo | ImageInfo:
 def _start(reader: RangeReader) -> _Source:
     size = int(reader.size)
     if size <= 0:
-        raise TruncatedMedia("The file is empty. Upload it again.")
+        raise TruncatedMediaError("The file is empty. Upload it again.")
     return _Source(reader, size)
 
 
@@ -232,9 +232,11 @@ def _unsupported_message(head: bytes, kind: str) -> str:
         name = "MPEG-PS"
     elif head[:4] in (b"\x30\x26\xb2\x75",):
         name = "WMV/ASF"
-    elif head[:3] == b"\xff\xd8\xff" or head[:4] in (b"\x89PNG", b"GIF8"):
-        name = "an image"
-    elif head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+    elif (
+        head[:3] == b"\xff\xd8\xff"
+        or head[:4] in (b"\x89PNG", b"GIF8")
+        or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+    ):
         name = "an image"
     if kind == "video":
         fix = "Export it as MP4 (H.264) and try again."
@@ -255,13 +257,13 @@ def _box_header(src: _Source, pos: int) -> tuple[bytes, int, int]:
     """(type, header_length, total_size) of the top-level box at ``pos``."""
     hdr = src.peek(pos, 16)
     if len(hdr) < 8:
-        raise TruncatedMedia(_TRUNCATED)
+        raise TruncatedMediaError(_TRUNCATED)
     size32, box_type = _u32(hdr, 0), hdr[4:8]
     if any(c not in _ISO_TEXT for c in box_type):
         raise MediaProbeError(_CORRUPT.format(kind="MP4/MOV"))
     if size32 == 1:
         if len(hdr) < 16:
-            raise TruncatedMedia(_TRUNCATED)
+            raise TruncatedMediaError(_TRUNCATED)
         header_len, size = 16, _u64(hdr, 8)
     elif size32 == 0:
         header_len, size = 8, src.size - pos
@@ -278,7 +280,7 @@ def _children(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, i
     while pos + 8 <= end:
         count += 1
         if count > MAX_ELEMENTS:
-            raise MediaTooComplex("The video's metadata has too many parts to read. Export it again.")
+            raise MediaTooComplexError("The video's metadata has too many parts to read. Export it again.")
         size32, box_type = _u32(data, pos), data[pos + 4 : pos + 8]
         header_len = 8
         if size32 == 1:
@@ -343,7 +345,9 @@ def _probe_isobmff(src: _Source) -> MediaInfo:
     while pos < src.size:
         count += 1
         if count > MAX_ELEMENTS:
-            raise MediaTooComplex("The video has too many top-level parts to read. Export it again as MP4.")
+            raise MediaTooComplexError(
+                "The video has too many top-level parts to read. Export it again as MP4."
+            )
         box_type, header_len, size = _box_header(src, pos)
         if box_type == b"ftyp" and brand is None:
             payload = src.exact(pos + header_len, min(size - header_len, 4), "ftyp")
@@ -352,12 +356,14 @@ def _probe_isobmff(src: _Source) -> MediaInfo:
             moov = src.exact(pos + header_len, size - header_len, "moov")
             break
         if pos + size > src.size:
-            raise TruncatedMedia(_TRUNCATED)
+            raise TruncatedMediaError(_TRUNCATED)
         pos += size
     if brand is not None and brand in _IMAGE_BRANDS:
-        raise UnsupportedMedia("This is a HEIC/AVIF image, not a video. Export the video as MP4 (H.264).")
+        raise UnsupportedMediaError(
+            "This is a HEIC/AVIF image, not a video. Export the video as MP4 (H.264)."
+        )
     if moov is None:
-        raise TruncatedMedia(
+        raise TruncatedMediaError(
             "The video has no index (moov box): it may not have finished uploading, or it isn't a finished "
             "MP4/MOV file. Upload it again."
         )
@@ -391,7 +397,7 @@ def _parse_moov(moov: bytes, container: str, size: int) -> MediaInfo:
             if track.handler == b"vide":
                 video = track
     if video is None:
-        raise UnsupportedMedia("The file has no video track. Export it again as a video (MP4, H.264).")
+        raise UnsupportedMediaError("The file has no video track. Export it again as a video (MP4, H.264).")
 
     duration_s: float | None = None
     unknown = {0, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF}
@@ -515,13 +521,13 @@ _MKV_CODECS = {
 def _vint(data: bytes, pos: int, end: int, *, keep_marker: bool) -> tuple[int | None, int]:
     """An EBML variable-length integer at ``pos``: (value, next_pos); value None for "unknown size"."""
     if pos >= end:
-        raise TruncatedMedia(_TRUNCATED)
+        raise TruncatedMediaError(_TRUNCATED)
     first = data[pos]
     if first == 0:
         raise MediaProbeError(_CORRUPT.format(kind="WebM"))
     length = 9 - first.bit_length()
     if pos + length > end:
-        raise TruncatedMedia(_TRUNCATED)
+        raise TruncatedMediaError(_TRUNCATED)
     value = int.from_bytes(data[pos : pos + length], "big")
     if keep_marker:
         return value, pos + length
@@ -545,7 +551,7 @@ def _ebml_children(data: bytes, start: int, end: int) -> Iterator[tuple[int, int
     while pos < end:
         count += 1
         if count > MAX_ELEMENTS:
-            raise MediaTooComplex("The video's metadata has too many parts to read. Export it again.")
+            raise MediaTooComplexError("The video's metadata has too many parts to read. Export it again.")
         element_id, size, data_start = _element_header(data, pos, end)
         data_end = end if size is None else data_start + size
         if data_end > end:
@@ -571,7 +577,7 @@ def _probe_matroska(src: _Source) -> MediaInfo:
         if child_id == _DOCTYPE:
             doc_type = header[c_start:c_end].rstrip(b"\x00").decode("ascii", "replace").lower()
     if doc_type not in ("webm", "matroska"):
-        raise UnsupportedMedia(_unsupported_message(b"", "video"))
+        raise UnsupportedMediaError(_unsupported_message(b"", "video"))
     container = "webm" if doc_type == "webm" else "mkv"
 
     pos = data_start + size
@@ -588,7 +594,7 @@ def _probe_matroska(src: _Source) -> MediaInfo:
     while pos < src.size and (info is None or tracks is None):
         count += 1
         if count > MAX_ELEMENTS:
-            raise MediaTooComplex("The video has too many top-level parts to read. Export it again.")
+            raise MediaTooComplexError("The video has too many top-level parts to read. Export it again.")
         hdr = src.peek(pos, 12)
         element_id, size, body = _element_header(hdr, 0, len(hdr))
         if element_id == _CLUSTER or size is None:
@@ -615,7 +621,7 @@ def _probe_matroska(src: _Source) -> MediaInfo:
         else:
             break
     if tracks is None:
-        raise TruncatedMedia(
+        raise TruncatedMediaError(
             "The WebM file has no track list; it may not have finished uploading. Upload it again."
         )
     return _parse_matroska_metadata(info, tracks, container, src.size)
@@ -679,7 +685,7 @@ def _parse_matroska_metadata(info: bytes | None, tracks: bytes, container: str, 
         duration_s = duration * timecode_scale / 1e9 if duration is not None else None
         fps = 1e9 / default_duration if default_duration else None
         return MediaInfo(container, codec, width, height, duration_s, fps, size)
-    raise UnsupportedMedia("The file has no video track. Export it again as a video (MP4, H.264).")
+    raise UnsupportedMediaError("The file has no video track. Export it again as a video (MP4, H.264).")
 
 
 def _float(data: bytes, start: int, end: int) -> float:
@@ -706,10 +712,10 @@ def _probe_jpeg(src: _Source) -> ImageInfo:
     while True:
         count += 1
         if count > MAX_ELEMENTS:
-            raise MediaTooComplex("The photo has too many header parts to read. Save it again as JPEG.")
+            raise MediaTooComplexError("The photo has too many header parts to read. Save it again as JPEG.")
         hdr = src.peek(pos, 4)
         if len(hdr) < 2:
-            raise TruncatedMedia(_TRUNCATED)
+            raise TruncatedMediaError(_TRUNCATED)
         if hdr[0] != 0xFF:
             raise MediaProbeError(_JPEG_DAMAGED)
         marker = hdr[1]
@@ -722,7 +728,7 @@ def _probe_jpeg(src: _Source) -> ImageInfo:
         if marker in (0xD9, 0xDA):
             raise MediaProbeError("The JPEG has no frame header (size). Save it again as JPEG and try again.")
         if len(hdr) < 4:
-            raise TruncatedMedia(_TRUNCATED)
+            raise TruncatedMediaError(_TRUNCATED)
         length = _u16(hdr, 2)
         if length < 2:
             raise MediaProbeError(_JPEG_DAMAGED)
@@ -740,7 +746,7 @@ def _probe_jpeg(src: _Source) -> ImageInfo:
 def _probe_webp(src: _Source) -> ImageInfo:
     head = src.peek(0, 30)
     if len(head) < 30:
-        raise TruncatedMedia(_TRUNCATED)
+        raise TruncatedMediaError(_TRUNCATED)
     chunk, data = head[12:16], head[20:30]
     if chunk == b"VP8 ":
         if data[3:6] != b"\x9d\x01\x2a":

@@ -8,8 +8,9 @@ disclosure texts, declarations), so every client renders the same audited form.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
+from tiktok_publisher.publishing.media import MediaInfo
 from tiktok_publisher.publishing.models import MediaType, PostInfo, PostMode
 from tiktok_publisher.publishing.problems import Loc, Problem
 from tiktok_publisher.tiktok.models import CreatorInfo, PrivacyLevel
@@ -31,8 +32,8 @@ PROCESSING_NOTICE = (
     "After you post, TikTok may take a few minutes to process your content before it appears on your profile."
 )
 UNAUDITED_REASON = (
-    "This app hasn't been audited by TikTok yet. Until it is, TikTok only accepts posts visible to the creator "
-    "alone (Only me / SELF_ONLY), and only from TikTok accounts that are set to private."
+    "This app hasn't been audited by TikTok yet. Until it is, TikTok only accepts posts visible to the "
+    "creator alone (Only me / SELF_ONLY), and only from TikTok accounts that are set to private."
 )
 
 PRIVACY_LABELS: dict[str, str] = {
@@ -47,8 +48,15 @@ _INTERACTIONS = (
     ("duet", "disable_duet", "duet_disabled", "Duet"),
     ("stitch", "disable_stitch", "stitch_disabled", "Stitch"),
 )
+_ALL_FIELDS = tuple(PostInfo.model_fields)
 _VIDEO_ONLY = ("disable_duet", "disable_stitch", "video_cover_timestamp_ms", "is_aigc")
 _PHOTO_ONLY = ("description", "auto_add_music")
+
+
+class PostInfoLike(Protocol):
+    """Anything shaped like TikTok's post_info, read by attribute name (missing ones count as not given)."""
+
+    title: str | None
 
 
 def utf16_len(text: str) -> int:
@@ -61,12 +69,14 @@ def account_is_public(creator_info: CreatorInfo) -> bool:
     return PrivacyLevel.PUBLIC_TO_EVERYONE in creator_info.privacy_level_options
 
 
-def disclosure_label(post_info: PostInfo) -> str | None:
+def disclosure_label(post_info: PostInfoLike) -> str | None:
     """The label TikTok puts on the post: "Paid partnership" when branded content is ticked (alone or with
     "Your brand"), "Promotional content" for "Your brand" alone, else None."""
-    if post_info.brand_content_toggle:
+    if not _disclosure_on(post_info):
+        return None
+    if _value(post_info, "brand_content_toggle"):
         return LABEL_BRANDED_CONTENT
-    if post_info.brand_organic_toggle:
+    if _value(post_info, "brand_organic_toggle"):
         return LABEL_YOUR_BRAND
     return None
 
@@ -81,24 +91,29 @@ def _options_text(options: list[str]) -> str:
 
 
 def validate_post(
-    post_info: PostInfo | None,
-    *,
-    mode: PostMode | str,
-    media_type: MediaType | str,
     creator_info: CreatorInfo | None,
+    post_info: PostInfoLike | None,
+    *,
+    media_type: MediaType | str,
     audited: bool,
+    mode: PostMode | str = PostMode.DIRECT,
+    media: MediaInfo | None = None,
     video_duration_s: float | None = None,
     photo_count: int | None = None,
     loc: Loc = ("body", "post_info"),
-    duration_loc: Loc = ("media", "duration_s"),
-    photos_loc: Loc = ("body", "source", "photo_images"),
+    duration_loc: Loc = ("body", "media", "duration_s"),
+    photos_loc: Loc = ("body", "media", "images"),
 ) -> list[Problem]:
     """Every reason TikTok (or its audit guidelines) would refuse this post; an empty list means go ahead.
 
-    Direct posts need a fresh ``creator_info``; inbox posts take none of post_info (photo drafts: title and
-    description only). ``video_duration_s`` is checked against the creator's max when both are known.
+    Direct posts need a fresh ``creator_info``. Inbox posts take none of post_info (photo drafts: title and
+    description only). The video duration (``video_duration_s``, else ``media.duration_s``) is checked against
+    the creator's max when both are known. ``post_info`` is our PostInfo or any object with the same
+    attribute names (a Pydantic model's unset fields count as "not given").
     """
     mode, media_type = PostMode(mode), MediaType(media_type)
+    if video_duration_s is None and media is not None:
+        video_duration_s = media.duration_s
     problems: list[Problem] = []
     if media_type is MediaType.PHOTO and photo_count is not None and not 1 <= photo_count <= MAX_PHOTOS:
         problems.append(Problem(photos_loc, f"A photo post has 1 to {MAX_PHOTOS} photos.", "photo_count"))
@@ -109,27 +124,69 @@ def validate_post(
         return problems + _inbox(post_info, media_type, loc)
     if creator_info is None:
         raise ValueError("direct posts are validated against a fresh creator_info")
-    info = post_info or PostInfo()
+    info: PostInfoLike = post_info if post_info is not None else PostInfo()
     problems += _not_applicable(info, media_type, loc)
     problems += _privacy(info, creator_info, audited, loc)
     problems += _interactions(info, creator_info, media_type, loc)
     problems += _disclosure(info, loc)
     problems += _texts(info, media_type, loc)
+    cover_ms = _value(info, "video_cover_timestamp_ms")
     if (
         media_type is MediaType.VIDEO
-        and info.video_cover_timestamp_ms is not None
+        and isinstance(cover_ms, int)
         and video_duration_s is not None
-        and info.video_cover_timestamp_ms > video_duration_s * 1000
+        and cover_ms > video_duration_s * 1000
     ):
         problems.append(
             Problem(
                 (*loc, "video_cover_timestamp_ms"),
-                f"The cover frame is at {info.video_cover_timestamp_ms} ms but the video lasts "
+                f"The cover frame is at {cover_ms} ms but the video lasts "
                 f"{video_duration_s * 1000:.0f} ms. Pick a frame inside the video.",
                 "out_of_range",
             )
         )
     return problems
+
+
+def tiktok_post_info(
+    post_info: PostInfoLike | None, creator_info: CreatorInfo, *, media_type: MediaType | str
+) -> dict[str, Any]:
+    """The ``post_info`` to send to TikTok for a validated direct post.
+
+    Interactions not explicitly allowed stay disabled (TikTok's UX: the toggles start off), and those the
+    creator disabled are always sent disabled; fields of the other media type are left out.
+    """
+    media_type = MediaType(media_type)
+    info: PostInfoLike = post_info if post_info is not None else PostInfo()
+    out: dict[str, Any] = {"privacy_level": _value(info, "privacy_level")}
+    for name in ("title", "description", "video_cover_timestamp_ms", "is_aigc", "auto_add_music"):
+        allowed_here = name not in (_VIDEO_ONLY if media_type is MediaType.PHOTO else _PHOTO_ONLY)
+        if allowed_here and (value := _value(info, name)) is not None:
+            out[name] = value
+    for name, field, creator_flag, _label in _INTERACTIONS:
+        if media_type is MediaType.PHOTO and name != "comment":
+            continue
+        allowed = _value(info, field) is False
+        out[field] = bool(getattr(creator_info, creator_flag)) or not allowed
+    disclosed = _disclosure_on(info)
+    out["brand_organic_toggle"] = disclosed and bool(_value(info, "brand_organic_toggle"))
+    out["brand_content_toggle"] = disclosed and bool(_value(info, "brand_content_toggle"))
+    return out
+
+
+def _value(info: PostInfoLike, name: str) -> Any:
+    """The field's value if the caller gave it, else None (Pydantic defaults count as not given)."""
+    fields_set = getattr(info, "model_fields_set", None)
+    if fields_set is not None and name not in fields_set:
+        return None
+    return getattr(info, name, None)
+
+
+def _disclosure_on(info: PostInfoLike) -> bool:
+    explicit = _value(info, "commercial_content")
+    if explicit is None:
+        return bool(_value(info, "brand_organic_toggle") or _value(info, "brand_content_toggle"))
+    return bool(explicit)
 
 
 def _duration(duration_s: float | None, creator_info: CreatorInfo | None, loc: Loc) -> list[Problem]:
@@ -148,15 +205,18 @@ def _duration(duration_s: float | None, creator_info: CreatorInfo | None, loc: L
     ]
 
 
-def _inbox(post_info: PostInfo | None, media_type: MediaType, loc: Loc) -> list[Problem]:
-    if post_info is None or not post_info.model_fields_set:
+def _inbox(post_info: PostInfoLike | None, media_type: MediaType, loc: Loc) -> list[Problem]:
+    given = (
+        set() if post_info is None else {name for name in _ALL_FIELDS if _value(post_info, name) is not None}
+    )
+    if post_info is None or not given:
         return []
     if media_type is MediaType.VIDEO:
         return [
             Problem(
                 loc,
-                "Inbox (draft) videos take no post_info: the creator adds the caption and chooses who can see "
-                "it in the TikTok app. Remove post_info, or post directly instead.",
+                "Inbox (draft) videos take no post_info: the creator adds the caption and chooses who can "
+                "see it in the TikTok app. Remove post_info, or post directly instead.",
                 "not_applicable",
             )
         ]
@@ -167,28 +227,29 @@ def _inbox(post_info: PostInfo | None, media_type: MediaType, loc: Loc) -> list[
             "the rest in the TikTok app. Remove this field.",
             "not_applicable",
         )
-        for name in sorted(post_info.model_fields_set - {"title", "description"})
+        for name in sorted(given - {"title", "description"})
     ]
     return problems + _texts(post_info, media_type, loc)
 
 
-def _not_applicable(info: PostInfo, media_type: MediaType, loc: Loc) -> list[Problem]:
+def _not_applicable(info: PostInfoLike, media_type: MediaType, loc: Loc) -> list[Problem]:
     if media_type is MediaType.PHOTO:
-        names, why = _VIDEO_ONLY, "applies to videos only (photos allow comments only, no Duet or Stitch)"
+        names: tuple[str, ...] = _VIDEO_ONLY
+        why = "applies to videos only (photos allow comments only, no Duet or Stitch)"
     else:
         names, why = _PHOTO_ONLY, "applies to photo posts only (a video's caption is its title)"
     return [
         Problem((*loc, name), f"{name} {why}. Remove this field.", "not_applicable")
         for name in names
-        if getattr(info, name) is not None
+        if _value(info, name) is not None
     ]
 
 
-def _privacy(info: PostInfo, creator_info: CreatorInfo, audited: bool, loc: Loc) -> list[Problem]:
+def _privacy(info: PostInfoLike, creator_info: CreatorInfo, audited: bool, loc: Loc) -> list[Problem]:
     problems: list[Problem] = []
     options = list(creator_info.privacy_level_options)
     field = (*loc, "privacy_level")
-    level = info.privacy_level
+    level = _value(info, "privacy_level")
     if level is None:
         allowed = (
             _options_text(options)
@@ -218,7 +279,7 @@ def _privacy(info: PostInfo, creator_info: CreatorInfo, audited: bool, loc: Loc)
                     "app_not_audited",
                 )
             )
-    if info.brand_content_toggle and info.disclosure_on and level == PrivacyLevel.SELF_ONLY:
+    if _value(info, "brand_content_toggle") and _disclosure_on(info) and level == PrivacyLevel.SELF_ONLY:
         problems.append(
             Problem(
                 field,
@@ -236,11 +297,12 @@ def _interactions(
     for name, field, creator_flag, label in _INTERACTIONS:
         if media_type is MediaType.PHOTO and name != "comment":
             continue
-        if getattr(creator_info, creator_flag) and getattr(info, field) is False:
+        if getattr(creator_info, creator_flag) and _value(info, field) is False:
             problems.append(
                 Problem(
                     (*loc, field),
-                    f"{label} is turned off in this creator's TikTok settings, so it can't be allowed on this post. "
+                    f"{label} is turned off in this creator's TikTok settings, so it can't be allowed on "
+                    "this post. "
                     f"Leave {field} true (or out).",
                     "interaction_disabled",
                 )
@@ -248,9 +310,9 @@ def _interactions(
     return problems
 
 
-def _disclosure(info: PostInfo, loc: Loc) -> list[Problem]:
-    ticked = info.brand_organic_toggle or info.brand_content_toggle
-    if info.commercial_content is False and ticked:
+def _disclosure(info: PostInfoLike, loc: Loc) -> list[Problem]:
+    ticked = bool(_value(info, "brand_organic_toggle") or _value(info, "brand_content_toggle"))
+    if _value(info, "commercial_content") is False and ticked:
         return [
             Problem(
                 (*loc, "commercial_content"),
@@ -259,19 +321,20 @@ def _disclosure(info: PostInfo, loc: Loc) -> list[Problem]:
                 "disclosure_off",
             )
         ]
-    if info.disclosure_on and not ticked:
+    if _disclosure_on(info) and not ticked:
         return [Problem((*loc, "commercial_content"), DISCLOSURE_REQUIRED, "disclosure_incomplete")]
     return []
 
 
-def _texts(info: PostInfo, media_type: MediaType, loc: Loc) -> list[Problem]:
+def _texts(info: PostInfoLike, media_type: MediaType, loc: Loc) -> list[Problem]:
     problems: list[Problem] = []
     title_max = PHOTO_TITLE_MAX if media_type is MediaType.PHOTO else VIDEO_TITLE_MAX
-    limits = [("title", info.title, title_max)]
+    limits = [("title", title_max)]
     if media_type is MediaType.PHOTO:
-        limits.append(("description", info.description, PHOTO_DESCRIPTION_MAX))
-    for name, text, limit in limits:
-        if text is not None and (length := utf16_len(text)) > limit:
+        limits.append(("description", PHOTO_DESCRIPTION_MAX))
+    for name, limit in limits:
+        text = _value(info, name)
+        if isinstance(text, str) and (length := utf16_len(text)) > limit:
             problems.append(
                 Problem(
                     (*loc, name),
@@ -354,15 +417,19 @@ def post_form_contract(
             "options": {
                 "brand_organic_toggle": {
                     "label": "Your brand",
-                    "help": "You are promoting yourself or your own business. This post will be classified as "
-                    "Brand Organic.",
+                    "help": (
+                        "You are promoting yourself or your own business. This post will be classified as "
+                        "Brand Organic."
+                    ),
                     "result_label": LABEL_YOUR_BRAND,
                     "result_text": f"Your post will be labeled as '{LABEL_YOUR_BRAND}'.",
                 },
                 "brand_content_toggle": {
                     "label": "Branded content",
-                    "help": "You are promoting another brand or a third party. This post will be classified as "
-                    "Branded Content.",
+                    "help": (
+                        "You are promoting another brand or a third party. This post will be classified as "
+                        "Branded Content."
+                    ),
                     "result_label": LABEL_BRANDED_CONTENT,
                     "result_text": f"Your post will be labeled as '{LABEL_BRANDED_CONTENT}'.",
                     "privacy_hint": BRANDED_NOT_PRIVATE,

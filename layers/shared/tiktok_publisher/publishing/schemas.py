@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from tiktok_publisher.publishing.models import PostInfo
 from tiktok_publisher.publishing.uploads import MAX_VIDEO_BYTES, PHOTO_TYPES, VIDEO_TYPES
 
 MediaContentType = Literal["video/mp4", "video/quicktime", "video/webm", "image/jpeg", "image/webp"]
@@ -79,24 +80,6 @@ class PhotoMedia(BaseModel):
         return self
 
 
-class PostInfo(BaseModel):
-    """TikTok's post_info (TIKTOK-API.md §4): video fields, and photo's description / auto_add_music."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    title: str | None = Field(default=None, max_length=4000)
-    description: str | None = Field(default=None, max_length=8000)
-    privacy_level: str | None = Field(default=None, max_length=64)
-    disable_comment: bool = False
-    disable_duet: bool = False
-    disable_stitch: bool = False
-    video_cover_timestamp_ms: int | None = Field(default=None, ge=0)
-    brand_content_toggle: bool = False
-    brand_organic_toggle: bool = False
-    is_aigc: bool = False
-    auto_add_music: bool = False
-
-
 class CreatePostRequest(BaseModel):
     """POST /v1/posts."""
 
@@ -105,7 +88,7 @@ class CreatePostRequest(BaseModel):
     open_id: Annotated[str, _ID]
     mode: Literal["direct", "inbox"]
     media: Annotated[VideoMedia | PhotoMedia, Field(discriminator="type")]
-    post_info: PostInfo = Field(default_factory=PostInfo)
+    post_info: PostInfo | None = None
 
 
 class PostView(BaseModel):

@@ -29,6 +29,7 @@ from tiktok_publisher.publishing import rules
 from tiktok_publisher.publishing.jobs import Job
 from tiktok_publisher.publishing.media import ImageInfo, MediaInfo, check_photo, check_video
 from tiktok_publisher.publishing.media_source import ObjectInfo, S3Media
+from tiktok_publisher.publishing.models import PostInfo
 from tiktok_publisher.publishing.probe import MediaProbeError, probe_image, probe_video
 from tiktok_publisher.publishing.problems import Problem, raise_if_problems
 from tiktok_publisher.publishing.schemas import CreatePostRequest, PhotoImage, VideoMedia
@@ -38,11 +39,11 @@ from tiktok_publisher.publishing.uploads import (
     PHOTO_TYPES,
     VIDEO_TYPES,
     UploadIds,
-    invalid,
     tenant_prefix,
     upload_prefix,
 )
 from tiktok_publisher.store.posts import (
+    ABSENT,
     AWAITING_UPLOAD,
     CANCELLED,
     PROCESSING,
@@ -116,7 +117,12 @@ class PublishService:
 
     def create_post(self, tenant_id: str, idempotency_key: str, body: CreatePostRequest) -> Post:
         """Validate, record and enqueue a post once per (tenant, Idempotency-Key); returns the post."""
-        request = {"tenant_id": tenant_id, "key": idempotency_key, "body": body.model_dump(mode="json")}
+        request = {
+            "tenant_id": tenant_id,
+            "key": idempotency_key,
+            # exclude_unset: the rules tell "not given" from "given as default" (inbox: no post_info)
+            "body": body.model_dump(mode="json", exclude_unset=True),
+        }
         if self._create_once is None:
             result = self._create(request=request)
         else:
@@ -148,31 +154,31 @@ class PublishService:
                 f"This account is {account.status.replace('_', ' ')}. Connect it again before posting.",
                 details={"status": account.status},
             )
+        problems: list[Problem] = []
+        media_info: MediaInfo | None = None
+        upload_id: str | None = None
         if isinstance(body.media, VideoMedia):
-            source, media_info, upload_id = self._video_source(tenant_id, body.open_id, body.media)
             media_type = "video"
+            source, media_info, upload_id = self._video_source(tenant_id, body.open_id, body.media, problems)
         else:
-            source, media_info, upload_id = (
-                self._photo_source(tenant_id, body.open_id, body.media.images),
-                None,
-                None,
-            )
-            source["cover_index"] = body.media.cover_index
             media_type = "photo"
-        post_info = body.post_info.model_dump(mode="json", exclude_none=True)
-        if body.mode == "direct":
-            creator = self._creator_info(account)
-            raise_if_problems(
-                rules.validate_post(
-                    creator,
-                    body.post_info,
-                    media_type=media_type,
-                    media=media_info,
-                    audited=self.audited,
-                    loc=("body", "post_info"),
-                )
-            )
-        status = AWAITING_UPLOAD if source.get("awaiting") else QUEUED
+            source = self._photo_source(tenant_id, body.open_id, body.media.images, problems)
+            source["cover_index"] = body.media.cover_index
+        creator = self._creator_info(account) if body.mode == "direct" else None
+        problems += rules.validate_post(
+            creator_info=creator,
+            post_info=body.post_info,
+            mode=body.mode,
+            media_type=media_type,
+            audited=self.audited,
+            video_duration_s=media_info.duration_s if media_info else None,
+            photo_count=len(source.get("images", [])) if media_type == "photo" else None,
+            loc=("body", "post_info"),
+            duration_loc=("body", "media", "duration_s"),
+            photos_loc=("body", "media", "images"),
+        )
+        raise_if_problems(_one_per_path(problems))
+        status = AWAITING_UPLOAD if source.pop("awaiting", False) else QUEUED
         post = Post(
             tenant_id=tenant_id,
             post_id=str(ULID()),
@@ -182,7 +188,7 @@ class PublishService:
             media=media_type,
             status=status,
             source=source,
-            post_info=post_info,
+            post_info=tiktok_post_info(body.post_info, media_type=media_type, creator=creator),
             idempotency_key=str(request["key"]),
             upload_id=upload_id,
         )
@@ -194,7 +200,13 @@ class PublishService:
 
     def _creator_info(self, account: Any) -> CreatorInfo:
         """Fresh creator_info (TIKTOK-API.md §4: queried before every direct post)."""
-        token = live_access_token(account, accounts=self.accounts, client=self.client, now=int(self.clock()))
+        token = live_access_token(
+            account.tenant_id,
+            account.open_id,
+            accounts=self.accounts,
+            client=self.client,
+            now=int(self.clock()),
+        )
         try:
             info: CreatorInfo = self.client.creator_info(token)
         except TikTokError as exc:
@@ -209,10 +221,11 @@ class PublishService:
         return info
 
     def _video_source(
-        self, tenant_id: str, open_id: str, media: VideoMedia
+        self, tenant_id: str, open_id: str, media: VideoMedia, problems: list[Problem]
     ) -> tuple[dict[str, Any], MediaInfo | None, str | None]:
         if media.url is not None:
             return {"kind": "url", "url": media.url}, None, None
+        upload_id: str | None = None
         if media.upload_id is not None:
             upload_id = media.upload_id
             if not self.upload_ids.verify(upload_id, tenant_id, open_id):
@@ -223,22 +236,23 @@ class PublishService:
                 return {"kind": "upload", "upload_id": upload_id, "awaiting": True}, None, upload_id
         else:
             found = self._own_object(tenant_id, str(media.s3_key))
-            upload_id = None
-        info = self._probe_video(found, ("body", "media"))
-        source = {
+        info = self._probe_video(found, ("body", "media"), problems)
+        source: dict[str, Any] = {
             "kind": "s3",
             "s3_key": found.key,
             "size": found.size,
-            "content_type": info.content_type or found.content_type or "video/mp4",
-            "probe": _probe_record(info),
+            "content_type": (info.content_type if info else None) or found.content_type or "video/mp4",
         }
+        if info is not None:
+            source["probe"] = _probe_record(info)
         if upload_id:
             source["upload_id"] = upload_id
         return source, info, upload_id
 
-    def _photo_source(self, tenant_id: str, open_id: str, images: list[PhotoImage]) -> dict[str, Any]:
+    def _photo_source(
+        self, tenant_id: str, open_id: str, images: list[PhotoImage], problems: list[Problem]
+    ) -> dict[str, Any]:
         entries: list[dict[str, Any]] = []
-        problems: list[Problem] = []
         for index, image in enumerate(images):
             loc = ("body", "media", "images", index)
             if image.url is not None:
@@ -259,15 +273,14 @@ class PublishService:
                 problems.append(
                     Problem(
                         loc,
-                        "Photo posts are pulled by TikTok from a verified media domain, and none is configured "
-                        "(MEDIA_PULL_MODE). Give image URLs on your verified domain instead.",
+                        "Photo posts are pulled by TikTok from a verified media domain, and none is "
+                        "configured (MEDIA_PULL_MODE). Give image URLs on your verified domain instead.",
                         "pull_not_configured",
                     )
                 )
                 continue
             problems.extend(self._check_image(found, loc))
             entries.append({"s3_key": found.key, "size": found.size})
-        raise_if_problems(problems)
         return {"kind": "photo", "images": entries}
 
     def _own_object(self, tenant_id: str, key: str) -> ObjectInfo:
@@ -279,19 +292,25 @@ class PublishService:
             raise NotFound("No such media object.")
         return found
 
-    def _probe_video(self, found: ObjectInfo, loc: tuple[str | int, ...]) -> MediaInfo:
+    def _probe_video(
+        self, found: ObjectInfo, loc: tuple[str | int, ...], problems: list[Problem]
+    ) -> MediaInfo | None:
+        """Container, codec, size, fps, duration from a few ranged reads; problems for what TikTok refuses."""
         if found.content_type and found.content_type not in VIDEO_TYPES:
-            raise_if_problems(
-                [Problem((*loc, "content_type"), "This upload is not a video.", "unsupported_type")]
+            problems.append(
+                Problem((*loc, "content_type"), "This upload is not a video.", "unsupported_type")
             )
+            return None
         if found.size > MAX_VIDEO_BYTES:
-            raise_if_problems([Problem((*loc, "size"), "TikTok accepts videos up to 4 GB.", "file_size")])
+            problems.append(Problem((*loc, "size"), "TikTok accepts videos up to 4 GB.", "file_size"))
+            return None
         try:
-            info = probe_video(self.media.reader(found))
+            probed = probe_video(self.media.reader(found))
         except MediaProbeError as exc:
-            raise invalid(".".join(str(p) for p in loc), exc.code, exc.message) from None
-        info = MediaInfo(**{**_probe_record(info), "size_bytes": found.size})
-        raise_if_problems(check_video(info, loc=loc))
+            problems.append(Problem(loc, exc.message, exc.code))
+            return None
+        info = MediaInfo(**{**_probe_record(probed), "size_bytes": found.size})
+        problems.extend(check_video(info, loc=loc))
         return info
 
     def _check_image(self, found: ObjectInfo, loc: tuple[str | int, ...]) -> list[Problem]:
@@ -331,7 +350,7 @@ class PublishService:
                 now=now,
                 status=CANCELLED,
                 expect_status={post.status},
-                expect={"init_started_at": _absent(), "publish_id": _absent()},
+                expect={"init_started_at": ABSENT, "publish_id": ABSENT},
                 note="cancelled by the user",
             )
             if done is not None:
@@ -347,7 +366,13 @@ class PublishService:
 
     def _cancel_pull(self, post: Post) -> Post:
         account = self.accounts.get(post.tenant_id, post.open_id)
-        token = live_access_token(account, accounts=self.accounts, client=self.client, now=int(self.clock()))
+        token = live_access_token(
+            account.tenant_id,
+            account.open_id,
+            accounts=self.accounts,
+            client=self.client,
+            now=int(self.clock()),
+        )
         try:
             self.client.cancel(token, str(post.publish_id))
         except TikTokError as exc:
@@ -366,10 +391,42 @@ class PublishService:
         return done or self.posts.get(post.tenant_id, post.post_id)
 
 
-def _absent() -> Any:
-    from tiktok_publisher.store.posts import ABSENT
+def _one_per_path(problems: list[Problem]) -> list[Problem]:
+    """The media check and the creator's limit may both refuse a duration: say it once."""
+    seen: set[str] = set()
+    unique = []
+    for problem in problems:
+        if problem.path not in seen:
+            seen.add(problem.path)
+            unique.append(problem)
+    return unique
 
-    return ABSENT
+
+def tiktok_post_info(
+    info: PostInfo | None, *, media_type: str, creator: CreatorInfo | None
+) -> dict[str, Any]:
+    """post_info as TikTok's init takes it. Interactions not chosen stay off (TikTok's UX: toggles start
+    off), those the creator disabled are always off; brand toggles only count with disclosure on."""
+    if info is None:
+        return {}
+    out: dict[str, Any] = {}
+    for name in ("title", "description", "privacy_level", "video_cover_timestamp_ms"):
+        value = getattr(info, name)
+        if value is not None:
+            out[name] = value
+    interactions = ("comment",) if media_type == "photo" else ("comment", "duet", "stitch")
+    for name in interactions:
+        chosen = getattr(info, f"disable_{name}")
+        creator_off = bool(creator and getattr(creator, f"{name}_disabled"))
+        out[f"disable_{name}"] = True if chosen is None or creator_off else bool(chosen)
+    disclosure = info.disclosure_on
+    out["brand_content_toggle"] = bool(disclosure and info.brand_content_toggle)
+    out["brand_organic_toggle"] = bool(disclosure and info.brand_organic_toggle)
+    if media_type == "video" and info.is_aigc is not None:
+        out["is_aigc"] = info.is_aigc
+    if media_type == "photo" and info.auto_add_music is not None:
+        out["auto_add_music"] = info.auto_add_music
+    return out
 
 
 def _probe_record(info: MediaInfo) -> dict[str, Any]:

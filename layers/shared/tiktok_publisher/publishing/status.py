@@ -57,5 +57,8 @@ def event_detail(post: Post) -> dict[str, Any]:
         "post_ids": [str(x) for x in post.post_ids],
     }
     if post.fail_reason:
-        detail["error"] = dict(post.fail_reason)
+        # "code" alone is a name the event guard reserves for OAuth codes: the TikTok code is error_code here.
+        error = dict(post.fail_reason)
+        error["error_code"] = error.pop("code", None)
+        detail["error"] = error
     return detail

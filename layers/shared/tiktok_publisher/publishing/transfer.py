@@ -25,6 +25,7 @@ from tiktok_publisher.tiktok.taxonomy import ErrorInfo, backoff_delay, classify,
 # In-process retries of one chunk before handing the post back to the queue (with a delay).
 CHUNK_ATTEMPTS = 3
 CHUNK_RETRY_CAP_S = 2.0
+PAUSE_MARGIN_S = 5.0
 
 
 class ByteSource(Protocol):
@@ -51,6 +52,14 @@ class UploadInterrupted(Exception):  # noqa: N818 - a control-flow outcome, not 
         self.next_index = next_index
 
 
+class UploadPaused(Exception):  # noqa: N818 - a control-flow outcome
+    """Stopped between chunks because the invocation is running out of time; resume from next_index."""
+
+    def __init__(self, next_index: int) -> None:
+        super().__init__(next_index)
+        self.next_index = next_index
+
+
 @dataclass
 class ChunkUploader:
     """Sends a plan's chunks in order from `start_index`, calling `on_chunk(next_index)` after each."""
@@ -59,6 +68,8 @@ class ChunkUploader:
     source: ByteSource
     sleep: Callable[[float], None] = time.sleep
     attempts: int = CHUNK_ATTEMPTS
+    # Seconds left in this invocation; the upload pauses between chunks when the next one might not fit.
+    time_left: Callable[[], float] = lambda: float("inf")
 
     def upload(
         self,
@@ -71,12 +82,17 @@ class ChunkUploader:
         on_chunk: Callable[[int], None] = lambda _index: None,
     ) -> None:
         """Upload every chunk TikTok does not have yet; returns when TikTok has all bytes (201 seen or
-        reported). Raises UploadInterrupted when it cannot finish now."""
+        reported). Raises UploadInterrupted when it cannot finish now, UploadPaused when out of time."""
         index = start_index
         failures = 0
         resynced = False
+        slowest = 0.0
+        sent_any = False
         while index < plan.total_chunk_count:
+            if sent_any and self.time_left() < 2 * slowest + PAUSE_MARGIN_S:
+                raise UploadPaused(index)
             first, last = plan.range_for(index)
+            started = time.monotonic()
             try:
                 result = self.client.upload_chunk(
                     upload_url,
@@ -92,6 +108,8 @@ class ChunkUploader:
             except TikTokError as exc:
                 raise UploadInterrupted(classify(exc.code, exc.http_status), index) from None
             status = result.status_code
+            sent_any = True
+            slowest = max(slowest, time.monotonic() - started)
             if status in (201, 206):
                 index = self._after(plan, index, result.received_last, complete=status == 201)
                 failures = 0

@@ -146,7 +146,7 @@ class UploadService:
         now: float | None = None,
     ) -> UploadTicket:
         """Validate type and size, check the account is the caller's, sign a PUT for a new upload folder."""
-        check_media_type(content_type, size)
+        check_media_type(content_type, size, path="body")
         self._accounts.get(tenant_id, open_id)  # NotFound (404) for another tenant's account
         upload_id = self._ids.mint(tenant_id, open_id)
         key = upload_prefix(tenant_id, open_id, upload_id) + safe_filename(filename, content_type)

@@ -41,7 +41,7 @@ from tiktok_publisher.publishing.status import (
     event_detail,
     poll_delay,
 )
-from tiktok_publisher.publishing.transfer import ByteSource, ChunkUploader, UploadInterrupted
+from tiktok_publisher.publishing.transfer import ByteSource, ChunkUploader, UploadInterrupted, UploadPaused
 from tiktok_publisher.store.posts import (
     ABSENT,
     CANCELLED,
@@ -142,6 +142,8 @@ class PublishWorker:
     clock: Callable[[], float] = time.time
     seams: Seams = field(default_factory=Seams)
     sleep: Callable[[float], None] = time.sleep
+    # Seconds left in the current invocation (the handler sets it from the Lambda context).
+    time_left: Callable[[], float] = lambda: float("inf")
 
     # ------------------------------------------------------------------ entry
 
@@ -332,7 +334,7 @@ class PublishWorker:
                 set_fields={"upload_progress": progress},
             )
 
-        uploader = ChunkUploader(self.client, self.media, sleep=self.sleep)
+        uploader = ChunkUploader(self.client, self.media, sleep=self.sleep, time_left=self.time_left)
         try:
             uploader.upload(
                 str(progress["upload_url"]),
@@ -345,6 +347,8 @@ class PublishWorker:
         except UploadInterrupted as exc:
             self._upload_interrupted(post, job, token, exc)
             return
+        except UploadPaused:
+            self._requeue(job, 0)  # progress is stored; the next invocation goes on from there
         self.seams.after_upload(post)
         self._uploaded(post, job, progress)
 
@@ -463,13 +467,17 @@ class PublishWorker:
     # ------------------------------------------------------------------ outcomes
 
     def _token(self, post: Post, job: Job) -> str:
-        """A live access token (refreshed on demand); otherwise the step ends (requeued, or the post settled)."""
+        """A live access token (refreshed on demand); else the step ends (requeued, or post settled)."""
         try:
             account = self.accounts.get(post.tenant_id, post.open_id)
             if account.status != "active":
                 raise AccountNeedsReconnect(f"account is {account.status}")
             return live_access_token(
-                account, accounts=self.accounts, client=self.client, now=int(self.clock())
+                post.tenant_id,
+                post.open_id,
+                accounts=self.accounts,
+                client=self.client,
+                now=int(self.clock()),
             )
         except (AccountNeedsReconnect, NotFound):
             self._give_up(post, classify("access_token_invalid"))

@@ -284,12 +284,17 @@ def _decode_cursor(cursor: str, account_key: str) -> dict[str, Any]:
         owner = key["account_key"]["S"]
     except (ValueError, KeyError, TypeError, binascii.Error):
         raise _bad_cursor() from None
-    if not isinstance(key, dict) or owner != account_key or set(key) - {
-        "account_key",
-        "created_at",
-        "tenant_id",
-        "post_id",
-    }:
+    if (
+        not isinstance(key, dict)
+        or owner != account_key
+        or set(key)
+        - {
+            "account_key",
+            "created_at",
+            "tenant_id",
+            "post_id",
+        }
+    ):
         raise _bad_cursor()
     if key.get("tenant_id", {}).get("S") != account_key.split("#", 1)[0]:
         raise _bad_cursor()

@@ -1,10 +1,10 @@
 """FILE_UPLOAD chunk planning (TIKTOK-API.md §5). Pure arithmetic, no I/O.
 
-TikTok's rules: ``total_chunk_count = floor(video_size / chunk_size)`` and the remainder joins the LAST chunk;
-every chunk is 5-64 MB, the last may reach 128 MB; a video under 5 MB is a single chunk whose chunk_size is the
-video size; 1..1000 chunks, sent in order. "MB" is decimal in TikTok's example but we stay inside both readings
-(5 MiB <= chunk_size <= 64,000,000 bytes; last chunk <= 128,000,000 bytes), so the plan is accepted whichever
-reading TikTok's server applies.
+TikTok's rules: ``total_chunk_count = floor(video_size / chunk_size)`` and the remainder joins the
+LAST chunk; every chunk is 5-64 MB, the last may reach 128 MB; a video under 5 MB is a single chunk whose
+chunk_size is the video size; 1..1000 chunks, sent in order. "MB" is decimal in TikTok's example; we stay
+inside both readings (5 MiB <= chunk_size <= 64,000,000 bytes; last chunk <= 128,000,000 bytes), so the
+plan is accepted whichever reading TikTok's server applies.
 
 "4 GB" is read as 4,000,000,000 bytes (decimal, like TikTok's MB): a file between 4.0e9 and 4 GiB might be
 refused by the server after an hour of uploading, so we refuse it up front with a clear message instead.
@@ -40,15 +40,15 @@ class ChunkPlanError(InvalidInput):
     code = "invalid_video_size"
 
 
-class EmptyVideo(ChunkPlanError):
+class EmptyVideoError(ChunkPlanError):
     code = "empty_video"
 
 
-class VideoTooLarge(ChunkPlanError):
+class VideoTooLargeError(ChunkPlanError):
     code = "video_too_large"
 
 
-class UploadProgressMismatch(ValueError):
+class UploadProgressMismatch(ValueError):  # noqa: N818 (imported under this name by transfer.py)
     """TikTok reported progress that does not end on one of our chunk boundaries (or is past the end)."""
 
 
@@ -61,7 +61,7 @@ class ChunkPlan:
     total_chunk_count: int
 
     def range_for(self, index: int) -> tuple[int, int]:
-        """Inclusive (first, last) byte range of chunk ``index`` (0-based); the last chunk takes the remainder."""
+        """Inclusive (first, last) byte range of chunk ``index`` (0-based); the last takes the remainder."""
         if not 0 <= index < self.total_chunk_count:
             raise IndexError(f"chunk index {index} outside 0..{self.total_chunk_count - 1}")
         first = index * self.chunk_size
@@ -129,16 +129,17 @@ def plan_chunks(
 ) -> ChunkPlan:
     """Plan the chunks of a ``video_size``-byte upload so that TikTok accepts the plan (see module docstring).
 
-    Raises EmptyVideo (0 bytes), VideoTooLarge (> max_video_size), ValueError (preferred size out of range).
+    Raises EmptyVideoError (0 bytes), VideoTooLargeError (> max_video_size), ValueError (preferred size out
+    of range).
     """
     if not MIN_CHUNK_SIZE <= preferred_chunk_size <= MAX_CHUNK_SIZE:
         raise ValueError(f"preferred_chunk_size must be within {MIN_CHUNK_SIZE}..{MAX_CHUNK_SIZE} bytes")
     if max_video_size > MAX_CHUNK_SIZE * MAX_CHUNK_COUNT:
         raise ValueError("max_video_size beyond what 1000 chunks of 64 MB can carry")
     if video_size <= 0:
-        raise EmptyVideo("The video file is empty (0 bytes).")
+        raise EmptyVideoError("The video file is empty (0 bytes).")
     if video_size > max_video_size:
-        raise VideoTooLarge(
+        raise VideoTooLargeError(
             f"The video is {video_size:,} bytes; TikTok accepts at most {max_video_size:,} bytes "
             f"({max_video_size / 1e9:g} GB). Export it at a lower bitrate or trim it and try again."
         )
@@ -151,7 +152,7 @@ def plan_chunks(
 
 
 def parse_content_range(value: str | None) -> tuple[int, int, int | None] | None:
-    """Parse ``bytes FIRST-LAST/TOTAL`` (TOTAL may be ``*``) into (first, last, total); None if absent/invalid."""
+    """Parse ``bytes FIRST-LAST/TOTAL`` (TOTAL may be ``*``) to (first, last, total); None if invalid."""
     if not value:
         return None
     match = _CONTENT_RANGE.match(value)

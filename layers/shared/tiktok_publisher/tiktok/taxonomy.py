@@ -1,8 +1,9 @@
 """Error taxonomy: every TikTok error code maps to exactly one ErrorClass and a message that says what to do.
 
-Pure data and arithmetic (TIKTOK-API.md §1-§6, DESIGN.md §5 item 6). Codes are looked up by name whatever the
-endpoint that sent them (OAuth, v2 envelope, init, status fail_reason, chunk upload); unknown codes fall back
-by HTTP status: 429/5xx retry, 401 reconnect, anything else fails with a generic message naming the code.
+Pure data and arithmetic (TIKTOK-API.md §1-§6, DESIGN.md §5 item 6). Codes are looked up by name whatever
+the endpoint that sent them (OAuth, v2 envelope, init, status fail_reason, chunk upload); unknown codes
+fall back by HTTP status: 429/5xx retry, 401 reconnect, anything else fails with a generic message naming
+the code.
 
 TikTok's per-token, per-minute limits (§6) shape the retry spacing: init endpoints 6/min (so at least ~10 s
 between inits of one token), creator_info 20/min (3 s), status 30/min (2 s), user info 600/min (0.1 s).
@@ -132,13 +133,15 @@ CODES: dict[str, _Entry] = {
     ),
     "url_ownership_unverified": _Entry(
         _I,
-        "TikTok couldn't verify that this app owns the media URL's domain. The video will be uploaded directly "
-        "instead; if this is a photo post, the app's media domain must be verified in TikTok's developer portal.",
+        "TikTok couldn't verify that this app owns the media URL's domain. The video will be uploaded "
+        "directly instead; for photo posts, the app's media domain must be verified in TikTok's developer "
+        "portal.",
         pull_fallback=True,
     ),
     "privacy_level_option_mismatch": _Entry(
         _I,
-        "That privacy setting isn't available for this TikTok account any more. Choose another and try again.",
+        "That privacy setting isn't available for this TikTok account any more. "
+        "Choose another and try again.",
     ),
     "spam_risk_too_many_pending_share": _Entry(
         _Q,
@@ -161,8 +164,8 @@ CODES: dict[str, _Entry] = {
     ),
     "picture_size_check_failed": _Entry(
         _M,
-        "The picture size isn't accepted by TikTok: videos need 360 to 4096 pixels per side and photos at most "
-        "1080p. Resize it and try again.",
+        "The picture size isn't accepted by TikTok: videos need 360 to 4096 pixels per side and photos "
+        "at most 1080p. Resize it and try again.",
     ),
     "internal": _Entry(_R, _TRY_LATER),
     "video_pull_failed": _Entry(
@@ -206,8 +209,8 @@ _UPLOAD_STATUS_CODES = {
 def classify(code: str | None, http_status: int | None = None) -> ErrorInfo:
     """Classify a TikTok error code (v2 ``error.code``, OAuth ``error``, or status ``fail_reason``).
 
-    Known codes ignore the HTTP status (some arrive with 200 on purpose). Unknown or missing codes fall back by
-    status: 429 and 5xx retry, 401 reconnect, anything else is final with a message that names the code.
+    Known codes ignore the HTTP status (some arrive with 200 on purpose). Unknown or missing codes fall back
+    by status: 429 and 5xx retry, 401 reconnect, anything else is final with a message that names the code.
     """
     normalized = (code or "").strip().lower()
     entry = CODES.get(normalized)
@@ -249,7 +252,7 @@ RATE_LIMITS_PER_MINUTE: dict[str, int] = {
 
 
 def min_spacing_s(endpoint: str) -> float:
-    """Smallest spacing between two calls of one token to ``endpoint`` that stays under its limit (init: 10 s)."""
+    """Smallest spacing of two calls of one token to ``endpoint`` within its limit (init: 10 s)."""
     return 60.0 / RATE_LIMITS_PER_MINUTE[endpoint]
 
 
@@ -275,7 +278,8 @@ def backoff_delay(
     """
     if attempt < 0 or base < 0 or cap < 0 or floor < 0:
         raise ValueError("attempt, base, cap and floor must be non-negative")
-    ceiling = cap if attempt >= 64 else min(cap, base * (2**attempt))
+    # 2.0**1000 is still a finite float; base * it may be inf, which min() turns into the cap.
+    ceiling = min(cap, base * 2.0 ** min(attempt, 1000))
     low = min(floor, cap)
     high = max(low, ceiling)
     return low + rng.random() * (high - low)

@@ -11,15 +11,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from tiktok_publisher import accounts_service as service
 from tiktok_publisher.api.caller import CallerDep
+from tiktok_publisher.api.docs import empty_response, error_responses, ok_response
 from tiktok_publisher.api.errors import BASE_HEADERS
 from tiktok_publisher.api.ports import Ports
 
 # TikTok open_ids are opaque; bound them so a path parameter cannot be abused as a payload.
 OpenId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
-_ERRORS = {
-    401: {"description": "Missing or invalid bearer token"},
-    404: {"description": "No such account for this tenant"},
-}
 
 
 def register_accounts(app: object, ports: Callable[[], Ports]) -> None:
@@ -29,7 +26,7 @@ def register_accounts(app: object, ports: Callable[[], Ports]) -> None:
         "/v1/accounts",
         summary="List connected TikTok accounts",
         tags=["Accounts"],
-        responses={401: _ERRORS[401]},
+        responses={**ok_response(service.AccountList, "The tenant's accounts"), **error_responses(401)},
     )
     def list_accounts(who: CallerDep) -> service.AccountList:
         return service.list_accounts(who.tenant_id, accounts=ports().accounts)
@@ -38,7 +35,7 @@ def register_accounts(app: object, ports: Callable[[], Ports]) -> None:
         "/v1/accounts/<open_id>",
         summary="One connected TikTok account",
         tags=["Accounts"],
-        responses=_ERRORS,
+        responses={**ok_response(service.AccountView, "The account"), **error_responses(401, 404)},
     )
     def get_account(who: CallerDep, open_id: OpenId) -> service.AccountView:
         return service.get_account(who.tenant_id, open_id, accounts=ports().accounts)
@@ -51,11 +48,7 @@ def register_accounts(app: object, ports: Callable[[], Ports]) -> None:
             "as `revoked` with its posts history. Repeating the call is harmless."
         ),
         tags=["Accounts"],
-        responses={
-            **_ERRORS,
-            204: {"description": "Disconnected"},
-            502: {"description": "TikTok unreachable; nothing changed"},
-        },
+        responses={**empty_response(204, "Disconnected (or already was)"), **error_responses(401, 404, 502)},
     )
     def disconnect(who: CallerDep, open_id: OpenId) -> Response[None]:
         p = ports()
@@ -73,9 +66,14 @@ def register_accounts(app: object, ports: Callable[[], Ports]) -> None:
         ),
         tags=["Accounts"],
         responses={
-            **_ERRORS,
-            409: {"description": "Account needs reconnecting, or the creator cannot post right now"},
-            502: {"description": "TikTok unreachable"},
+            **ok_response(service.CreatorForm, "creator_info and the form contract"),
+            **error_responses(
+                401,
+                404,
+                409,
+                502,
+                e409="The account needs reconnecting, or the creator cannot post right now",
+            ),
         },
     )
     def creator_info(

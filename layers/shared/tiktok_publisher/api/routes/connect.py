@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
 
 from tiktok_publisher.api.caller import CallerDep
+from tiktok_publisher.api.docs import empty_response, error_responses, ok_response
 from tiktok_publisher.api.errors import BASE_HEADERS, HTML_ERRORS, html_page
 from tiktok_publisher.api.ports import Ports
 from tiktok_publisher.oauth.service import complete_connect, start_connect
@@ -40,13 +41,9 @@ def register_start(app: object, ports: Callable[[], Ports]) -> None:
         ),
         tags=["Connect"],
         responses={
-            200: {
-                "description": "The authorize URL",
-                "content": {"application/json": {"model": AuthorizeUrl}},
-            },
-            302: {"description": "Redirect to TikTok's consent page (with `redirect=1`)"},
-            400: {"description": "return_to is not on an allowed origin"},
-            422: {"description": "Invalid scopes"},
+            **ok_response(AuthorizeUrl, "The authorize URL"),
+            **empty_response(302, "Redirect to TikTok's consent page (with `redirect=1`)"),
+            **error_responses(400, 401, 422, e400="return_to is not on an allowed origin"),
         },
     )
     def start(
@@ -95,8 +92,13 @@ def register_callback(app: object, ports: Callable[[], Ports]) -> None:
         ),
         tags=["Connect"],
         responses={
-            302: {"description": "Back to return_to with tiktok=connected|error"},
-            400: {"description": "Invalid, expired, replayed or forged state (HTML page, no redirect)"},
+            **empty_response(
+                302, "Back to return_to with `tiktok=connected&open_id=...` or `tiktok=error&reason=...`"
+            ),
+            400: {
+                "description": "Invalid, expired, replayed or forged state: an HTML page leading nowhere",
+                "content": {"text/html": {"schema": {"type": "string"}}},
+            },
         },
     )
     def callback(

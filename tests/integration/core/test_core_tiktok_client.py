@@ -1,4 +1,4 @@
-"""TikTokClient against the emulator over real HTTP: every call, every failure shape, and which calls retry."""
+"""TikTokClient against the emulator over real HTTP: every call, every failure shape, which calls retry."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from tiktok_emulator.testing import EmulatorHandle, fake_mp4
-
 from tiktok_publisher.tiktok.client import TikTokClient
 from tiktok_publisher.tiktok.errors import OAuthError, TikTokError, TikTokTransportError
 
@@ -84,7 +83,8 @@ def test_exchange_code_returns_tokens_and_granted_scopes(emulator: EmulatorHandl
     assert tokens.refresh_token.startswith("rft.")
     assert tokens.open_id == emulator.config.account("creator_private").open_id  # type: ignore[union-attr]
     assert set(tokens.scopes) == {"user.info.basic", "user.info.profile", "video.publish", "video.upload"}
-    assert tokens.expires_in > 0 and tokens.refresh_expires_in > tokens.expires_in
+    assert tokens.expires_in > 0
+    assert tokens.refresh_expires_in > tokens.expires_in
 
 
 def test_a_code_works_once(emulator: EmulatorHandle) -> None:
@@ -154,7 +154,8 @@ def test_user_info_returns_the_profile(emulator: EmulatorHandle) -> None:
     assert user.open_id == tokens["open_id"]
     assert user.display_name == "Creator Public"
     assert user.username == "creator_public"
-    assert user.avatar_url and user.avatar_url.startswith("https://")
+    assert user.avatar_url
+    assert user.avatar_url.startswith("https://")
 
 
 def test_user_info_field_outside_scope_is_scope_permission_missed(emulator: EmulatorHandle) -> None:
@@ -172,7 +173,8 @@ def test_creator_info_reflects_the_account(emulator: EmulatorHandle) -> None:
     info = make_client(emulator).creator_info(tokens["access_token"])
 
     assert info.privacy_level_options == ["FOLLOWER_OF_CREATOR", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]
-    assert info.duet_disabled is True and info.stitch_disabled is True
+    assert info.duet_disabled is True
+    assert info.stitch_disabled is True
     assert info.max_video_post_duration_sec == 300
 
 
@@ -189,7 +191,8 @@ def test_direct_post_upload_and_status(emulator: EmulatorHandle) -> None:
         post_info={"privacy_level": "SELF_ONLY", "title": "héllo 👋"},
         source_info=upload_source(size),
     )
-    assert init.publish_id and init.upload_url
+    assert init.publish_id
+    assert init.upload_url
 
     # Streamed from a generator: the client must send Content-Length, not chunked encoding.
     pieces = (video[i : i + 65536] for i in range(0, size, 65536))
@@ -197,7 +200,8 @@ def test_direct_post_upload_and_status(emulator: EmulatorHandle) -> None:
         init.upload_url, pieces, first=0, last=size - 1, total=size, content_type="video/mp4"
     )
 
-    assert result.status_code == 201 and result.complete
+    assert result.status_code == 201
+    assert result.complete
     assert result.received_last == size - 1
     assert result.total == size
     assert emulator.received_bytes(init.publish_id) == video
@@ -248,7 +252,8 @@ def test_multi_chunk_upload_reports_progress(emulator: EmulatorHandle) -> None:
     )
 
     assert (first.status_code, first.received_last) == (206, chunk - 1)
-    assert wrong.status_code == 416 and wrong.received_last == chunk - 1
+    assert wrong.status_code == 416
+    assert wrong.received_last == chunk - 1
     assert (last.status_code, last.received_last) == (201, size - 1)
     assert emulator.received_bytes(init.publish_id) == video
     status = emulator.wait_for(lambda: _terminal(client, tokens["access_token"], init.publish_id))
@@ -310,17 +315,19 @@ def test_status_of_unknown_publish_id(emulator: EmulatorHandle) -> None:
     assert caught.value.http_status == 400
 
 
-def test_cancel_is_accepted_or_explained(emulator: EmulatorHandle) -> None:
+def test_cancel_of_an_upload_task_is_refused_in_tiktok_shape(emulator: EmulatorHandle) -> None:
     tokens = emulator.connect("creator_private")
     client = make_client(emulator)
     init = client.init_video(
         tokens["access_token"], inbox=True, post_info=None, source_info=upload_source(600_000)
     )
 
-    try:
+    # Only PULL_FROM_URL downloads can be cancelled; a FILE_UPLOAD task answers invalid_params.
+    with pytest.raises(TikTokError) as caught:
         client.cancel(tokens["access_token"], init.publish_id)
-    except TikTokError as exc:  # a FILE_UPLOAD task may refuse cancellation; it must say so in TikTok's shape
-        assert exc.code and exc.http_status and exc.log_id
+
+    assert (caught.value.code, caught.value.http_status) == ("invalid_params", 400)
+    assert caught.value.log_id
 
 
 # ------------------------------------------------------------------ failures and retries
@@ -398,7 +405,8 @@ def test_init_is_never_retried(emulator: EmulatorHandle, session: CountingSessio
             tokens["access_token"], inbox=True, post_info=None, source_info=upload_source(600_000)
         )
 
-    assert caught.value.http_status == 502 and caught.value.is_retryable
+    assert caught.value.http_status == 502
+    assert caught.value.is_retryable
     assert session.sent["/v2/post/publish/inbox/video/init/"] == 1
 
 
@@ -519,7 +527,8 @@ def test_chunk_5xx_is_reported_for_the_caller_to_retry(
         init.upload_url, video, first=0, last=len(video) - 1, total=len(video), content_type="video/mp4"
     )
 
-    assert failed.status_code == 503 and not failed.complete
+    assert failed.status_code == 503
+    assert not failed.complete
     assert again.status_code == 201
     assert sum(n for path, n in session.sent.items() if path.startswith("/upload")) == 2
 
@@ -559,8 +568,11 @@ class _GarbageHandler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(self.body)
 
-    do_GET = _answer
-    do_POST = _answer
+    def do_GET(self) -> None:
+        self._answer()
+
+    def do_POST(self) -> None:
+        self._answer()
 
     def log_message(self, *args: Any) -> None:
         pass

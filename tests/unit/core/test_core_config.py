@@ -5,16 +5,34 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
 from tiktok_publisher import config
 from tiktok_publisher.config import AppSecrets, ConfigError, Settings, get_settings
 
-CONTRACT_VARS = (
-    "STAGE ACCOUNTS_TABLE POSTS_TABLE OAUTH_SESSIONS_TABLE IDEMPOTENCY_TABLE TOKEN_KEY_ID MEDIA_BUCKET "
-    "PUBLISH_QUEUE_URL EVENT_BUS_NAME APP_SECRET_ID TIKTOK_API_BASE TIKTOK_AUTH_BASE OAUTH_REDIRECT_URI "
-    "RETURN_TO_ALLOWED_ORIGINS JWT_AUDIENCE JWT_ISSUER JWT_TENANT_CLAIM JWKS_URL PKCE_MODE APP_AUDITED "
-    "MEDIA_PULL_MODE MEDIA_PULL_BASE_URL REFRESH_SHARDS"
-).split()
+CONTRACT_VARS = [
+    "STAGE",
+    "ACCOUNTS_TABLE",
+    "POSTS_TABLE",
+    "OAUTH_SESSIONS_TABLE",
+    "IDEMPOTENCY_TABLE",
+    "TOKEN_KEY_ID",
+    "MEDIA_BUCKET",
+    "PUBLISH_QUEUE_URL",
+    "EVENT_BUS_NAME",
+    "APP_SECRET_ID",
+    "TIKTOK_API_BASE",
+    "TIKTOK_AUTH_BASE",
+    "OAUTH_REDIRECT_URI",
+    "RETURN_TO_ALLOWED_ORIGINS",
+    "JWT_AUDIENCE",
+    "JWT_ISSUER",
+    "JWT_TENANT_CLAIM",
+    "JWKS_URL",
+    "PKCE_MODE",
+    "APP_AUDITED",
+    "MEDIA_PULL_MODE",
+    "MEDIA_PULL_BASE_URL",
+    "REFRESH_SHARDS",
+]
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,348 @@
+"""The S3 upload trigger: an object landed under uploads/, so the post waiting for it can go.
+
+Per ObjectCreated record:
+1. The key must be `uploads/{tenant_id}/{open_id}/{upload_id}/{filename}`; the post is found by upload_id
+   (by_upload_id index) and must belong to that tenant and account. Nobody waiting: a log line and the
+   `UploadUnmatched` metric, and the object is left alone (the index can lag a fresh post by a moment, so
+   the lookup is retried briefly first).
+2. Size and type are checked against what was declared when the URL was signed (head_object: the
+   `declared-size` metadata and the signed Content-Type), then the media is probed over ranged reads.
+   A mismatch or an unreadable file fails the post with a message saying what to do.
+3. One conditional write moves the post `awaiting_upload -> queued` (or `scheduled` when its publish_at is
+   still ahead) and records the S3 event's identity (bucket, key, versionId or sequencer). S3 delivers at
+   least once: a second delivery finds the post already moved by the same event and enqueues nothing.
+4. The publish job is sent; if that fails the post goes back to awaiting_upload and the error propagates,
+   so S3's retry of the event starts over.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import unquote_plus
+
+from tiktok_publisher.observability import logger
+from tiktok_publisher.publishing.jobs import Job
+from tiktok_publisher.publishing.media import MediaInfo, check_video
+from tiktok_publisher.publishing.media_source import ObjectInfo
+from tiktok_publisher.publishing.probe import MediaProbeError, probe_video
+from tiktok_publisher.publishing.schedule import due_now, schedule_shard_for
+from tiktok_publisher.publishing.status import EVENT_OF_STATUS, event_detail
+from tiktok_publisher.publishing.uploads import MAX_VIDEO_BYTES, VIDEO_TYPES
+from tiktok_publisher.store.posts import ABSENT, AWAITING_UPLOAD, FAILED, QUEUED, SCHEDULED, Post
+
+_UPLOAD_KEY = re.compile(
+    r"^uploads/(?P<tenant_id>[^/]+)/(?P<open_id>[^/]+)/(?P<upload_id>[^/]+)/(?P<filename>[^/]+)$"
+)
+LOOKUP_RETRY_DELAYS_S = (0.3, 0.7, 1.5)
+DECLARED_SIZE_META = "declared-size"
+
+
+@dataclass(frozen=True)
+class S3ObjectEvent:
+    """One ObjectCreated record, key URL-decoded as S3 notifications encode it."""
+
+    bucket: str
+    key: str
+    size: int | None
+    etag: str | None
+    version_id: str | None
+    sequencer: str | None
+    event_name: str
+
+    @property
+    def event_id(self) -> str:
+        """What makes this object version unique: bucket, key and versionId (else sequencer, else ETag)."""
+        marker = self.version_id or self.sequencer or self.etag or ""
+        return f"{self.bucket}/{self.key}#{marker}"
+
+
+@dataclass(frozen=True)
+class UploadKey:
+    tenant_id: str
+    open_id: str
+    upload_id: str
+    filename: str
+
+
+def parse_s3_event(event: Mapping[str, Any]) -> list[S3ObjectEvent]:
+    """The ObjectCreated records of an S3 notification event (others, e.g. s3:TestEvent, are skipped)."""
+    found: list[S3ObjectEvent] = []
+    for record in event.get("Records") or []:
+        name = str(record.get("eventName") or "")
+        s3 = record.get("s3") or {}
+        obj = s3.get("object") or {}
+        bucket = (s3.get("bucket") or {}).get("name")
+        if not name.startswith("ObjectCreated") or not bucket or not obj.get("key"):
+            continue
+        size = obj.get("size")
+        found.append(
+            S3ObjectEvent(
+                bucket=str(bucket),
+                key=unquote_plus(str(obj["key"])),
+                size=int(size) if size is not None else None,
+                etag=obj.get("eTag") or obj.get("etag"),
+                version_id=obj.get("versionId") or None,
+                sequencer=obj.get("sequencer") or None,
+                event_name=name,
+            )
+        )
+    return found
+
+
+def parse_upload_key(key: str) -> UploadKey | None:
+    """`uploads/{tenant}/{open_id}/{upload_id}/{filename}` -> its parts; None for any other key."""
+    match = _UPLOAD_KEY.match(key)
+    if match is None or ".." in key.split("/"):
+        return None
+    return UploadKey(**match.groupdict())
+
+
+def check_declared(head: ObjectInfo) -> tuple[str, str] | None:
+    """(code, message) when the object is not what its upload URL declared, else None."""
+    declared = head.metadata.get(DECLARED_SIZE_META)
+    if declared is not None and declared.isdigit() and int(declared) != head.size:
+        return (
+            "size_mismatch",
+            f"The uploaded file is {head.size} bytes but {declared} were declared. Upload the file again.",
+        )
+    if head.content_type not in VIDEO_TYPES:
+        allowed = ", ".join(VIDEO_TYPES)
+        return "unsupported_type", f"The uploaded file is not a video TikTok accepts ({allowed})."
+    if head.size > MAX_VIDEO_BYTES or head.size < 1:
+        return "file_size", "TikTok accepts videos from 1 byte up to 4 GB."
+    return None
+
+
+class PostsPort(Protocol):
+    def find_by_upload_id(self, upload_id: str) -> list[Post]: ...
+
+    def get(self, tenant_id: str, post_id: str) -> Post: ...
+
+    def update(self, post: Post, **kwargs: Any) -> Post | None: ...
+
+
+class MediaPort(Protocol):
+    def head(self, key: str) -> ObjectInfo | None: ...
+
+    def reader(self, info: ObjectInfo) -> Any: ...
+
+
+class JobQueue(Protocol):
+    def send(self, job: Job, *, delay: float = 0) -> None: ...
+
+
+class Events(Protocol):
+    def publish(self, detail_type: str, detail: dict[str, Any], *, tenant_id: str) -> None: ...
+
+
+@dataclass
+class UploadTrigger:
+    posts: PostsPort
+    media: MediaPort
+    queue: JobQueue
+    events: Events
+    clock: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
+    retry_delays: Sequence[float] = LOOKUP_RETRY_DELAYS_S
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def handle_event(self, event: Mapping[str, Any]) -> list[str]:
+        """Handle every ObjectCreated record of an S3 event; returns one outcome per record."""
+        return [self.handle(record) for record in parse_s3_event(event)]
+
+    def handle(self, obj: S3ObjectEvent) -> str:
+        """queued | scheduled | duplicate | ignored | rejected | unmatched (see module docstring)."""
+        outcome = self._handle(obj)
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+        _count(outcome)
+        return outcome
+
+    def _handle(self, obj: S3ObjectEvent) -> str:
+        parts = parse_upload_key(obj.key)
+        bucket = getattr(self.media, "bucket", obj.bucket)
+        if parts is None or bucket != obj.bucket:
+            logger.warning("object outside the upload layout left alone", extra={"s3_key": obj.key})
+            return "unmatched"
+        post = self._waiting_post(parts)
+        if post is None:
+            logger.warning(
+                "upload with no post waiting for it left alone",
+                extra={"s3_key": obj.key, "upload_id": parts.upload_id},
+            )
+            return "unmatched"
+        logger.append_keys(post_id=post.post_id, open_id=post.open_id)
+        if post.status != AWAITING_UPLOAD:
+            return self._not_waiting(post, obj)
+        head = self.media.head(obj.key)
+        if head is None:
+            logger.info("uploaded object is gone again", extra={"s3_key": obj.key})
+            return "ignored"
+        problem = check_declared(head)
+        info: MediaInfo | None = None
+        if problem is None:
+            info, problem = self._probe(head)
+        if problem is not None or info is None:
+            code, message = problem or ("unreadable_media", "The file could not be read.")
+            return self._reject(post, obj, code, message)
+        return self._accept(post, obj, head, info)
+
+    def _waiting_post(self, parts: UploadKey) -> Post | None:
+        for delay in (0.0, *self.retry_delays):
+            if delay:
+                self.sleep(delay)
+            candidates = [
+                p
+                for p in self.posts.find_by_upload_id(parts.upload_id)
+                if p.tenant_id == parts.tenant_id and p.open_id == parts.open_id
+            ]
+            if candidates:
+                waiting = [p for p in candidates if p.status == AWAITING_UPLOAD]
+                return (waiting or candidates)[0]
+        return None
+
+    def _not_waiting(self, post: Post, obj: S3ObjectEvent) -> str:
+        if post.source.get("s3_event") == obj.event_id:
+            logger.info("duplicate S3 event ignored", extra={"s3_event": obj.event_id, "status": post.status})
+            return "duplicate"
+        logger.info("post is not waiting for an upload any more", extra={"status": post.status})
+        return "ignored"
+
+    def _probe(self, head: ObjectInfo) -> tuple[MediaInfo | None, tuple[str, str] | None]:
+        try:
+            probed = probe_video(self.media.reader(head))
+        except MediaProbeError as exc:
+            return None, (exc.code, exc.message)
+        info = MediaInfo(
+            container=probed.container,
+            codec=probed.codec,
+            width=probed.width,
+            height=probed.height,
+            duration_s=probed.duration_s,
+            fps=probed.fps,
+            size_bytes=head.size,
+        )
+        problems = check_video(info)
+        if problems:
+            return None, (problems[0].type, " ".join(p.message for p in problems))
+        return info, None
+
+    def _accept(self, post: Post, obj: S3ObjectEvent, head: ObjectInfo, info: MediaInfo) -> str:
+        now = self.clock()
+        source = {
+            "kind": "s3",
+            "s3_key": head.key,
+            "size": head.size,
+            "content_type": info.content_type or head.content_type or "video/mp4",
+            "probe": {
+                "container": info.container,
+                "codec": info.codec,
+                "width": info.width,
+                "height": info.height,
+                "duration_s": info.duration_s,
+                "fps": info.fps,
+            },
+            "upload_id": post.upload_id,
+            "s3_event": obj.event_id,
+        }
+        fields: dict[str, Any] = {"source": source}
+        status = QUEUED
+        if not due_now(post.publish_at, now=now):
+            status = SCHEDULED
+            fields["schedule_shard"] = schedule_shard_for(post.tenant_id, post.post_id)
+        moved = self.posts.update(
+            post,
+            now=now,
+            status=status,
+            expect_status={AWAITING_UPLOAD},
+            set_fields=fields,
+            note="upload received",
+        )
+        if moved is None:
+            return self._not_waiting(self.posts.get(post.tenant_id, post.post_id), obj)
+        if status == SCHEDULED:
+            logger.info("upload received; post scheduled", extra={"publish_at": post.publish_at})
+            return "scheduled"
+        try:
+            self.queue.send(Job(post.tenant_id, post.post_id))
+        except Exception:
+            # Put the post back so S3's retry of this event can enqueue it; only if no worker touched it.
+            self.posts.update(
+                moved,
+                now=self.clock(),
+                status=AWAITING_UPLOAD,
+                expect_status={QUEUED},
+                expect={"init_started_at": ABSENT, "publish_id": ABSENT},
+                set_fields={"source": post.source},
+                note="enqueue failed; waiting for the upload event again",
+            )
+            raise
+        logger.info("upload received; post queued", extra={"s3_key": head.key, "size": head.size})
+        return "queued"
+
+    def _reject(self, post: Post, obj: S3ObjectEvent, code: str, message: str) -> str:
+        record = {"class": "fix_media", "code": code, "message": message, "log_id": None, "http_status": None}
+        failed = self.posts.update(
+            post,
+            now=self.clock(),
+            status=FAILED,
+            expect_status={AWAITING_UPLOAD},
+            set_fields={"fail_reason": record, "source": {**post.source, "s3_event": obj.event_id}},
+            note=code,
+        )
+        if failed is None:
+            return self._not_waiting(self.posts.get(post.tenant_id, post.post_id), obj)
+        logger.info("upload rejected", extra={"code": code})
+        self.events.publish(EVENT_OF_STATUS[FAILED], event_detail(failed), tenant_id=failed.tenant_id)
+        return "rejected"
+
+
+_METRIC_NAMES = {
+    "queued": "UploadMatched",
+    "scheduled": "UploadMatched",
+    "duplicate": "UploadDuplicate",
+    "ignored": "UploadIgnored",
+    "rejected": "UploadRejected",
+    "unmatched": "UploadUnmatched",
+}
+
+
+def _count(outcome: str) -> None:
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from tiktok_publisher.observability import metrics
+
+    metrics.add_metric(name=_METRIC_NAMES.get(outcome, "UploadOther"), unit=MetricUnit.Count, value=1)
+
+
+def build_trigger(settings: Any) -> UploadTrigger:
+    """The trigger on POSTS_TABLE, MEDIA_BUCKET and PUBLISH_QUEUE_URL."""
+    from tiktok_publisher.events import EventPublisher
+    from tiktok_publisher.publishing.jobs import SqsJobQueue
+    from tiktok_publisher.publishing.media_source import S3Media
+    from tiktok_publisher.store.posts import PostRepository
+
+    settings.require("posts_table")
+    return UploadTrigger(
+        posts=PostRepository(),
+        media=S3Media(settings.require("media_bucket")),
+        queue=SqsJobQueue(settings.require("publish_queue_url")),
+        events=EventPublisher(settings.event_bus_name),
+    )
+
+
+_cached: tuple[Any, UploadTrigger] | None = None
+
+
+def get_trigger() -> UploadTrigger:
+    """The container's upload trigger (rebuilt when settings change, e.g. between tests)."""
+    global _cached
+    from tiktok_publisher.config import get_settings
+
+    settings = get_settings()
+    if _cached is None or _cached[0] != settings:
+        _cached = (settings, build_trigger(settings))
+    return _cached[1]

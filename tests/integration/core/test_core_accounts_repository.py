@@ -1,0 +1,216 @@
+"""AccountRepository against moto: tenant scoping, encryption at rest, reconnect, optimistic locking."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from tiktok_publisher.errors import NotFound
+from tiktok_publisher.store.accounts import AccountRepository, refresh_shard_for
+from tiktok_publisher.store.models import AccountModel
+from tiktok_publisher.tiktok.models import TokenSet, UserInfo
+
+from tests.fixtures.aws import AwsEnv
+
+NOW = 1_750_000_000
+
+
+def tokens(n: int = 1, *, scopes: list[str] | None = None) -> TokenSet:
+    return TokenSet(
+        access_token=f"act.access-{n}-plaintext",
+        refresh_token=f"rft.refresh-{n}-plaintext",
+        open_id="open-A",
+        scopes=scopes or ["user.info.basic", "video.publish"],
+        expires_in=86400,
+        refresh_expires_in=31536000,
+    )
+
+
+PROFILE = UserInfo(
+    open_id="open-A", display_name="Alice", avatar_url="https://a.example/a.jpg", username="alice"
+)
+
+
+@pytest.fixture
+def repo(aws: AwsEnv) -> AccountRepository:
+    return AccountRepository()
+
+
+def test_save_connection_stores_an_active_account_with_encrypted_tokens(
+    aws: AwsEnv, repo: AccountRepository
+) -> None:
+    account = repo.save_connection("tenant-1", "open-A", PROFILE, tokens(), now=NOW)
+
+    assert account.status == "active"
+    assert account.version == 1
+    assert account.access_expires_at == NOW + 86400
+    assert account.refresh_expires_at == NOW + 31536000
+    assert account.connected_at == "2025-06-15T15:06:40Z"
+    assert (account.display_name, account.username) == ("Alice", "alice")
+    assert repo.get_tokens("tenant-1", "open-A") == ("act.access-1-plaintext", "rft.refresh-1-plaintext")
+    raw = aws.dynamodb.get_item(
+        TableName=aws.accounts_table, Key={"tenant_id": {"S": "tenant-1"}, "open_id": {"S": "open-A"}}
+    )["Item"]
+    stored = repr(raw)
+    assert "plaintext" not in stored
+    assert "B" in raw["access_token_enc"]
+    assert "B" in raw["refresh_token_enc"]
+    assert raw["refresh_shard"]["S"] == refresh_shard_for("tenant-1", "open-A", 4)
+    assert "act." not in repr(account)
+
+
+def test_other_tenants_cannot_see_or_touch_an_account(repo: AccountRepository) -> None:
+    repo.save_connection("tenant-1", "open-A", PROFILE, tokens(), now=NOW)
+
+    with pytest.raises(NotFound):
+        repo.get("tenant-2", "open-A")
+    with pytest.raises(NotFound):
+        repo.get_tokens("tenant-2", "open-A")
+    with pytest.raises(NotFound):
+        repo.mark_revoked("tenant-2", "open-A", "x")
+    with pytest.raises(NotFound):
+        repo.delete_tokens("tenant-2", "open-A")
+    assert repo.list("tenant-2") == []
+    assert [a.open_id for a in repo.list("tenant-1")] == ["open-A"]
+    assert repo.get("tenant-1", "open-A").status == "active"
+
+
+def test_unknown_account_updates_do_not_create_rows(aws: AwsEnv, repo: AccountRepository) -> None:
+    with pytest.raises(NotFound):
+        repo.mark_needs_reconnect("tenant-1", "ghost", "invalid_grant")
+
+    assert aws.dynamodb.scan(TableName=aws.accounts_table)["Count"] == 0
+
+
+def test_same_open_id_in_two_tenants_is_two_accounts(repo: AccountRepository) -> None:
+    repo.save_connection("tenant-1", "open-A", PROFILE, tokens(1), now=NOW)
+    repo.save_connection("tenant-2", "open-A", PROFILE, tokens(2), now=NOW)
+
+    found = repo.find_by_open_id("open-A")
+
+    assert sorted(a.tenant_id for a in found) == ["tenant-1", "tenant-2"]
+    assert repo.get_tokens("tenant-2", "open-A")[0] == "act.access-2-plaintext"
+
+
+def test_ciphertext_moved_to_another_row_does_not_decrypt(aws: AwsEnv, repo: AccountRepository) -> None:
+    from tiktok_publisher.crypto import TokenDecryptError
+
+    repo.save_connection("tenant-1", "open-A", PROFILE, tokens(1), now=NOW)
+    repo.save_connection("tenant-2", "open-A", PROFILE, tokens(2), now=NOW)
+    item1 = AccountModel.get("tenant-1", "open-A")
+    item2 = AccountModel.get("tenant-2", "open-A")
+    item2.access_token_enc = item1.access_token_enc
+    item2.save()
+
+    with pytest.raises(TokenDecryptError):
+        repo.get_tokens("tenant-2", "open-A")
+
+
+def test_reconnect_revives_a_revoked_account(repo: AccountRepository) -> None:
+    repo.save_connection("tenant-1", "open-A", PROFILE, tokens(1), now=NOW)
+    repo.mark_revoked("tenant-1", "open-A", "disconnected", now=NOW + 10)
+    revoked = repo.get("tenant-1", "open-A")
+    assert revoked.status == "revoked"
+    assert revoked.last_error == "disconnected"
+    with pytest.raises(NotFound):
+        repo.get_tokens("tenant-1", "open-A")
+
+    # A later profile without username (fewer scopes) keeps what we knew.
+    again = repo.save_connection(
+        "tenant-1", "open-A", UserInfo(open_id="open-A", display_name="Alice B"), tokens(2), now=NOW + 100
+    )
+
+    assert again.status == "active"
+    assert again.last_error is None
+    assert again.version == revoked.version + 1
+    assert again.connected_at == "2025-06-15T15:06:40Z"  # first connection kept
+    assert again.updated_at == "2025-06-15T15:08:20Z"
+    assert (again.display_name, again.username) == ("Alice B", "alice")
+    assert repo.get_tokens("tenant-1", "open-A") == ("act.access-2-plaintext", "rft.refresh-2-plaintext")
+    assert [
+        a.open_id for a in repo.due_for_refresh(refresh_shard_for("tenant-1", "open-A", 4), NOW + 10**6)
+    ] == ["open-A"]
+
+
+def test_refresh_due_index_holds_active_accounts_only(repo: AccountRepository) -> None:
+    for n, open_id in enumerate(["o1", "o2", "o3"]):
+        repo.save_connection("tenant-1", open_id, UserInfo(open_id=open_id), tokens(n), now=NOW + n * 1000)
+    repo.mark_needs_reconnect("tenant-1", "o2", "invalid_grant")
+
+    due = {a.open_id for shard in repo.shards() for a in repo.due_for_refresh(shard, NOW + 86400 + 1500)}
+
+    assert due == {"o1"}  # o2 is out (needs reconnect), o3 expires later than the cut-off
+
+
+def test_optimistic_lock_lets_exactly_one_refresher_win(repo: AccountRepository) -> None:
+    repo.save_connection("tenant-1", "open-A", PROFILE, tokens(1), now=NOW)
+    read = repo.get_credentials("tenant-1", "open-A")
+    barrier = threading.Barrier(2)
+    results: dict[int, bool] = {}
+
+    def refresher(n: int) -> None:
+        barrier.wait(timeout=10)
+        results[n] = repo.save_refreshed(
+            "tenant-1", "open-A", tokens(10 + n), expected_version=read.account.version, now=NOW + 60
+        )
+
+    threads = [threading.Thread(target=refresher, args=(n,)) for n in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+
+    assert sorted(results.values()) == [False, True]
+    winner = next(n for n, ok in results.items() if ok)
+    assert repo.get_tokens("tenant-1", "open-A") == (
+        f"act.access-{10 + winner}-plaintext",
+        f"rft.refresh-{10 + winner}-plaintext",
+    )
+    assert repo.get("tenant-1", "open-A").version == read.account.version + 1
+
+
+def test_stale_version_never_overwrites(repo: AccountRepository) -> None:
+    repo.save_connection("tenant-1", "open-A", PROFILE, tokens(1), now=NOW)
+    stale = repo.get("tenant-1", "open-A").version
+    assert repo.save_refreshed("tenant-1", "open-A", tokens(2), expected_version=stale, now=NOW + 1)
+
+    assert repo.save_refreshed("tenant-1", "open-A", tokens(3), expected_version=stale, now=NOW + 2) is False
+    assert repo.get_tokens("tenant-1", "open-A")[1] == "rft.refresh-2-plaintext"
+
+
+def test_refresh_after_disconnect_does_not_resurrect_tokens(repo: AccountRepository) -> None:
+    repo.save_connection("tenant-1", "open-A", PROFILE, tokens(1), now=NOW)
+    version = repo.get("tenant-1", "open-A").version
+    repo.delete_tokens("tenant-1", "open-A")
+
+    assert repo.save_refreshed("tenant-1", "open-A", tokens(2), expected_version=version, now=NOW) is False
+    with pytest.raises(NotFound):
+        repo.get_tokens("tenant-1", "open-A")
+
+
+def test_refresh_of_unknown_account_is_refused(aws: AwsEnv, repo: AccountRepository) -> None:
+    assert repo.save_refreshed("tenant-1", "nobody", tokens(), expected_version=0, now=NOW) is False
+    assert aws.dynamodb.scan(TableName=aws.accounts_table)["Count"] == 0
+
+
+def test_needs_reconnect_keeps_tokens_and_records_reason(repo: AccountRepository) -> None:
+    repo.save_connection("tenant-1", "open-A", PROFILE, tokens(1), now=NOW)
+
+    account = repo.mark_needs_reconnect("tenant-1", "open-A", "invalid_grant for act.leaky123", now=NOW + 5)
+
+    assert account.status == "needs_reconnect"
+    assert account.last_error == "invalid_grant for act.***"
+    assert account.version == 2
+
+
+def test_save_refreshed_updates_scopes_and_expiry(repo: AccountRepository) -> None:
+    repo.save_connection("tenant-1", "open-A", PROFILE, tokens(1), now=NOW)
+
+    ok = repo.save_refreshed(
+        "tenant-1", "open-A", tokens(2, scopes=["user.info.basic"]), expected_version=1, now=NOW + 3600
+    )
+
+    account = repo.get("tenant-1", "open-A")
+    assert ok
+    assert account.scopes == ["user.info.basic"]
+    assert account.access_expires_at == NOW + 3600 + 86400

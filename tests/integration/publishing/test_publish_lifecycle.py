@@ -1,0 +1,112 @@
+"""Cancel, on-demand token refresh, status polling limits and dead authorizations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.integration.publishing.conftest import Publisher
+from tests.media import make_mp4
+from tiktok_publisher.publishing.status import POLL_DELAYS, STATUS_TIME_LIMIT_S
+from tiktok_publisher.store.accounts import AccountRepository
+
+
+def _queued(
+    publisher: Publisher, account: str = "creator_private", mode: str = "direct"
+) -> tuple[str, str, bytes]:
+    open_id = publisher.connect(account)
+    video = make_mp4(duration_s=2.0)
+    ticket = publisher.upload(video, open_id)
+    body: dict[str, Any] = {
+        "open_id": open_id,
+        "mode": mode,
+        "media": {"type": "video", "upload_id": ticket["upload_id"]},
+    }
+    if mode == "direct":
+        body["post_info"] = {"privacy_level": "SELF_ONLY"}
+    answer = publisher.publish(body)
+    assert answer.status == 202, answer.body
+    return open_id, str(answer.body["post_id"]), video
+
+
+def test_cancel_while_queued_stops_the_post(publisher: Publisher) -> None:
+    _open_id, post_id, _video = _queued(publisher)
+
+    cancelled = publisher.api("DELETE", f"/v1/posts/{post_id}")
+    assert cancelled.status == 200, cancelled.body
+    assert cancelled.body["status"] == "cancelled"
+    assert publisher.run_worker() == 0
+
+    assert publisher.post(post_id)["status"] == "cancelled"
+    assert publisher.tiktok_posts() == []
+    # Cancelling twice is harmless.
+    assert publisher.api("DELETE", f"/v1/posts/{post_id}").body["status"] == "cancelled"
+
+
+def test_cancel_after_publishing_is_refused(publisher: Publisher) -> None:
+    _open_id, post_id, _video = _queued(publisher)
+    assert publisher.run_worker() == 0
+
+    answer = publisher.api("DELETE", f"/v1/posts/{post_id}")
+    assert answer.status == 409, answer.body
+    assert publisher.post(post_id)["status"] == "published"
+
+
+def test_worker_refreshes_a_token_about_to_expire(publisher: Publisher) -> None:
+    # Given a queued post and an access token with 2 minutes left when the worker picks it up
+    open_id, post_id, video = _queued(publisher, mode="inbox")
+    repo = AccountRepository()
+    before = repo.get(publisher.tenant, open_id)
+    old_access, _old_refresh = repo.get_tokens(publisher.tenant, open_id)
+    remaining = before.access_expires_at - publisher.clock()
+    publisher.clock.offset += remaining - 120
+    publisher.emulator.advance(remaining - 120)
+
+    assert publisher.run_worker() == 0
+
+    # Then the worker refreshed (conditional write bumped the version) and the post went through
+    after = repo.get(publisher.tenant, open_id)
+    assert after.version == before.version + 1
+    assert repo.get_tokens(publisher.tenant, open_id)[0] != old_access
+    post = publisher.post(post_id)
+    assert post["status"] == "inbox", post
+    assert publisher.emulator.received_bytes(post["publish_id"]) == video
+
+
+def test_polling_grows_then_stops_as_unconfirmed(publisher: Publisher) -> None:
+    # Given TikTok that never finishes processing
+    publisher.emulator.configure(processing_delay=10 * STATUS_TIME_LIMIT_S)
+    _open_id, post_id, _video = _queued(publisher)
+
+    assert publisher.run_worker() == 0
+
+    # Then the polls were spaced 5, 10, 20, 40... s, capped, and the post was never re-posted
+    assert publisher.delays[: len(POLL_DELAYS)] == list(POLL_DELAYS)
+    assert max(publisher.delays) == 900
+    post = publisher.post(post_id)
+    assert post["status"] == "unconfirmed", post
+    assert post["error"]["code"] == "status_timeout"
+    assert len(publisher.tiktok_posts()) == 1
+    assert publisher.events() == []
+
+
+def test_revoked_authorization_fails_the_post_with_reconnect(publisher: Publisher) -> None:
+    _open_id, post_id, _video = _queued(publisher)
+    publisher.emulator.revoke_authorization("creator_private")
+
+    assert publisher.run_worker() == 0
+
+    post = publisher.post(post_id)
+    assert post["status"] == "failed", post
+    assert post["error"]["class"] == "reconnect"
+    assert post["error"]["log_id"]
+    assert publisher.tiktok_posts() == []
+    assert [e["detail-type"] for e in publisher.events()] == ["Post Failed"]
+
+
+def test_a_status_error_is_retried_without_reposting(publisher: Publisher) -> None:
+    _open_id, post_id, _video = _queued(publisher)
+    publisher.emulator.fault("status", "error200", count=1, code="internal_error")
+
+    assert publisher.run_worker() == 0
+    assert publisher.post(post_id)["status"] == "published"
+    assert len(publisher.tiktok_posts()) == 1
