@@ -8,7 +8,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote_plus, unquote_plus
 
 from .template import ACCOUNT_ID, REGION
 
@@ -185,6 +185,9 @@ def complete_s3_record(record: dict[str, Any]) -> dict[str, Any]:
     bucket.setdefault("ownerIdentity", {"principalId": "A3LOCALSTACKOWNER"})
     obj = dict(s3.get("object", {}))
     obj.setdefault("sequencer", f"{time.time_ns():X}")
+    # S3 URL-encodes keys in events (space -> "+") but keeps "/"; moto encodes "/" as %2F too.
+    if "key" in obj:
+        obj["key"] = quote_plus(unquote_plus(obj["key"]), safe="/")
     s3.update(bucket=bucket, object=obj)
     record["s3"] = s3
     return record

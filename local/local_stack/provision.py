@@ -169,17 +169,11 @@ def _alarm(endpoint_url: str, logical: str, props: dict[str, Any], stack_name: s
     return str(name)
 
 
-def _bucket_policy(endpoint_url: str, logical: str, props: dict[str, Any], stack_name: str) -> str:
-    """AWS::S3::BucketPolicy through PutBucketPolicy (moto stores it; it does not enforce it)."""
-    del logical, stack_name
-    client(endpoint_url, "s3").put_bucket_policy(Bucket=props["Bucket"], Policy=json.dumps(props["PolicyDocument"]))
-    return str(props["Bucket"])
-
-
+# AWS::S3::BucketPolicy is deliberately not provisioned: moto's server evaluates bucket policies, and
+# the template's DenyInsecureTransport would refuse every request to its plain-HTTP endpoint.
 SUPPLEMENTAL = {
     "AWS::SecretsManager::Secret": _secret,
     "AWS::CloudWatch::Alarm": _alarm,
-    "AWS::S3::BucketPolicy": _bucket_policy,
 }
 
 

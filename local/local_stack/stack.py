@@ -16,11 +16,13 @@ import secrets
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
 import boto3
 import jwt
+from jwt.warnings import InsecureKeyLengthWarning
 
 from . import procs, provision
 from .delivery import S3_BRIDGE_QUEUE, Delivery, DeliveryLog, S3Bridge, ScheduleTimer, SqsPoller
@@ -400,7 +402,10 @@ class LocalStack:
         }
         if self.params.get("JwtIssuer"):
             claims["iss"] = self.params["JwtIssuer"]
-        return jwt.encode(claims, self.jwt_secret, algorithm="HS256")
+        with warnings.catch_warnings():
+            # The contract's default local secret is 30 bytes; PyJWT warns below 32.
+            warnings.simplefilter("ignore", InsecureKeyLengthWarning)
+            return jwt.encode(claims, self.jwt_secret, algorithm="HS256")
 
     def session(self) -> boto3.session.Session:
         """A boto3 session with the dummy credentials moto accepts."""

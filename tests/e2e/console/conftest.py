@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+import requests
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from local_stack import LocalStack
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
@@ -18,6 +22,8 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 812}
 # Creator avatars point at TikTok's CDN; the tests stay on loopback (the page falls back to initials).
 TIKTOK_CDN = re.compile(r"^https://[^/]*tiktokcdn")
+# First calls cold-start the stack's functions (seconds); assertions wait for the page, never sleep.
+expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +63,15 @@ def screenshot_dir() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
 
+
+
+@pytest.fixture(scope="module")
+def audited_stack() -> Iterator[LocalStack]:
+    """The local stack configured as a TikTok-audited app (AppAudited=true, and the emulator told the same), so
+    public posts are allowed and TikTok returns public post ids. Its own emulator: the daily post caps the
+    publishing tests spend are not shared with other modules."""
+    quiet = os.environ.get("LOCAL_STACK_VERBOSE", "") in ("", "0")
+    with LocalStack(quiet=quiet, schedule_interval=0, parameter_overrides={"AppAudited": "true"}) as stack:
+        answer = requests.post(f"{stack.emulator_url}/_admin/config", json={"audited": True}, timeout=10)
+        answer.raise_for_status()
+        yield stack

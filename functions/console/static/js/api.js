@@ -100,8 +100,11 @@ export async function api(method, path, { body, headers = {}, query } = {}) {
     }
   }
   if (!response.ok) {
-    const error = toApiError(response.status, data);
-    if (response.status === 401) session.expired(error);
+    // API Gateway answers 401 without a token and 403 {"message": "Forbidden"} when the authorizer rejects
+    // one; the API itself never uses a bare 403. Both mean: sign in again.
+    const rejected = response.status === 401 || (response.status === 403 && !(data && data.error));
+    const error = rejected ? new ApiError({ status: 401, code: "unauthorized", message: GENERIC[401] }) : toApiError(response.status, data);
+    if (rejected) session.expired(error);
     throw error;
   }
   return data;

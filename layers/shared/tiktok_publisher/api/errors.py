@@ -150,6 +150,4 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
 def _page_title(status: int) -> str:
     if status == HTTPStatus.BAD_REQUEST:
         return "This link cannot be used"
-    if status >= 500:
-        return "TikTok could not be reached"
     return "Something went wrong"

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from tiktok_publisher.errors import NotFound
+from tiktok_publisher.errors import DomainError, NotFound
 from tiktok_publisher.oauth.pkce import PkceMode, new_pkce
 from tiktok_publisher.oauth.scopes import missing_scopes, parse_scopes, requested_scopes, user_fields
 from tiktok_publisher.oauth.state import (
@@ -222,7 +222,12 @@ def complete_connect(
         _revoke_quietly(client, tokens)
         return _fail(session, "account_mismatch")
 
-    account = accounts.save_connection(session.tenant_id, tokens.open_id, profile, tokens, now=now)
+    try:
+        account = accounts.save_connection(session.tenant_id, tokens.open_id, profile, tokens, now=now)
+    except DomainError as exc:  # storage or KMS down: the single write did not happen
+        logger.warning("could not store the connection", extra={"error_code": exc.code})
+        _revoke_quietly(client, tokens)
+        return _fail(session, "internal_error")
     logger.info("tiktok account connected", extra={"open_id": account.open_id, "scopes": account.scopes})
     location = with_query(
         session.return_to, {"tiktok": "connected", "open_id": account.open_id}, drop=RESULT_PARAMS

@@ -89,6 +89,8 @@ class CreatePostRequest(BaseModel):
     mode: Literal["direct", "inbox"]
     media: Annotated[VideoMedia | PhotoMedia, Field(discriminator="type")]
     post_info: PostInfo | None = None
+    # Scheduled posts (lifecycle, publishing/schedule.py): epoch seconds, at most 30 days ahead.
+    publish_at: int | None = Field(default=None, ge=0, description="Publish time (epoch seconds, UTC).")
 
 
 class PostView(BaseModel):

@@ -32,6 +32,7 @@ from tiktok_publisher.publishing.media_source import ObjectInfo, S3Media
 from tiktok_publisher.publishing.models import PostInfo
 from tiktok_publisher.publishing.probe import MediaProbeError, probe_image, probe_video
 from tiktok_publisher.publishing.problems import Problem, raise_if_problems
+from tiktok_publisher.publishing.schedule import check_publish_at
 from tiktok_publisher.publishing.schemas import CreatePostRequest, PhotoImage, VideoMedia
 from tiktok_publisher.publishing.uploads import (
     MAX_PHOTO_BYTES,
@@ -178,7 +179,11 @@ class PublishService:
             photos_loc=("body", "media", "images"),
         )
         raise_if_problems(_one_per_path(problems))
+        # Scheduled posts (lifecycle): checked here, dispatched by publishing/schedule.py when due.
+        publish_at = check_publish_at(body.publish_at, now=now)
         status = AWAITING_UPLOAD if source.pop("awaiting", False) else QUEUED
+        if status == QUEUED and publish_at is not None:
+            status = SCHEDULED
         post = Post(
             tenant_id=tenant_id,
             post_id=str(ULID()),
@@ -191,6 +196,7 @@ class PublishService:
             post_info=tiktok_post_info(body.post_info, media_type=media_type, creator=creator),
             idempotency_key=str(request["key"]),
             upload_id=upload_id,
+            publish_at=publish_at,
         )
         self.posts.create(post, now=now)
         if status == QUEUED:

@@ -98,6 +98,7 @@ class Post:
             "created_at": self.created_at,
             "updated_at": self.updated_at,
             "history": self.history,
+            "publish_at": self.publish_at,
         }
 
 
@@ -147,6 +148,12 @@ def _to_post(item: PostModel) -> Post:
     )
 
 
+def _schedule_shard(post: Post) -> str:
+    from tiktok_publisher.publishing.schedule import schedule_shard_for  # lifecycle owns the shard rule
+
+    return schedule_shard_for(post.tenant_id, post.post_id)
+
+
 def _conditional_failed(exc: Exception) -> bool:
     cause = getattr(exc, "cause_response_code", None)
     return cause == "ConditionalCheckFailedException"
@@ -186,6 +193,8 @@ class PostRepository:
             version=1,
             post_ids=[],
             publish_at=post.publish_at,
+            # Sparse scheduled_due index: only scheduled posts carry a shard (publishing/schedule.py).
+            schedule_shard=_schedule_shard(post) if post.status == SCHEDULED else None,
         )
         try:
             item.save(condition=PostModel.post_id.does_not_exist())

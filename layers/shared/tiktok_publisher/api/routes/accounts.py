@@ -6,10 +6,12 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Annotated, Literal
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.metrics import MetricUnit
 
 from tiktok_publisher import accounts_service as service
+from tiktok_publisher import observability
 from tiktok_publisher.api.caller import CallerDep
 from tiktok_publisher.api.docs import empty_response, error_responses, ok_response
 from tiktok_publisher.api.errors import BASE_HEADERS
@@ -19,10 +21,10 @@ from tiktok_publisher.api.ports import Ports
 OpenId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
 
 
-def register_accounts(app: object, ports: Callable[[], Ports]) -> None:
+def register_accounts(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -> None:
     """Register the accounts routes on `app`."""
 
-    @app.get(  # type: ignore[attr-defined]
+    @app.get(
         "/v1/accounts",
         summary="List connected TikTok accounts",
         tags=["Accounts"],
@@ -31,7 +33,7 @@ def register_accounts(app: object, ports: Callable[[], Ports]) -> None:
     def list_accounts(who: CallerDep) -> service.AccountList:
         return service.list_accounts(who.tenant_id, accounts=ports().accounts)
 
-    @app.get(  # type: ignore[attr-defined]
+    @app.get(
         "/v1/accounts/<open_id>",
         summary="One connected TikTok account",
         tags=["Accounts"],
@@ -40,7 +42,7 @@ def register_accounts(app: object, ports: Callable[[], Ports]) -> None:
     def get_account(who: CallerDep, open_id: OpenId) -> service.AccountView:
         return service.get_account(who.tenant_id, open_id, accounts=ports().accounts)
 
-    @app.delete(  # type: ignore[attr-defined]
+    @app.delete(
         "/v1/accounts/<open_id>",
         summary="Disconnect a TikTok account",
         description=(
@@ -53,9 +55,10 @@ def register_accounts(app: object, ports: Callable[[], Ports]) -> None:
     def disconnect(who: CallerDep, open_id: OpenId) -> Response[None]:
         p = ports()
         service.disconnect(who.tenant_id, open_id, accounts=p.accounts, client=p.client, now=p.now())
+        observability.metrics.add_metric(name="AccountDisconnected", unit=MetricUnit.Count, value=1)
         return Response(status_code=HTTPStatus.NO_CONTENT, headers=dict(BASE_HEADERS))
 
-    @app.get(  # type: ignore[attr-defined]
+    @app.get(
         "/v1/accounts/<open_id>/creator-info",
         summary="Fresh creator_info and the post form contract",
         description=(

@@ -6,10 +6,12 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, Field
 
+from tiktok_publisher import observability
 from tiktok_publisher.api.caller import CallerDep
 from tiktok_publisher.api.docs import empty_response, error_responses, ok_response
 from tiktok_publisher.api.errors import BASE_HEADERS, HTML_ERRORS, html_page
@@ -27,10 +29,10 @@ class AuthorizeUrl(BaseModel):
     expires_in: int = Field(description="Seconds the user has to finish (the pending session's lifetime).")
 
 
-def register_start(app: object, ports: Callable[[], Ports]) -> None:
+def register_start(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -> None:
     """Register GET /v1/oauth/tiktok/start on `app`."""
 
-    @app.get(  # type: ignore[attr-defined]
+    @app.get(
         START_PATH,
         summary="Start connecting a TikTok account",
         description=(
@@ -67,6 +69,7 @@ def register_start(app: object, ports: Callable[[], Ports]) -> None:
             sessions=p.sessions,
             now=p.now(),
         )
+        _count("OAuthStarted")
         if redirect:
             return Response(
                 status_code=HTTPStatus.FOUND, headers={**BASE_HEADERS, "Location": result.authorize_url}
@@ -80,10 +83,10 @@ def register_start(app: object, ports: Callable[[], Ports]) -> None:
         )
 
 
-def register_callback(app: object, ports: Callable[[], Ports]) -> None:
+def register_callback(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -> None:
     """Register GET /v1/oauth/tiktok/callback (no authorizer: TikTok's redirect carries no bearer token)."""
 
-    @app.get(  # type: ignore[attr-defined]
+    @app.get(
         CALLBACK_PATH,
         summary="TikTok's OAuth redirect target",
         description=(
@@ -108,7 +111,7 @@ def register_callback(app: object, ports: Callable[[], Ports]) -> None:
         error: Annotated[str | None, Query()] = None,
         error_description: Annotated[str | None, Query()] = None,
     ) -> Response[Any]:
-        app.append_context(**{HTML_ERRORS: True})  # type: ignore[attr-defined]
+        app.append_context(**{HTML_ERRORS: True})
         p = ports()
         query = {"state": state, "code": code, "scopes": scopes, "error": error}
         try:
@@ -122,5 +125,11 @@ def register_callback(app: object, ports: Callable[[], Ports]) -> None:
             )
         except InvalidState as exc:
             logger.info("oauth callback with invalid state", extra={"reason": exc.reason})
+            _count("OAuthStateRejected")
             return html_page(HTTPStatus.BAD_REQUEST, "This link cannot be used", exc.message)
+        _count("AccountConnected" if result.outcome == "connected" else "AccountConnectFailed")
         return Response(status_code=HTTPStatus.FOUND, headers={**BASE_HEADERS, "Location": result.location})
+
+
+def _count(name: str) -> None:
+    observability.metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)

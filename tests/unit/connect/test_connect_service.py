@@ -1,0 +1,272 @@
+"""Branches of the connect and accounts logic that the emulator cannot easily produce, with small fakes
+that behave like the ports (a dict for the session table, a scripted TikTok)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from tiktok_publisher import accounts_service
+from tiktok_publisher.errors import NotFound, UpstreamError
+from tiktok_publisher.oauth.service import ConnectConfig, complete_connect, start_connect
+from tiktok_publisher.oauth.state import InvalidState
+from tiktok_publisher.store.accounts import Account, Credentials
+from tiktok_publisher.store.sessions import OAuthSession, StateAlreadyUsed
+from tiktok_publisher.tiktok.errors import OAuthError, TikTokTransportError
+from tiktok_publisher.tiktok.models import TokenSet, UserInfo
+
+NOW = 1_800_000_000
+CONFIG = ConnectConfig(
+    stage="local",
+    auth_base="https://www.tiktok.com",
+    client_key="ck",
+    redirect_uri="https://api.example.com/v1/oauth/tiktok/callback",
+    allowed_origins=("https://app.example.com",),
+    pkce_mode="hex",
+    state_key=b"k" * 32,
+)
+TOKENS = TokenSet(
+    access_token="act.a",
+    refresh_token="rft.r",
+    open_id="open-1",
+    scopes=["user.info.basic", "video.publish", "video.upload"],
+    expires_in=86400,
+    refresh_expires_in=31536000,
+)
+
+
+class Sessions:
+    def __init__(self) -> None:
+        self.items: dict[str, OAuthSession] = {}
+        self.used: set[str] = set()
+
+    def create(self, session: OAuthSession) -> None:
+        self.items[session.state_id] = session
+
+    def consume(self, state_id: str) -> OAuthSession:
+        if state_id in self.used:
+            raise StateAlreadyUsed("used")
+        if state_id not in self.items:
+            raise NotFound("none")
+        self.used.add(state_id)
+        return self.items.pop(state_id)
+
+
+class TikTok:
+    def __init__(self, *, profile_open_id: str = "open-1") -> None:
+        self.profile_open_id = profile_open_id
+        self.revoked: list[str] = []
+        self.revoke_error: Exception | None = None
+        self.refresh_answer: TokenSet | Exception = replace_tokens("act.new", "rft.new")
+
+    def exchange_code(self, code: str, redirect_uri: str, code_verifier: str | None) -> TokenSet:
+        return TOKENS
+
+    def user_info(self, access_token: str, fields: Any) -> UserInfo:
+        return UserInfo(open_id=self.profile_open_id, display_name="D")
+
+    def revoke(self, access_token: str) -> None:
+        if self.revoke_error:
+            raise self.revoke_error
+        self.revoked.append(access_token)
+
+    def refresh(self, refresh_token: str) -> TokenSet:
+        if isinstance(self.refresh_answer, Exception):
+            raise self.refresh_answer
+        return self.refresh_answer
+
+
+def replace_tokens(access: str, refresh: str) -> TokenSet:
+    return TOKENS.model_copy(update={"access_token": access, "refresh_token": refresh})
+
+
+class Accounts:
+    def __init__(self) -> None:
+        self.saved: list[tuple[str, str]] = []
+        self.account = Account(
+            tenant_id="t",
+            open_id="open-1",
+            display_name="D",
+            username="u",
+            avatar_url=None,
+            scopes=list(TOKENS.scopes),
+            status="active",
+            access_expires_at=NOW + 3600,
+            refresh_expires_at=NOW + 86400,
+            connected_at="2026-01-01T00:00:00Z",
+            updated_at="2026-01-01T00:00:00Z",
+            last_error=None,
+            version=3,
+        )
+        self.tokens: tuple[str, str] | None = ("act.a", "rft.r")
+        self.refresh_race_lost = False
+        self.calls: list[str] = []
+
+    def save_connection(
+        self, tenant_id: str, open_id: str, profile: UserInfo, tokens: TokenSet, *, now: int
+    ) -> Account:
+        self.saved.append((tenant_id, open_id))
+        return self.account
+
+    def get(self, tenant_id: str, open_id: str) -> Account:
+        return self.account
+
+    def get_credentials(self, tenant_id: str, open_id: str) -> Credentials:
+        if self.tokens is None:
+            raise NotFound("no tokens")
+        return Credentials(self.account, *self.tokens)
+
+    def get_tokens(self, tenant_id: str, open_id: str) -> tuple[str, str]:
+        assert self.tokens is not None
+        return self.tokens
+
+    def save_refreshed(
+        self, tenant_id: str, open_id: str, tokens: TokenSet, *, expected_version: int, now: int
+    ) -> bool:
+        assert expected_version == self.account.version
+        if self.refresh_race_lost:
+            self.tokens = ("act.winner", "rft.winner")
+            return False
+        self.tokens = (tokens.access_token, tokens.refresh_token)
+        return True
+
+    def mark_needs_reconnect(self, tenant_id: str, open_id: str, reason: str) -> None:
+        self.calls.append(f"needs_reconnect:{reason}")
+
+    def mark_revoked(self, tenant_id: str, open_id: str, reason: str | None = None) -> None:
+        self.calls.append("revoked")
+        self.tokens = None
+
+
+def _started(sessions: Sessions) -> str:
+    url = start_connect(
+        tenant_id="t",
+        user_id="u",
+        return_to="https://app.example.com/cb",
+        scopes=None,
+        config=CONFIG,
+        sessions=sessions,
+        now=NOW,
+    ).authorize_url
+    return parse_qs(urlsplit(url).query)["state"][0]
+
+
+def test_profile_of_another_user_than_the_token_is_refused_and_revoked():
+    sessions, accounts, tiktok = Sessions(), Accounts(), TikTok(profile_open_id="someone-else")
+    state = _started(sessions)
+    result = complete_connect(
+        {"state": state, "code": "c"},
+        config=CONFIG,
+        sessions=sessions,
+        accounts=accounts,
+        client=tiktok,
+        now=NOW,
+    )
+    assert result.reason == "account_mismatch"
+    assert accounts.saved == []
+    assert tiktok.revoked == ["act.a"]
+
+
+def test_a_session_past_its_expiry_is_refused_even_if_dynamodb_still_has_it():
+    sessions = Sessions()
+    state = _started(sessions)
+    [state_id] = sessions.items
+    sessions.items[state_id] = replace(sessions.items[state_id], expires_at=NOW)
+    with pytest.raises(InvalidState) as info:
+        complete_connect(
+            {"state": state, "code": "c"},
+            config=CONFIG,
+            sessions=sessions,
+            accounts=Accounts(),
+            client=TikTok(),
+            now=NOW,
+        )
+    assert info.value.reason == "expired"
+
+
+def test_replay_and_unknown_sessions_are_told_apart_in_logs_only():
+    sessions = Sessions()
+    state = _started(sessions)
+    kwargs: dict[str, Any] = {
+        "config": CONFIG,
+        "sessions": sessions,
+        "accounts": Accounts(),
+        "client": TikTok(),
+        "now": NOW,
+    }
+    assert complete_connect({"state": state, "code": "c"}, **kwargs).outcome == "connected"
+    with pytest.raises(InvalidState) as replayed:
+        complete_connect({"state": state, "code": "c"}, **kwargs)
+    sessions.used.clear()
+    with pytest.raises(InvalidState) as unknown:
+        complete_connect({"state": state, "code": "c"}, **kwargs)
+    assert (replayed.value.reason, unknown.value.reason) == ("replayed", "unknown_session")
+    assert replayed.value.message == unknown.value.message
+
+
+def test_disconnect_refused_by_tiktok_for_another_reason_changes_nothing():
+    accounts, tiktok = Accounts(), TikTok()
+    tiktok.revoke_error = OAuthError("invalid_client", "bad client", http_status=401)
+    with pytest.raises(UpstreamError):
+        accounts_service.disconnect("t", "open-1", accounts=accounts, client=tiktok, now=NOW)
+    assert accounts.calls == []
+    assert accounts.tokens == ("act.a", "rft.r")
+
+
+def test_disconnect_with_a_dead_refresh_token_still_disconnects():
+    accounts, tiktok = Accounts(), TikTok()
+    accounts.account = replace(accounts.account, access_expires_at=NOW)
+    tiktok.refresh_answer = OAuthError("invalid_grant", "dead")
+    accounts_service.disconnect("t", "open-1", accounts=accounts, client=tiktok, now=NOW)
+    assert tiktok.revoked == []
+    assert accounts.calls == ["needs_reconnect:invalid_grant", "revoked"]
+
+
+def test_a_lost_refresh_race_uses_the_winners_token():
+    accounts, tiktok = Accounts(), TikTok()
+    accounts.account = replace(accounts.account, access_expires_at=NOW + 10)
+    accounts.refresh_race_lost = True
+    token = accounts_service.live_access_token("t", "open-1", accounts=accounts, client=tiktok, now=NOW)
+    assert token == "act.winner"
+
+
+def test_refresh_that_times_out_is_an_upstream_error_and_keeps_the_tokens():
+    accounts, tiktok = Accounts(), TikTok()
+    accounts.account = replace(accounts.account, access_expires_at=NOW + 10)
+    tiktok.refresh_answer = TikTokTransportError("transport", "timed out")
+    with pytest.raises(UpstreamError):
+        accounts_service.live_access_token("t", "open-1", accounts=accounts, client=tiktok, now=NOW)
+    assert accounts.tokens == ("act.a", "rft.r")
+    assert accounts.calls == []
+
+
+def test_a_token_with_time_left_is_used_as_is():
+    accounts, tiktok = Accounts(), TikTok()
+    assert (
+        accounts_service.live_access_token("t", "open-1", accounts=accounts, client=tiktok, now=NOW)
+        == "act.a"
+    )
+
+
+def test_storage_failure_after_the_exchange_revokes_the_grant_and_goes_back_with_a_reason():
+    from tiktok_publisher.store.models import StoreError
+
+    class BrokenAccounts(Accounts):
+        def save_connection(self, *args: Any, **kwargs: Any) -> Account:
+            raise StoreError("storage failed during save connection (ProvisionedThroughputExceededException)")
+
+    sessions, tiktok = Sessions(), TikTok()
+    state = _started(sessions)
+    result = complete_connect(
+        {"state": state, "code": "c"},
+        config=CONFIG,
+        sessions=sessions,
+        accounts=BrokenAccounts(),
+        client=tiktok,
+        now=NOW,
+    )
+    assert result.outcome == "error"
+    assert result.reason == "internal_error"
+    assert tiktok.revoked == ["act.a"]
