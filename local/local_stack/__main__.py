@@ -18,14 +18,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("LOCAL_GATEWAY_PORT", "3000")))
     parser.add_argument("--moto-port", type=int, default=int(os.environ.get("LOCAL_MOTO_PORT", "4566")))
-    parser.add_argument("--emulator-port", type=int, default=int(os.environ.get("LOCAL_EMULATOR_PORT", "8900")))
+    parser.add_argument(
+        "--emulator-port", type=int, default=int(os.environ.get("LOCAL_EMULATOR_PORT", "8900"))
+    )
     parser.add_argument(
         "--schedule-seconds",
         type=float,
         default=None,
-        help="fire every schedule this often (default: each rule's rate; 0: only via POST /_local/schedule/NAME)",
+        help="seconds between schedule runs (default: each rule's rate; 0: only POST /_local/schedule/NAME)",
     )
-    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="template parameter")
+    parser.add_argument(
+        "--param", action="append", default=[], metavar="NAME=VALUE", help="template parameter"
+    )
     parser.add_argument("--quiet", action="store_true", help="no request and function logs")
     return parser.parse_args(argv)
 

@@ -103,7 +103,7 @@ class _Loop:
         while not self.stopping.is_set():
             try:
                 self.step()
-            except Exception as exc:  # noqa: BLE001 - a poller must survive a transient error
+            except Exception as exc:
                 if self.stopping.is_set():
                     return
                 _log(f"{self.thread.name}: {type(exc).__name__}: {exc}")
@@ -153,10 +153,19 @@ class SqsPoller(_Loop):
         if succeeded:
             self.sqs.delete_message_batch(
                 QueueUrl=self.queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(succeeded)],
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(succeeded)
+                ],
             )
         self.log.add(
-            Delivery("sqs", self.name, self.function, event, result.ok, result.payload if result.ok else result.error)
+            Delivery(
+                "sqs",
+                self.name,
+                self.function,
+                event,
+                result.ok,
+                result.payload if result.ok else result.error,
+            )
         )
 
     def successes(self, messages: list[dict[str, Any]], result: InvocationResult) -> list[dict[str, Any]]:
@@ -210,7 +219,11 @@ class S3Bridge(_Loop):
                 name, function = self.targets[config_id]
                 event = {"Records": [events.complete_s3_record(record)]}
                 result = self.invoke(function, event)
-                self.log.add(Delivery("s3", name, function, event, result.ok, result.payload if result.ok else result.error))
+                self.log.add(
+                    Delivery(
+                        "s3", name, function, event, result.ok, result.payload if result.ok else result.error
+                    )
+                )
                 attempts = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
                 if not result.ok and attempts < S3_MAX_ATTEMPTS:
                     done = False

@@ -19,8 +19,10 @@ _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/java
 def is_text(content_type: str | None) -> bool:
     """Whether API Gateway would hand a body of this type to Lambda as text."""
     ctype = (content_type or "").split(";")[0].strip().lower()
-    return ctype.startswith("text/") or any(t in ctype for t in _TEXT_TYPES) or ctype in (
-        "application/x-www-form-urlencoded",
+    return (
+        ctype.startswith("text/")
+        or any(t in ctype for t in _TEXT_TYPES)
+        or ctype in ("application/x-www-form-urlencoded",)
     )
 
 
@@ -105,7 +107,9 @@ def http_api_event(
     return event
 
 
-def authorizer_event(request_event: dict[str, Any], identity_source: list[str], api_id: str) -> dict[str, Any]:
+def authorizer_event(
+    request_event: dict[str, Any], identity_source: list[str], api_id: str
+) -> dict[str, Any]:
     """The REQUEST authorizer event (payload 2.0) for a request event built by `http_api_event`."""
     ctx = request_event["requestContext"]
     method, _, path = request_event["routeKey"].partition(" ")
@@ -139,16 +143,24 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
             "attributes": {
                 k: attributes[k]
                 for k in (
-                    "ApproximateReceiveCount", "SentTimestamp", "SenderId", "ApproximateFirstReceiveTimestamp",
-                    "SequenceNumber", "MessageGroupId", "MessageDeduplicationId", "AWSTraceHeader",
+                    "ApproximateReceiveCount",
+                    "SentTimestamp",
+                    "SenderId",
+                    "ApproximateFirstReceiveTimestamp",
+                    "SequenceNumber",
+                    "MessageGroupId",
+                    "MessageDeduplicationId",
+                    "AWSTraceHeader",
                     "DeadLetterQueueSourceArn",
-                )  # fmt: skip
+                )
                 if k in attributes
             },
             "messageAttributes": {
                 name: {
                     "stringValue": value.get("StringValue"),
-                    "binaryValue": base64.b64encode(value["BinaryValue"]).decode() if "BinaryValue" in value else None,
+                    "binaryValue": base64.b64encode(value["BinaryValue"]).decode()
+                    if "BinaryValue" in value
+                    else None,
                     "stringListValues": value.get("StringListValues", []),
                     "binaryListValues": value.get("BinaryListValues", []),
                     "dataType": value["DataType"],

@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -84,7 +83,9 @@ class FunctionPool:
         self.memory_size = memory_size
         self.max_concurrency = max_concurrency
         self.quiet = quiet
-        self.arn = f"arn:aws:lambda:{env.get('AWS_REGION', 'us-east-1')}:123456789012:function:{physical_name}"
+        self.arn = (
+            f"arn:aws:lambda:{env.get('AWS_REGION', 'us-east-1')}:123456789012:function:{physical_name}"
+        )
         self._idle: list[_Worker] = []
         self._all: list[_Worker] = []
         self._cond = threading.Condition()
@@ -188,7 +189,10 @@ class FunctionPool:
             code = worker.process.poll()
             return InvocationResult(
                 request_id,
-                error={"errorType": "Runtime.ExitError", "errorMessage": f"environment exited ({code}): {exc}"},
+                error={
+                    "errorType": "Runtime.ExitError",
+                    "errorMessage": f"environment exited ({code}): {exc}",
+                },
             )
         finally:
             self._release(worker, healthy)

@@ -71,9 +71,7 @@ def _param_name(group: str) -> str:
     return re.sub(r"_([0-9a-f]+)_", lambda m: chr(int(m.group(1), 16)), group[2:])
 
 
-def match_route(
-    routes: list[CompiledRoute], method: str, path: str
-) -> tuple[Route, dict[str, str]] | None:
+def match_route(routes: list[CompiledRoute], method: str, path: str) -> tuple[Route, dict[str, str]] | None:
     """The route API Gateway would pick for `method path`, with its path parameters."""
     for compiled in routes:
         if compiled.route.method not in (method, "ANY"):
@@ -132,7 +130,11 @@ class Gateway:
         self._thread: threading.Thread | None = None
 
     def configure(
-        self, routes: list[Route], authorizers: dict[str, Authorizer], cors: dict[str, Any] | None, api_id: str
+        self,
+        routes: list[Route],
+        authorizers: dict[str, Authorizer],
+        cors: dict[str, Any] | None,
+        api_id: str,
     ) -> None:
         """Set what the template declares (the socket may be bound before the template is read)."""
         self.routes = compile_routes(routes)
@@ -183,7 +185,9 @@ class Gateway:
         lowered = {k.lower(): v for k, v in headers}
         if method == "OPTIONS" and self.cors and origin and "access-control-request-method" in lowered:
             return 204, self._preflight_headers(origin), b""
-        status, out_headers, out_body = self._route(method, raw_path, raw_query, headers, body, source_ip, req_id)
+        status, out_headers, out_body = self._route(
+            method, raw_path, raw_query, headers, body, source_ip, req_id
+        )
         out_headers.append(("apigw-requestid", req_id))
         if self.cors and origin and self._origin_allowed(origin):
             out_headers = [h for h in out_headers if not h[0].lower().startswith("access-control-")]
@@ -234,7 +238,8 @@ class Gateway:
                 return denied
         result = self.stack.invoke(route.function, event)
         if not result.ok:
-            self._log(f"{route.function} failed: {result.error.get('errorType')}: {result.error.get('errorMessage')}")
+            error = result.error or {}
+            self._log(f"{route.function} failed: {error.get('errorType')}: {error.get('errorMessage')}")
             return _message(500, "Internal Server Error")
         try:
             return lambda_result_to_http(result.payload)
@@ -250,7 +255,9 @@ class Gateway:
             return _message(401, "Unauthorized")
         result = self.stack.invoke(authorizer.function, events.authorizer_event(event, identity, self.api_id))
         if not result.ok:
-            self._log(f"authorizer failed: {result.error.get('errorType')}: {result.error.get('errorMessage')}")
+            self._log(
+                f"authorizer failed: {result.error.get('errorType')}: {result.error.get('errorMessage')}"
+            )
             return _message(500, "Internal Server Error")
         payload = result.payload
         if not isinstance(payload, dict):
@@ -298,7 +305,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "local-http-api"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - BaseHTTPRequestHandler API
+    def log_message(self, format: str, *args: Any) -> None:
         if not self.gateway.quiet:
             sys.stderr.write(f"[gateway] {self.address_string()} {format % args}\n")
 
@@ -331,10 +338,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
         path, _, query = self.path.partition("?")
         if path.startswith(ADMIN_PREFIX):
             status, payload = self.gateway.stack.admin(self.command, path, body)
-            self._send(status, [("Content-Type", "application/json")], json.dumps(payload, default=str).encode())
+            self._send(
+                status, [("Content-Type", "application/json")], json.dumps(payload, default=str).encode()
+            )
             return
         self._send(
-            *self.gateway.handle(self.command, path, query, list(self.headers.items()), body, self.client_address[0])
+            *self.gateway.handle(
+                self.command, path, query, list(self.headers.items()), body, self.client_address[0]
+            )
         )
 
     def _send(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import secrets
 import time
 import warnings
@@ -32,9 +33,8 @@ EMULATED_TYPES = ("AWS::Lambda::EventSourceMapping", "AWS::ApiGatewayV2::")
 REMOVED_TYPES = ("AWS::Lambda::EventSourceMapping",)
 
 
-def session(endpoint_url: str) -> boto3.session.Session:
-    """A boto3 session with the dummy credentials moto accepts."""
-    del endpoint_url  # the endpoint goes on each client
+def session() -> boto3.session.Session:
+    """A boto3 session with the dummy credentials moto accepts (the endpoint goes on each client)."""
     return boto3.session.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
     )
@@ -42,7 +42,7 @@ def session(endpoint_url: str) -> boto3.session.Session:
 
 def client(endpoint_url: str, service: str) -> Any:
     """A boto3 client bound to moto's server."""
-    return session(endpoint_url).client(
+    return session().client(
         service,  # type: ignore[call-overload]
         endpoint_url=endpoint_url,
         config=Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=2, read_timeout=30),
@@ -75,9 +75,12 @@ def _placeholder_code(endpoint_url: str) -> str:
 
 
 def _moto_models_type(resource_type: str) -> bool:
-    from moto.cloudformation.parsing import resource_class_from_type
+    """Whether moto's CloudFormation creates this type (asked without moto's warning per miss)."""
+    from moto.cloudformation.parsing import NULL_MODELS, get_model_map
 
-    return resource_class_from_type(resource_type) is not None
+    if resource_type in NULL_MODELS:
+        return False
+    return resource_type.startswith("Custom::") or resource_type in get_model_map()
 
 
 def _wait(cfn: Any, stack_name: str, timeout: float = 60.0) -> dict[str, Any]:
@@ -86,14 +89,18 @@ def _wait(cfn: Any, stack_name: str, timeout: float = 60.0) -> dict[str, Any]:
         stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
         if not stack["StackStatus"].endswith("_IN_PROGRESS"):
             if stack["StackStatus"] != "CREATE_COMPLETE":
-                raise RuntimeError(f"stack {stack_name}: {stack['StackStatus']} {stack.get('StackStatusReason')}")
+                raise RuntimeError(
+                    f"stack {stack_name}: {stack['StackStatus']} {stack.get('StackStatusReason')}"
+                )
             return stack
         if time.monotonic() > deadline:
             raise TimeoutError(f"stack {stack_name} still {stack['StackStatus']}")
         time.sleep(0.1)
 
 
-def _attributes(endpoint_url: str, resources: dict[str, Any], physical: dict[str, str]) -> dict[tuple[str, str], Any]:
+def _attributes(
+    endpoint_url: str, resources: dict[str, Any], physical: dict[str, str]
+) -> dict[tuple[str, str], Any]:
     """GetAtt values of the created resources, by type (only what templates of this project use)."""
     attrs: dict[tuple[str, str], Any] = {}
     for logical, resource in resources.items():
@@ -137,7 +144,9 @@ def _secret(endpoint_url: str, logical: str, props: dict[str, Any], stack_name: 
     value = props.get("SecretString")
     generate = props.get("GenerateSecretString")
     if value is None and generate:
-        generated = secrets.token_urlsafe(int(generate.get("PasswordLength", 32)))[: int(generate.get("PasswordLength", 32))]
+        length = int(generate.get("PasswordLength", 32))
+        # Alphanumeric like ExcludePunctuation (token_hex: 2 chars per byte).
+        generated = secrets.token_hex(length)[:length]
         if "SecretStringTemplate" in generate:
             data = json.loads(generate["SecretStringTemplate"])
             data[generate["GenerateStringKey"]] = generated
@@ -189,8 +198,6 @@ def _dependencies(resource: dict[str, Any]) -> set[str]:
                 found.add(target.split(".")[0] if isinstance(target, str) else target[0])
             if "Fn::Sub" in value:
                 text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
-                import re
-
                 found.update(m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", text))
             for item in value.values():
                 walk(item)

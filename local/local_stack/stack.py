@@ -1,13 +1,14 @@
 """LocalStack: moto's server, the template's resources, the TikTok emulator, the functions and the gateway.
 
-    with LocalStack() as stack:            # everything on free loopback ports
-        token = stack.dev_token("tenant-a", "user-1")
-        requests.get(f"{stack.gateway_url}/v1/accounts", headers={"Authorization": f"Bearer {token}"})
+with LocalStack() as stack:            # everything on free loopback ports
+    token = stack.dev_token("tenant-a", "user-1")
+    requests.get(f"{stack.gateway_url}/v1/accounts", headers={"Authorization": f"Bearer {token}"})
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import queue
@@ -153,7 +154,9 @@ class LocalStack:
         cors = dict(self.model.cors or {})
         if cors:
             cors["AllowOrigins"] = self._allowed_origins()
-        api_id = next((k for k, t in self.deployment.emulated.items() if t == "AWS::ApiGatewayV2::Api"), "local")
+        api_id = next(
+            (k for k, t in self.deployment.emulated.items() if t == "AWS::ApiGatewayV2::Api"), "local"
+        )
         self._gateway.configure(self.model.routes, self.model.authorizers, cors or None, api_id)
         self._gateway.start()
         self._start_delivery()
@@ -185,7 +188,15 @@ class LocalStack:
     # ------------------------------------------------------------------ boot steps
     def _start_moto(self) -> None:
         process = procs.spawn(
-            [sys.executable, "-m", "local_stack.moto_main", "--host", self.host, "--port", str(self._ports["moto"])],
+            [
+                sys.executable,
+                "-m",
+                "local_stack.moto_main",
+                "--host",
+                self.host,
+                "--port",
+                str(self._ports["moto"]),
+            ],
             env=self._child_env(),
         )
         self._children.append(process)
@@ -225,7 +236,9 @@ class LocalStack:
 
     def _child_env(self) -> dict[str, str]:
         env = dict(os.environ)
-        env.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION})
+        env.update(
+            {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}
+        )
         env.pop("AWS_ENDPOINT_URL", None)
         return env
 
@@ -240,7 +253,9 @@ class LocalStack:
     def _seed_secret(self) -> None:
         """The local values of what an operator fills in after deploying (client credentials, JWT secret)."""
         assert self.deployment is not None
-        secret_ids = [k for k, t in self.deployment.supplemented.items() if t == "AWS::SecretsManager::Secret"]
+        secret_ids = [
+            k for k, t in self.deployment.supplemented.items() if t == "AWS::SecretsManager::Secret"
+        ]
         for logical in secret_ids:
             self.app_secret_id = self.deployment.physical[logical]
             provision.put_secret_json(
@@ -292,7 +307,9 @@ class LocalStack:
                 logical_id=logical,
                 physical_name=self.resources.get(logical, logical),
                 handler=spec.handler,
-                code_dir=str(Path(code_dir).resolve()) if code_dir else str((self.template_path.parent / spec.code_uri).resolve()),
+                code_dir=str(Path(code_dir).resolve())
+                if code_dir
+                else str((self.template_path.parent / spec.code_uri).resolve()),
                 layer_dirs=layer_dirs,
                 env=env,
                 timeout=spec.timeout,
@@ -305,7 +322,8 @@ class LocalStack:
                 pool.prewarm()
 
     def _start_delivery(self) -> None:
-        assert self.model is not None and self.deployment is not None
+        assert self.model is not None
+        assert self.deployment is not None
         sqs = self.client("sqs")
         for source in self.model.sqs_sources:
             if not source.enabled:
@@ -324,39 +342,53 @@ class LocalStack:
             )
             self._loops.append(poller)
         if self.model.s3_sources:
-            bridge_url = sqs.create_queue(QueueName=S3_BRIDGE_QUEUE, Attributes={"VisibilityTimeout": "2"})["QueueUrl"]
+            bridge_url = sqs.create_queue(QueueName=S3_BRIDGE_QUEUE, Attributes={"VisibilityTimeout": "2"})[
+                "QueueUrl"
+            ]
             bridge_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{S3_BRIDGE_QUEUE}"
             targets: dict[str, tuple[str, str]] = {}
             by_bucket: dict[str, list[dict[str, Any]]] = {}
-            for source in self.model.s3_sources:
-                config_id = f"{source.function}{source.name}"
-                targets[config_id] = (source.name, source.function)
-                rules = [{"Name": n, "Value": v} for n, v in (("prefix", source.prefix), ("suffix", source.suffix)) if v]
-                config: dict[str, Any] = {"Id": config_id, "QueueArn": bridge_arn, "Events": list(source.events)}
+            for s3_source in self.model.s3_sources:
+                config_id = f"{s3_source.function}{s3_source.name}"
+                targets[config_id] = (s3_source.name, s3_source.function)
+                rules = [
+                    {"Name": n, "Value": v}
+                    for n, v in (("prefix", s3_source.prefix), ("suffix", s3_source.suffix))
+                    if v
+                ]
+                config: dict[str, Any] = {
+                    "Id": config_id,
+                    "QueueArn": bridge_arn,
+                    "Events": list(s3_source.events),
+                }
                 if rules:
                     config["Filter"] = {"Key": {"FilterRules": rules}}
-                by_bucket.setdefault(self.resources[source.bucket], []).append(config)
+                by_bucket.setdefault(self.resources[s3_source.bucket], []).append(config)
             s3 = self.client("s3")
             for bucket, configs in by_bucket.items():
                 # Replaces the template's Lambda notification, which moto's server cannot invoke.
                 s3.put_bucket_notification_configuration(
                     Bucket=bucket, NotificationConfiguration={"QueueConfigurations": configs}
                 )
-            self._loops.append(S3Bridge(self.client("sqs"), bridge_url, targets, self.invoke, self.deliveries))
+            self._loops.append(
+                S3Bridge(self.client("sqs"), bridge_url, targets, self.invoke, self.deliveries)
+            )
         for schedule in self.model.schedules:
             if not schedule.enabled or self.schedule_interval == 0:
                 continue
             interval = self.schedule_interval or rate_seconds(schedule.expression)
             if interval:
                 self._loops.append(
-                    ScheduleTimer(schedule.name, lambda s=schedule.name: self.fire_schedule(s), float(interval))
+                    ScheduleTimer(
+                        schedule.name, functools.partial(self.fire_schedule, schedule.name), float(interval)
+                    )
                 )
         for loop in self._loops:
             loop.start()
 
     # ------------------------------------------------------------------ use
     def function_id(self, name: str) -> str:
-        """A function's logical id from its logical id, code directory name (e.g. "accounts") or physical name."""
+        """The logical id of a function given by logical id, code dir (e.g. "accounts") or physical name."""
         assert self.model is not None
         if name in self.model.functions:
             return name
@@ -372,8 +404,8 @@ class LocalStack:
         return self.pools[self.function_id(function)].invoke(event)
 
     def fire_schedule(self, name: str) -> InvocationResult:
-        """Deliver a schedule's event now (name: the template event name, the rule name or rule logical id)."""
-        assert self.model is not None and self.deployment is not None
+        """Deliver a schedule's event now (by template event name, rule name or rule logical id)."""
+        assert self.model is not None
         for schedule in self.model.schedules:
             rule_name = self.resources.get(schedule.rule_logical_id, schedule.rule_logical_id)
             if name in (schedule.name, rule_name, schedule.rule_logical_id):
@@ -409,7 +441,7 @@ class LocalStack:
 
     def session(self) -> boto3.session.Session:
         """A boto3 session with the dummy credentials moto accepts."""
-        return provision.session(self.moto_url)
+        return provision.session()
 
     def client(self, service: str) -> Any:
         """A boto3 client bound to the stack's moto server."""
@@ -417,7 +449,8 @@ class LocalStack:
 
     def summary(self) -> dict[str, Any]:
         """Names and URLs of everything (no secrets)."""
-        assert self.model is not None and self.deployment is not None
+        assert self.model is not None
+        assert self.deployment is not None
         return {
             "gateway_url": self.gateway_url,
             "moto_url": self.moto_url,
@@ -427,13 +460,27 @@ class LocalStack:
             "skipped": self.deployment.skipped,
             "emulated": self.deployment.emulated,
             "supplemented": self.deployment.supplemented,
-            "routes": [{"routeKey": r.route_key, "function": r.function, "auth": r.authorizer} for r in self.model.routes],
-            "schedules": [
-                {"name": s.name, "function": s.function, "expression": s.expression} for s in self.model.schedules
+            "routes": [
+                {"routeKey": r.route_key, "function": r.function, "auth": r.authorizer}
+                for r in self.model.routes
             ],
-            "sqs": [{"name": s.name, "function": s.function, "queue": self.resources[s.queue]} for s in self.model.sqs_sources],
-            "s3": [{"name": s.name, "function": s.function, "bucket": self.resources[s.bucket], "prefix": s.prefix}
-                   for s in self.model.s3_sources],  # fmt: skip
+            "schedules": [
+                {"name": s.name, "function": s.function, "expression": s.expression}
+                for s in self.model.schedules
+            ],
+            "sqs": [
+                {"name": s.name, "function": s.function, "queue": self.resources[s.queue]}
+                for s in self.model.sqs_sources
+            ],
+            "s3": [
+                {
+                    "name": s.name,
+                    "function": s.function,
+                    "bucket": self.resources[s.bucket],
+                    "prefix": s.prefix,
+                }
+                for s in self.model.s3_sources
+            ],
         }
 
     # ------------------------------------------------------------------ admin endpoints (/_local/...)
@@ -457,7 +504,9 @@ class LocalStack:
                 return 200, _invocation(self.fire_schedule(parts[1]))
             if method == "POST" and parts == ["token"]:
                 payload = payload or {}
-                token = self.dev_token(payload.get("tenant_id", "demo-tenant"), payload.get("user_id", "demo-user"))
+                token = self.dev_token(
+                    payload.get("tenant_id", "demo-tenant"), payload.get("user_id", "demo-user")
+                )
                 return 200, {"token": token}
         except KeyError as exc:
             return 404, {"message": str(exc.args[0]) if exc.args else "Not Found"}

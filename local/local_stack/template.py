@@ -116,7 +116,7 @@ class Resolver:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             handler = _INTRINSICS.get(key)
             if handler is not None:
                 return handler(self, arg)
@@ -273,7 +273,7 @@ def build_model(sam: dict[str, Any], resolver: Resolver) -> StackModel:
     model = StackModel()
     globals_fn = sam.get("Globals", {}).get("Function", {})
     resources = sam["Resources"]
-    for logical_id, resource in resources.items():
+    for resource in resources.values():
         if resource["Type"] == "AWS::Serverless::HttpApi":
             auth = resource.get("Properties", {}).get("Auth", {})
             for name, spec in auth.get("Authorizers", {}).items():
@@ -317,7 +317,9 @@ def build_model(sam: dict[str, Any], resolver: Resolver) -> StackModel:
                 authorizer = eprops.get("Auth", {}).get("Authorizer", api_default)
                 model.routes.append(
                     Route(
-                        method=str(eprops.get("Method", "ANY")).upper().replace("X-AMAZON-APIGATEWAY-ANY-METHOD", "ANY"),
+                        method=str(eprops.get("Method", "ANY"))
+                        .upper()
+                        .replace("X-AMAZON-APIGATEWAY-ANY-METHOD", "ANY"),
                         path=str(eprops.get("Path", "/$default")),
                         function=logical_id,
                         authorizer=None if authorizer in (None, "NONE") else str(authorizer),
@@ -356,7 +358,9 @@ def build_model(sam: dict[str, Any], resolver: Resolver) -> StackModel:
                         name=event_name,
                         function=logical_id,
                         rule_logical_id=f"{logical_id}{event_name}",
-                        expression=str(resolver.resolve(eprops.get("Schedule") or eprops["ScheduleExpression"])),
+                        expression=str(
+                            resolver.resolve(eprops.get("Schedule") or eprops["ScheduleExpression"])
+                        ),
                         input=resolver.resolve(eprops["Input"]) if "Input" in eprops else None,
                         enabled=bool(resolver.resolve(eprops.get("Enabled", True))) and state == "ENABLED",
                     )

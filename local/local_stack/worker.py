@@ -72,14 +72,14 @@ class Runtime:
         """Run one invocation; never raises."""
         try:
             handler = self.load()
-        except Exception as exc:  # noqa: BLE001 - reported to the caller as Lambda does
+        except Exception as exc:
             sys.modules.pop(self.handler_name.rpartition(".")[0], None)
             return {"ok": False, "error": _error(exc, f"Runtime.ImportModuleError: {type(exc).__name__}")}
         context = LambdaContext(request["context"])
         os.environ["_X_AMZN_TRACE_ID"] = request["context"].get("trace_id", "")
         try:
             result = handler(request["event"], context)
-        except Exception as exc:  # noqa: BLE001 - the handler's error is the invocation's result
+        except Exception as exc:
             traceback.print_exc()
             return {"ok": False, "error": _error(exc)}
         finally:
@@ -103,7 +103,7 @@ def main() -> None:
     runtime = Runtime(os.environ.get("_HANDLER", "app.lambda_handler"))
     try:  # the init phase; a failure is reported by the first invocation instead
         runtime.load()
-    except Exception:  # noqa: BLE001, S110
+    except Exception:
         sys.modules.pop(runtime.handler_name.rpartition(".")[0], None)
     while True:
         try:

@@ -9,7 +9,6 @@ from pathlib import Path
 import jwt
 import pytest
 import requests
-
 from local_stack import LocalStack
 from local_stack.template import load_sam_template
 
@@ -17,7 +16,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("stack")]
 ROOT = Path(__file__).resolve().parents[3]
 CONTRACT_ENV = (
     "STAGE", "ACCOUNTS_TABLE", "POSTS_TABLE", "OAUTH_SESSIONS_TABLE", "IDEMPOTENCY_TABLE", "TOKEN_KEY_ID",
-    "MEDIA_BUCKET", "PUBLISH_QUEUE_URL", "EVENT_BUS_NAME", "APP_SECRET_ID", "TIKTOK_API_BASE", "TIKTOK_AUTH_BASE",
+    "MEDIA_BUCKET", "PUBLISH_QUEUE_URL", "EVENT_BUS_NAME", "APP_SECRET_ID", "TIKTOK_API_BASE",
+    "TIKTOK_AUTH_BASE",
     "OAUTH_REDIRECT_URI", "RETURN_TO_ALLOWED_ORIGINS", "JWT_AUDIENCE", "PKCE_MODE", "APP_AUDITED",
     "MEDIA_PULL_MODE", "REFRESH_SHARDS", "AWS_ENDPOINT_URL",
 )  # fmt: skip
@@ -42,7 +42,9 @@ def _put_account(stack: LocalStack, tenant_id: str, open_id: str, name: str) -> 
     )
 
 
-def test_list_accounts_through_gateway_authorizer_and_handler_reads_the_table(local_stack: LocalStack) -> None:
+def test_list_accounts_through_gateway_authorizer_and_handler_reads_the_table(
+    local_stack: LocalStack,
+) -> None:
     # Given an account of tenant-a in the Accounts table the template created, and one of tenant-b
     _put_account(local_stack, "tenant-a", "open-a-1", "Alice")
     _put_account(local_stack, "tenant-b", "open-b-1", "Bob")
@@ -81,7 +83,9 @@ def test_bad_token_is_403_like_api_gateway(local_stack: LocalStack) -> None:
 
 def test_unknown_route_is_404_and_unauthenticated_routes_skip_the_authorizer(local_stack: LocalStack) -> None:
     assert requests.post(f"{local_stack.gateway_url}/v1/nothing-here", timeout=30).status_code == 404
-    assert requests.post(f"{local_stack.gateway_url}/v1/nothing-here", timeout=30).json() == {"message": "Not Found"}
+    assert requests.post(f"{local_stack.gateway_url}/v1/nothing-here", timeout=30).json() == {
+        "message": "Not Found"
+    }
     # The console (GET / and GET /{proxy+}) and the OpenAPI document need no token.
     assert requests.get(f"{local_stack.gateway_url}/v1/openapi.json", timeout=30).status_code == 200
 
@@ -101,16 +105,23 @@ def test_resources_come_from_the_template(local_stack: LocalStack) -> None:
     sqs = local_stack.client("sqs")
     attrs = sqs.get_queue_attributes(QueueUrl=local_stack.resources["PublishQueue"], AttributeNames=["All"])
     redrive = json.loads(attrs["Attributes"]["RedrivePolicy"])
-    assert redrive["deadLetterTargetArn"].endswith(local_stack.resources["PublishDeadLetterQueue"].rsplit("/", 1)[-1])
+    assert redrive["deadLetterTargetArn"].endswith(
+        local_stack.resources["PublishDeadLetterQueue"].rsplit("/", 1)[-1]
+    )
     local_stack.client("s3").head_bucket(Bucket=local_stack.resources["MediaBucket"])
     secret = json.loads(
-        local_stack.client("secretsmanager").get_secret_value(SecretId=local_stack.app_secret_id)["SecretString"]
+        local_stack.client("secretsmanager").get_secret_value(SecretId=local_stack.app_secret_id)[
+            "SecretString"
+        ]
     )
     assert secret["client_key"] == "sbawlocaldevkey"
     assert secret["jwt_secret"] == local_stack.jwt_secret
     assert len(secret["state_signing_key"]) >= 32
     alarms = local_stack.client("cloudwatch").describe_alarms()["MetricAlarms"]
-    assert {a["MetricName"] for a in alarms} >= {"ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"}
+    assert {a["MetricName"] for a in alarms} >= {
+        "ApproximateNumberOfMessagesVisible",
+        "ApproximateAgeOfOldestMessage",
+    }
 
 
 def test_function_environments_resolve_like_cloudformation(local_stack: LocalStack) -> None:

@@ -10,12 +10,14 @@ import base64
 import json
 import time
 import uuid
+import warnings
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 import requests
-
+from jwt.warnings import InsecureKeyLengthWarning
 from local_stack import LocalStack
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("stack")]
@@ -81,7 +83,11 @@ def test_authorizer_gets_the_request_authorizer_event(probe_stack: LocalStack) -
     event = _echo(requests.get(f"{probe_stack.gateway_url}/v1/accounts", headers=ALLOW, timeout=30))["event"]
     context = event["requestContext"]["authorizer"]["lambda"]
     expected = sample("apigw_http_authorizer_request.json")
-    assert (context["type"], context["version"], context["route_key"]) == ("REQUEST", "2.0", "GET /v1/accounts")
+    assert (context["type"], context["version"], context["route_key"]) == (
+        "REQUEST",
+        "2.0",
+        "GET /v1/accounts",
+    )
     assert context["route_arn"].endswith("/$default/GET/v1/accounts")
     assert context["route_arn"].split(":")[:5] == expected["routeArn"].split(":")[:5]
 
@@ -133,7 +139,10 @@ def test_webhook_sample_reaches_its_function_without_authorizer(probe_stack: Loc
     response = requests.post(
         f"{probe_stack.gateway_url}/v1/webhooks/tiktok",
         data=expected["body"],
-        headers={"Content-Type": "application/json", "TikTok-Signature": expected["headers"]["tiktok-signature"]},
+        headers={
+            "Content-Type": "application/json",
+            "TikTok-Signature": expected["headers"]["tiktok-signature"],
+        },
         timeout=30,
     )
     event = _echo(response)["event"]
@@ -164,7 +173,11 @@ def test_handler_error_is_500_and_the_environment_survives(probe_stack: LocalSta
 
 def test_bare_result_and_unknown_routes(probe_stack: LocalStack) -> None:
     bare = requests.get(f"{probe_stack.gateway_url}/v1/accounts/bare", headers=ALLOW, timeout=30)
-    assert (bare.status_code, bare.json(), bare.headers["content-type"]) == (200, {"bare": True}, "application/json")
+    assert (bare.status_code, bare.json(), bare.headers["content-type"]) == (
+        200,
+        {"bare": True},
+        "application/json",
+    )
     for method, path in (("POST", "/v1/accounts"), ("PUT", "/v1/posts"), ("DELETE", "/v1/nothing")):
         response = requests.request(method, f"{probe_stack.gateway_url}{path}", headers=ALLOW, timeout=30)
         assert (response.status_code, response.json()) == (404, {"message": "Not Found"})
@@ -210,7 +223,9 @@ def test_sqs_messages_reach_the_worker_with_the_sample_shape(probe_stack: LocalS
     # Then the worker got the Lambda SQS event
     record = next(r for r in delivery.event["Records"] if r["body"] == body)
     assert delivery.function == "PublishWorkerFunction"
-    assert_same_shape({k: v for k, v in record.items() if k != "md5OfMessageAttributes"}, expected["Records"][0])
+    assert_same_shape(
+        {k: v for k, v in record.items() if k != "md5OfMessageAttributes"}, expected["Records"][0]
+    )
     assert record["messageAttributes"]["kind"]["stringValue"] == "start"
     assert record["eventSourceARN"].endswith(probe_stack.resources["PublishQueue"].rsplit("/", 1)[-1])
     assert record["attributes"]["ApproximateReceiveCount"] == "1"
@@ -226,15 +241,19 @@ def test_sqs_partial_batch_failure_keeps_only_the_failed_message(probe_stack: Lo
     )
     for body in (ok_body, fail_body):
         probe_stack.deliveries.wait_for(
-            lambda d, b=body: d.source == "sqs" and any(r["body"] == b for r in d.event["Records"]), timeout=30
+            lambda d, b=body: d.source == "sqs" and any(r["body"] == b for r in d.event["Records"]),
+            timeout=30,
         )
     # The success was deleted; the reported failure waits for its visibility timeout (then the DLQ)
     deadline = time.monotonic() + 10
     while True:
         attrs = sqs.get_queue_attributes(
-            QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+            QueueUrl=queue,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         )["Attributes"]
-        remaining = int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+        remaining = int(attrs["ApproximateNumberOfMessages"]) + int(
+            attrs["ApproximateNumberOfMessagesNotVisible"]
+        )
         if remaining == 1 or time.monotonic() > deadline:
             break
         time.sleep(0.2)
@@ -252,7 +271,9 @@ def test_s3_uploads_notify_s3_upload_with_the_sample_shape(probe_stack: LocalSta
     # Then only the one under uploads/ is delivered, in S3's event shape
     delivery = probe_stack.deliveries.wait_for(
         # keys arrive URL-encoded, as S3 sends them
-        lambda d: d.source == "s3" and d.event["Records"][0]["s3"]["object"]["key"] == inside.replace(" ", "+"),
+        lambda d: (
+            d.source == "s3" and d.event["Records"][0]["s3"]["object"]["key"] == inside.replace(" ", "+")
+        ),
         timeout=30,
     )
     assert delivery.function == "S3UploadFunction"
@@ -262,14 +283,21 @@ def test_s3_uploads_notify_s3_upload_with_the_sample_shape(probe_stack: LocalSta
     assert record["eventName"] == "ObjectCreated:Put"
     assert record["s3"]["bucket"]["name"] == bucket
     assert record["s3"]["object"]["size"] == 112
-    assert not [d for d in probe_stack.deliveries.items() if d.source == "s3" and outside in json.dumps(d.event)]
+    assert not [
+        d for d in probe_stack.deliveries.items() if d.source == "s3" and outside in json.dumps(d.event)
+    ]
 
 
 @pytest.mark.parametrize(
     ("name", "sample_file"),
-    [("RefreshSchedule", "scheduled_refresh_tokens.json"), ("DispatchSchedule", "scheduled_dispatch_posts.json")],
+    [
+        ("RefreshSchedule", "scheduled_refresh_tokens.json"),
+        ("DispatchSchedule", "scheduled_dispatch_posts.json"),
+    ],
 )
-def test_schedules_fire_on_demand_with_the_scheduled_event(probe_stack: LocalStack, name: str, sample_file: str) -> None:
+def test_schedules_fire_on_demand_with_the_scheduled_event(
+    probe_stack: LocalStack, name: str, sample_file: str
+) -> None:
     response = requests.post(f"{probe_stack.gateway_url}/_local/schedule/{name}", timeout=30)
     assert response.status_code == 200
     received = response.json()["payload"]["received"]
@@ -281,10 +309,14 @@ def test_schedules_fire_on_demand_with_the_scheduled_event(probe_stack: LocalSta
 
 def test_admin_invoke_feeds_a_sample_event_to_a_function(probe_stack: LocalStack) -> None:
     event = sample("apigw_http_authorizer_request.json")
-    response = requests.post(f"{probe_stack.gateway_url}/_local/invoke/AuthorizerFunction", json=event, timeout=30)
+    response = requests.post(
+        f"{probe_stack.gateway_url}/_local/invoke/AuthorizerFunction", json=event, timeout=30
+    )
     assert response.json()["payload"] == {"isAuthorized": False}
     event["identitySource"] = ["Bearer boom"]
-    failed = requests.post(f"{probe_stack.gateway_url}/_local/invoke/authorizer", json=event, timeout=30).json()
+    failed = requests.post(
+        f"{probe_stack.gateway_url}/_local/invoke/authorizer", json=event, timeout=30
+    ).json()
     assert failed["functionError"] == "Unhandled"
     assert failed["error"]["errorType"] == "RuntimeError"
     missing = requests.post(f"{probe_stack.gateway_url}/_local/invoke/NoSuchFunction", json={}, timeout=30)
@@ -296,9 +328,13 @@ def test_admin_stack_summary_and_dev_token(probe_stack: LocalStack) -> None:
     assert summary["moto_url"] == probe_stack.moto_url
     assert "AWS::SecretsManager::Secret" in summary["supplemented"].values()
     assert len(summary["routes"]) == 15
-    token = requests.post(f"{probe_stack.gateway_url}/_local/token", json={"tenant_id": "t-9"}, timeout=30).json()
-    import jwt
-
-    claims = jwt.decode(token["token"], probe_stack.jwt_secret, algorithms=["HS256"], audience="tiktok-publisher")
+    token = requests.post(
+        f"{probe_stack.gateway_url}/_local/token", json={"tenant_id": "t-9"}, timeout=30
+    ).json()
+    with warnings.catch_warnings():  # the contract's default local secret is 30 bytes
+        warnings.simplefilter("ignore", InsecureKeyLengthWarning)
+        claims = jwt.decode(
+            token["token"], probe_stack.jwt_secret, algorithms=["HS256"], audience="tiktok-publisher"
+        )
     assert (claims["tenant_id"], claims["sub"]) == ("t-9", "demo-user")
     assert claims["exp"] - claims["iat"] == 12 * 3600

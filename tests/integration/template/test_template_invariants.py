@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from local_stack.template import (
     Resolver,
     build_model,
@@ -24,7 +23,8 @@ CFN = translate(SAM, parameter_values(SAM, {}))
 
 CONTRACT_ENV = {
     "STAGE", "ACCOUNTS_TABLE", "POSTS_TABLE", "OAUTH_SESSIONS_TABLE", "IDEMPOTENCY_TABLE", "TOKEN_KEY_ID",
-    "MEDIA_BUCKET", "PUBLISH_QUEUE_URL", "EVENT_BUS_NAME", "APP_SECRET_ID", "TIKTOK_API_BASE", "TIKTOK_AUTH_BASE",
+    "MEDIA_BUCKET", "PUBLISH_QUEUE_URL", "EVENT_BUS_NAME", "APP_SECRET_ID", "TIKTOK_API_BASE",
+    "TIKTOK_AUTH_BASE",
     "OAUTH_REDIRECT_URI", "RETURN_TO_ALLOWED_ORIGINS", "JWT_AUDIENCE", "JWT_ISSUER", "JWT_TENANT_CLAIM",
     "JWKS_URL", "PKCE_MODE", "APP_AUDITED", "MEDIA_PULL_MODE", "MEDIA_PULL_BASE_URL", "REFRESH_SHARDS",
     "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL",
@@ -109,7 +109,7 @@ def test_globals_runtime_arch_tracing_layer_and_contract_environment() -> None:
     assert glob["Tracing"] == "Active"
     assert glob["Layers"] == [{"Ref": "SharedLayer"}]
     env = glob["Environment"]["Variables"]
-    assert CONTRACT_ENV <= set(env)
+    assert set(env) >= CONTRACT_ENV
     assert env["POWERTOOLS_LOGGER_LOG_EVENT"] == "false"
     assert env["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
     layer = RES["SharedLayer"]
@@ -273,7 +273,9 @@ def test_roles_are_least_privilege() -> None:
     assert len(roles) == len(FUNCTIONS)  # one role per function
     for name, role in roles.items():
         for statement in _statements(role):
-            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            resources = (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            )
             assert "*" not in resources, (name, statement["Action"])
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             assert not any(a.endswith(":*") or a == "*" for a in actions), (name, actions)
@@ -295,9 +297,14 @@ def test_roles_are_least_privilege() -> None:
 def test_secret_generates_the_signing_key_and_outputs_are_there() -> None:
     secret = RES["AppSecret"]["Properties"]["GenerateSecretString"]
     assert secret["GenerateStringKey"] == "state_signing_key"
-    assert {"ApiUrl", "MediaBucketName", "PublishQueueUrl", "EventBusName", "AccountsTableName", "PostsTableName"} <= set(
-        SAM["Outputs"]
-    )
+    assert {
+        "ApiUrl",
+        "MediaBucketName",
+        "PublishQueueUrl",
+        "EventBusName",
+        "AccountsTableName",
+        "PostsTableName",
+    } <= set(SAM["Outputs"])
     assert RES["EventBus"]["Type"] == "AWS::Events::EventBus"
 
 

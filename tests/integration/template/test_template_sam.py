@@ -29,7 +29,9 @@ def _env() -> dict[str, str]:
 
 
 def _run(args: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, cwd=cwd, env=_env(), capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        args, cwd=cwd, env=_env(), capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def test_sam_validate_lint() -> None:

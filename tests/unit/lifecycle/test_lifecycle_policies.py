@@ -98,8 +98,10 @@ def test_event_routing_by_rule_name() -> None:
 
 def test_publish_at_rules() -> None:
     assert check_publish_at(None, now=NOW) is None
-    assert check_publish_at(NOW + 30, now=NOW) is None  # within a minute: publish now
-    assert check_publish_at(NOW + 120, now=NOW) == NOW + 120
+    assert check_publish_at(NOW - 30, now=NOW) is None  # already reached (clock skew): publish now
+    assert check_publish_at(NOW, now=NOW) is None
+    assert check_publish_at(NOW + 1, now=NOW) == NOW + 1
+    assert check_publish_at(NOW + 60, now=NOW) == NOW + 60
     assert check_publish_at(NOW + MAX_AHEAD_S, now=NOW) == NOW + MAX_AHEAD_S
     for bad, kind in ((NOW - 3600, "in_past"), (NOW + MAX_AHEAD_S + 1, "too_far")):
         with pytest.raises(InvalidInput) as caught:

@@ -3,6 +3,8 @@ import { api } from "./api.js";
 import { clear, confirmAction, flash, formatDate, h } from "./ui.js";
 
 const POLL_MS = 3000;
+const AUDIENCE = { MUTUAL_FOLLOW_FRIENDS: "Only friends", FOLLOWER_OF_CREATOR: "Only followers", SELF_ONLY: "Only the creator" };
+const PRIVACY = { PUBLIC_TO_EVERYONE: "Everyone", MUTUAL_FOLLOW_FRIENDS: "Friends", FOLLOWER_OF_CREATOR: "Followers", SELF_ONLY: "Only me" };
 
 // Post statuses as the API reports them -> what a person reads. Unknown values still show, as themselves.
 const STATUS = {
@@ -130,7 +132,9 @@ export function createPostList({ list, empty, more, refresh }) {
     const postInfo = post.post_info || {};
     const mediaType = (post.media && post.media.type) || post.media_type || "video";
     const title = first(postInfo, "title") || first(post, "title") || (mediaType === "photo" ? "Photo post" : "Video post");
-    const mode = (post.mode || "direct") === "inbox" ? "Inbox draft" : "Direct post";
+    const inbox = (post.mode || "direct") === "inbox";
+    const mode = inbox ? "Inbox draft" : "Direct post";
+    const privacy = PRIVACY[postInfo.privacy_level] || "";
     const when = first(post, "publish_at") && info.label === "Scheduled"
       ? `Publishes ${formatDate(post.publish_at)}` : `Created ${formatDate(first(post, "created_at"))}`;
     const body = [];
@@ -147,7 +151,10 @@ export function createPostList({ list, empty, more, refresh }) {
           "View on TikTok", h("span", { class: "visually-hidden" }, ` (${title})`)));
       }
     } else if (info.label === "Published") {
-      body.push(h("p", { class: "muted small" }, "Public link appears once TikTok has finished moderation (not shown for private posts)."));
+      // TikTok returns post ids for public posts only, once moderated.
+      body.push(h("p", { class: "muted small" }, postInfo.privacy_level && postInfo.privacy_level !== "PUBLIC_TO_EVERYONE"
+        ? `${AUDIENCE[postInfo.privacy_level] || "Not everyone"} can see it on TikTok, so TikTok gives no public link.`
+        : "The TikTok link appears once TikTok has finished reviewing the post. Refresh to check."));
     }
     if (info.cancel) {
       links.push(h("button", { type: "button", class: "btn btn--small btn--danger-ghost", onclick: () => cancel(post) },
@@ -156,7 +163,7 @@ export function createPostList({ list, empty, more, refresh }) {
     return h("li", { class: "post", dataset: { postId: idOf(post), status: String(post.status || "") } },
       h("div", { class: "post__main" },
         h("div", { class: "post__title" }, title),
-        h("div", { class: "muted small" }, `${mode} · ${mediaType === "photo" ? "Photos" : "Video"} · ${when}`),
+        h("div", { class: "muted small" }, [mode, mediaType === "photo" ? "Photos" : "Video", privacy, when].filter(Boolean).join(" · ")),
         body),
       h("div", { class: "post__side" },
         h("span", { class: `badge badge--${info.tone}`, dataset: { status: String(post.status || "") } }, info.label),
@@ -173,7 +180,9 @@ export function createPostList({ list, empty, more, refresh }) {
     clearTimeout(timer);
     clear(list);
     empty.hidden = true;
+    more.hidden = true;
     list.setAttribute("aria-busy", "true");
+    list.append(h("li", { class: "muted" }, "Loading posts…"));
     try {
       const page = await api("GET", "/v1/posts", { query: { open_id: openId } });
       if (gen !== generation) return;

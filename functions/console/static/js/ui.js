@@ -33,6 +33,8 @@ let flashSeq = 0;
 /** Show a message at the top of the page. kind: info | success | error | warning. */
 export function flash(message, kind = "info", { timeout = kind === "error" ? 0 : 8000 } = {}) {
   const area = document.getElementById("flash");
+  // One piece of good news at a time; errors stay until dismissed.
+  for (const old of area.querySelectorAll(".flash--success, .flash--info")) old.remove();
   const id = `flash-${++flashSeq}`;
   const close = h("button", { type: "button", class: "flash__close", "aria-label": "Dismiss message" }, "×");
   const node = h("div", { class: `flash flash--${kind}`, id, role: kind === "error" ? "alert" : null },

@@ -97,6 +97,10 @@ class S3Media:
         finally:
             body.close()
 
+    def open_from(self, key: str, first: int) -> Any:
+        """A streaming body of `key` from byte `first` to the end (read(n) / close())."""
+        return self._s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={first}-")["Body"]
+
     def presign_put(
         self, key: str, *, content_type: str, size: int, expires_in: int
     ) -> tuple[str, dict[str, str]]:

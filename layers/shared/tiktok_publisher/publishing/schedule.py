@@ -32,8 +32,8 @@ from tiktok_publisher.store.posts import QUEUED, SCHEDULED, Post, PostRepository
 
 SCHEDULE_SHARDS = 4  # fixed: posts already written keep their shard, so this must never shrink
 MAX_AHEAD_S = 30 * 86400
-# A publish_at this close to now is simply published now (the dispatcher runs every minute anyway).
-MIN_AHEAD_S = 60
+# A publish_at up to this far in the past (client clock skew) is "now"; further back is refused.
+PAST_SKEW_S = 300
 DEFAULT_RESERVE_S = 10.0
 PAGE_SIZE = 100
 
@@ -44,15 +44,15 @@ def schedule_shard_for(tenant_id: str, post_id: str, shards: int = SCHEDULE_SHAR
 
 
 def check_publish_at(publish_at: int | None, *, now: float) -> int | None:
-    """Validate a requested publish_at (epoch seconds). None or a time within MIN_AHEAD_S means "now";
-    the past and more than 30 days ahead are refused (422 on body.publish_at)."""
+    """Validate a requested publish_at (epoch seconds): None or a time already reached means "now" (None);
+    more than PAST_SKEW_S in the past or more than 30 days ahead is refused (422 on body.publish_at)."""
     if publish_at is None:
         return None
-    if publish_at < now - MIN_AHEAD_S:
+    if publish_at < now - PAST_SKEW_S:
         raise invalid("body.publish_at", "in_past", "publish_at is in the past.")
     if publish_at > now + MAX_AHEAD_S:
         raise invalid("body.publish_at", "too_far", "publish_at can be at most 30 days ahead.")
-    if publish_at <= now + MIN_AHEAD_S:
+    if publish_at <= now:
         return None
     return int(publish_at)
 

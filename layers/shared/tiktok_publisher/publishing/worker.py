@@ -41,7 +41,12 @@ from tiktok_publisher.publishing.status import (
     event_detail,
     poll_delay,
 )
-from tiktok_publisher.publishing.transfer import ByteSource, ChunkUploader, UploadInterrupted, UploadPaused
+from tiktok_publisher.publishing.transfer import (
+    ChunkUploader,
+    ContinuousSource,
+    UploadInterrupted,
+    UploadPaused,
+)
 from tiktok_publisher.store.posts import (
     ABSENT,
     CANCELLED,
@@ -135,7 +140,7 @@ class PublishWorker:
     posts: PostRepository
     accounts: Any
     client: TikTok
-    media: ByteSource
+    media: Any  # S3Media: open_from / iter_range
     queue: JobQueue
     events: Events
     pull: PullUrls
@@ -334,7 +339,8 @@ class PublishWorker:
                 set_fields={"upload_progress": progress},
             )
 
-        uploader = ChunkUploader(self.client, self.media, sleep=self.sleep, time_left=self.time_left)
+        source = ContinuousSource(self.media)
+        uploader = ChunkUploader(self.client, source, sleep=self.sleep, time_left=self.time_left)
         try:
             uploader.upload(
                 str(progress["upload_url"]),
@@ -349,6 +355,8 @@ class PublishWorker:
             return
         except UploadPaused:
             self._requeue(job, 0)  # progress is stored; the next invocation goes on from there
+        finally:
+            source.close()
         self.seams.after_upload(post)
         self._uploaded(post, job, progress)
 

@@ -1,4 +1,4 @@
-"""Probe authorizer: "Bearer allow" passes (echoing parts of its event in the context), "Bearer boom" raises."""
+"""Probe authorizer: "Bearer allow" passes (echoing its event in the context); "Bearer boom" raises."""
 
 
 def lambda_handler(event, context):
