@@ -16,6 +16,8 @@ from pathlib import Path
 SUITES = {
     "coldstart": "bench.coldstart",
     "crypto": "bench.bench_crypto",
+    "publish": "bench.bench_publish",
+    "refresh": "bench.bench_refresh",
 }
 RESULTS = Path(__file__).parent / "results"
 

@@ -208,6 +208,7 @@ def _peak() -> int:
 
 def _child_main(spec: dict[str, Any]) -> dict[str, Any]:
     import requests
+
     from tiktok_publisher.publishing.media_source import S3Media
     from tiktok_publisher.publishing.transfer import ChunkUploader, ContinuousSource
     from tiktok_publisher.tiktok.chunks import plan_chunks

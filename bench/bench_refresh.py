@@ -123,9 +123,9 @@ def run() -> dict[str, Any]:
     """Build the table, then sweep it once per concurrency setting (the due accounts are reset in between)."""
     sys.path.insert(0, str(ROOT))
     import boto3
-    from tiktok_emulator.testing import start_emulator
 
     from tests.fixtures.aws import create_table_kwargs, reset_process_caches, template_tables
+    from tiktok_emulator.testing import start_emulator
 
     moto, moto_url = _start_moto()
     emulator = start_emulator()

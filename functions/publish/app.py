@@ -3,6 +3,7 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from tiktok_publisher.api import create_app
 from tiktok_publisher.observability import instrument_handler
 from tiktok_publisher.publishing.routes import register_publish_routes

@@ -42,7 +42,7 @@ from .template import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_JWT_SECRET = "local-dev-jwt-secret-change-me"
+DEFAULT_JWT_SECRET = "local-dev-jwt-secret-change-me-32b"
 JWT_AUDIENCE = "tiktok-publisher"
 LOCAL_CLIENT_KEY = "sbawlocaldevkey"
 LOCAL_CLIENT_SECRET = "local-dev-client-secret"

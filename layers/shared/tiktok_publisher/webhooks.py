@@ -48,7 +48,7 @@ REMOVAL_REASONS = {
 }
 
 
-class WebhookRejected(Exception):  # noqa: N818 - an outcome, not a bug
+class WebhookRejected(Exception):
     """The request is refused before any effect: 401 (authenticity) or 400 (shape)."""
 
     def __init__(self, status: int, code: str, message: str) -> None:

@@ -66,12 +66,11 @@ def screenshot_dir() -> Path:
     return SCREENSHOTS
 
 
-
 @pytest.fixture(scope="module")
 def audited_stack() -> Iterator[LocalStack]:
-    """The local stack configured as a TikTok-audited app (AppAudited=true, and the emulator told the same), so
-    public posts are allowed and TikTok returns public post ids. Its own emulator: the daily post caps the
-    publishing tests spend are not shared with other modules."""
+    """The local stack configured as a TikTok-audited app (AppAudited=true, and the emulator told the same),
+    so public posts are allowed and TikTok returns public post ids. Its own emulator: the daily post caps
+    the publishing tests spend are not shared with other modules."""
     quiet = os.environ.get("LOCAL_STACK_VERBOSE", "") in ("", "0")
     with LocalStack(quiet=quiet, schedule_interval=0, parameter_overrides={"AppAudited": "true"}) as stack:
         answer = requests.post(f"{stack.emulator_url}/_admin/config", json={"audited": True}, timeout=10)

@@ -38,7 +38,8 @@ def test_one_click_dev_sign_in_connect_disconnect_and_reconnect(local_stack: Any
     expect(row.locator(".account__name")).to_have_text("Creator Nocomments")
     expect(row.locator(".badge")).to_have_text("Connected")
     expect(row.locator(".avatar")).to_be_visible()
-    assert "tiktok=" not in page.url and "open_id=" not in page.url
+    assert "tiktok=" not in page.url
+    assert "open_id=" not in page.url
 
     # When they ask to disconnect and then keep the account
     row.get_by_role("button", name="Disconnect").click()
@@ -78,7 +79,9 @@ def test_a_rejected_token_sends_the_user_back_to_sign_in(local_stack: Any, new_p
     ui.page.get_by_label("API token").fill("not-a-jwt")
     ui.page.get_by_role("button", name="Sign in", exact=True).click()
     # Then the console explains and asks for a token again
-    expect(page.get_by_text("Your session has expired or the token was rejected. Sign in again.")).to_be_visible()
+    expect(
+        page.get_by_text("Your session has expired or the token was rejected. Sign in again.")
+    ).to_be_visible()
     expect(page.get_by_label("API token")).to_be_visible()
     assert page.evaluate(f"sessionStorage.getItem('{TOKEN_KEY}')") is None
 
@@ -100,3 +103,17 @@ def test_accounts_are_per_tenant(local_stack: Any, new_page):
     other = Console(new_page(), local_stack).sign_in_as(tenant())
     expect(other.page.get_by_text("No account connected yet.")).to_be_visible()
     expect(other.page.locator("#account-list > li")).to_have_count(0)
+
+
+def test_withheld_permissions_are_explained(local_stack: Any, new_page):
+    page = new_page()
+    ui = Console(page, local_stack).sign_in_as(tenant())
+    # Given the user unticks the publishing permission on TikTok's consent page
+    page.get_by_role("button", name="Connect a TikTok account").click()
+    ui.consent("creator_public", untick=("video.publish",))
+    # Then the console says what is missing, and nothing was connected
+    expect(page.get_by_role("alert")).to_contain_text(
+        "TikTok did not grant every permission publishing needs."
+    )
+    expect(page.get_by_role("alert")).to_contain_text("video.publish")
+    expect(page.locator("#account-list > li")).to_have_count(0)

@@ -60,7 +60,12 @@ def test_privacy_has_no_default_and_blocks_publishing(composer, tmp_path: Path):
     assert placeholder.evaluate("o => o.selected && o.disabled && o.value === ''")
     # The options are the creator's (private account), and an unaudited app can only use Only me, saying why
     labels = privacy.locator("option").all_inner_texts()
-    assert labels == ["Select who can see this post", "Followers (unavailable)", "Friends (unavailable)", "Only me"]
+    assert labels == [
+        "Select who can see this post",
+        "Followers (unavailable)",
+        "Friends (unavailable)",
+        "Only me",
+    ]
     assert "hasn't been audited" in privacy.locator("option", has_text="Followers").get_attribute("title")
     expect(page.get_by_text("This app hasn't been audited by TikTok yet.")).to_be_visible()
     # Publishing is blocked until a privacy is chosen, even with a valid video
@@ -122,7 +127,7 @@ def test_commercial_disclosure_rules(composer, tmp_path: Path):
     expect(page.locator("#c-disclosure-error")).to_have_text(DISCLOSURE_REQUIRED)
     expect(ui.publish_button).to_be_disabled()
 
-    # Branded content: labelled "Paid partnership", "Only me" greyed with TikTok's hover text, declaration grows
+    # Branded content: "Paid partnership", "Only me" greyed with TikTok's hover text, the declaration grows
     branded.check()
     expect(label).to_have_text(PAID_PARTNERSHIP_LABEL)
     expect(only_me).to_be_disabled()
@@ -169,7 +174,8 @@ def test_video_longer_than_the_creators_limit_is_refused_before_any_upload(compo
     # Then the form says so at the field and publishing is blocked
     error = page.locator("#c-media-error")
     expect(error).to_have_text(
-        "This video is 5:01 long. Creator Private can post videos up to 5:00 long on TikTok. Choose a shorter video."
+        "This video is 5:01 long. Creator Private can post videos up to 5:00 long on TikTok. "
+        "Choose a shorter video."
     )
     expect(ui.publish_button).to_be_disabled()
     # and even a forced submit (Enter in a field, a script) uploads nothing

@@ -75,10 +75,13 @@ class Console:
     def account_row(self, username: str) -> Locator:
         return self.page.locator("#account-list > li").filter(has_text=f"@{username}")
 
-    def consent(self, username: str, *, decision: str = "Authorize") -> None:
-        """On the emulator's consent page (TikTok's, in production): pick the account, then decide."""
+    def consent(self, username: str, *, decision: str = "Authorize", untick: tuple[str, ...] = ()) -> None:
+        """On the emulator's consent page (TikTok's, in production): pick the account, maybe withhold some
+        permissions, then decide."""
         self.page.wait_for_url(f"{self.stack.tiktok_auth_base}/v2/auth/authorize/**")
         self.page.locator(f"#account-{username}").check()
+        for scope in untick:
+            self.page.locator(f"#scope-{scope.replace('.', '-')}").uncheck()
         self.page.get_by_role("button", name=decision).click()
         self.page.wait_for_url(f"{self.base}**")
 

@@ -14,10 +14,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from local_stack import LocalStack
-from tiktok_emulator.webhooks import signature_header
 
+from local_stack import LocalStack
 from tests.media import make_mp4
+from tiktok_emulator.webhooks import signature_header
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("stack")]
 TERMINAL = {"published", "inbox", "failed", "cancelled", "unconfirmed"}
@@ -154,11 +154,10 @@ def test_schedule_refreshes_an_expiring_account_before_a_publish_needs_it(user: 
 def test_concurrent_scheduled_and_on_demand_refreshes_keep_a_working_refresh_token(
     user: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from tests.fixtures.aws import reset_process_caches
     from tiktok_publisher.refresh import refresher_for
     from tiktok_publisher.store.accounts import AccountRepository
     from tiktok_publisher.tiktok.client import TikTokClient
-
-    from tests.fixtures.aws import reset_process_caches
 
     emulator(user.stack, "POST", "/_admin/config", {"access_ttl": 60})  # every refresher wants to refresh
     open_id = user.connect("creator_public")
@@ -295,9 +294,16 @@ def test_real_webhook_from_the_emulator_moves_the_post(user: User) -> None:
     assert done["status"] == "published"
     # TikTok finishes in 0.2 s; the worker's first status poll is 5 s after the upload: the webhook won.
     assert "post.publish.complete" in [h["note"] for h in done["history"]]
-    records = emulator(user.stack, "GET", "/_admin/webhooks")
-    mine = [r for r in records if r["event"] == "post.publish.complete" and done["publish_id"] in r["body"]]
-    assert mine
+    deadline = time.monotonic() + 15
+    while True:  # the emulator records the attempt once our answer is back
+        records = emulator(user.stack, "GET", "/_admin/webhooks")
+        mine = [
+            r for r in records if r["event"] == "post.publish.complete" and done["publish_id"] in r["body"]
+        ]
+        if mine and mine[0]["attempts"]:
+            break
+        assert time.monotonic() < deadline, "webhook delivery not recorded"
+        time.sleep(0.2)
     assert mine[0]["attempts"][0]["status"] == 200
 
 

@@ -116,17 +116,6 @@ def pull_stack() -> Iterator[LocalStack]:
 def _quick(user: User) -> None:
     # Processing takes TikTok minutes; a fraction of a second is enough to go through every state.
     user.emulator_config(processing_delay=0.2)
-    _allow_plain_http_s3(user.stack)
-
-
-def _allow_plain_http_s3(stack: LocalStack) -> None:
-    """moto's server ENFORCES the template's DenyInsecureTransport bucket policy, and the local stack speaks
-    plain http, so every S3 call (presigned or SDK) is refused with 403. In AWS the policy is right (https
-    only); locally it must go. Reported to the stack owner: local_stack/provision.py should skip it."""
-    s3 = stack.client("s3")
-    for name in s3.list_buckets()["Buckets"]:
-        if "media" in name["Name"]:
-            s3.delete_bucket_policy(Bucket=name["Name"])
 
 
 @pytest.mark.xdist_group("stack")

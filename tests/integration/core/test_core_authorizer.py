@@ -197,7 +197,7 @@ def test_secret_rotation_is_picked_up_after_cache_reset(aws: AwsEnv) -> None:
     aws.put_secret(jwt_secret="rotated-secret-value-0123456789abcdef")
 
     assert call(hs256("rotated-secret-value-0123456789abcdef"))["isAuthorized"] is True
-    assert call(hs256("local-dev-jwt-secret-change-me")) == {"isAuthorized": False}
+    assert call(hs256("local-dev-jwt-secret-change-me-32b")) == {"isAuthorized": False}
 
 
 def test_missing_secret_fails_closed(aws: AwsEnv, monkeypatch: pytest.MonkeyPatch) -> None:

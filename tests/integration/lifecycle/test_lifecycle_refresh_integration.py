@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from conftest import connect
+
 from tiktok_publisher.accounts_service import AccountNeedsReconnect
 from tiktok_publisher.refresh.handoff import CONTINUATION_DETAIL_TYPE
 from tiktok_publisher.refresh.runtime import get_runtime

@@ -6,11 +6,11 @@ import time
 from typing import Any
 
 from conftest import connect, make_post, queue_messages
+
+from tests.media import make_mp4
 from tiktok_publisher.publishing.schedule import build_dispatcher, schedule_shard_for
 from tiktok_publisher.publishing.trigger import get_trigger
 from tiktok_publisher.store.posts import PostRepository
-
-from tests.media import make_mp4
 
 
 def put_upload(

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 import requests
 from conftest import connect, make_post
+
+from tests.media import make_mp4
 from tiktok_emulator.webhooks import signature_header
 from tiktok_publisher.errors import NotFound
 from tiktok_publisher.store.accounts import AccountRepository
 from tiktok_publisher.store.posts import PostRepository
 from tiktok_publisher.webhooks import get_service, handle_http
-
-from tests.media import make_mp4
 
 SECRET = "local-dev-client-secret"
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
+
 from tests.integration.publishing.conftest import Publisher
 from tests.media import make_jpeg, make_mp4
 
@@ -143,3 +145,25 @@ def test_photo_post_needs_a_pull_domain(publisher: Publisher) -> None:
     assert answer.status == 422, answer.body
     assert answer.body["error"]["details"]["fields"][0]["path"] == "body.media.images.0"
     assert publisher.messages() == []
+
+
+def test_public_post_ids_are_exact_strings(publisher: Publisher, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an audited app posting publicly (TikTok gives public posts int64 ids above 2**53)
+    publisher.ports.service.audited = True
+    publisher.emulator.configure(audited=True)
+    open_id = publisher.connect("creator_public")
+    ticket = publisher.upload(make_mp4(duration_s=2.0), open_id)
+    body = _direct_video(open_id, ticket["upload_id"], privacy_level="PUBLIC_TO_EVERYONE")
+
+    answer = publisher.publish(body)
+    assert answer.status == 202, answer.body
+    assert publisher.run_worker() == 0
+
+    post = publisher.post(answer.body["post_id"])
+    task = publisher.tiktok_posts()[0]
+    expected = [str(i) for i in task["publicaly_available_post_id"]]
+    assert expected
+    assert int(expected[0]) > 2**53
+    assert post["post_ids"] == expected
+    event = publisher.events()[0]
+    assert event["detail"]["post_ids"] == expected

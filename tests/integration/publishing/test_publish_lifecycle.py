@@ -110,3 +110,55 @@ def test_a_status_error_is_retried_without_reposting(publisher: Publisher) -> No
     assert publisher.run_worker() == 0
     assert publisher.post(post_id)["status"] == "published"
     assert len(publisher.tiktok_posts()) == 1
+
+
+def test_cancel_during_a_pull_download_cancels_at_tiktok(publisher: Publisher, monkeypatch: Any) -> None:
+    # Given a verified media host that starts sending the video, then stalls (a download in progress)
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tiktok_publisher.publishing.media_source import PullUrlSigner
+
+    release = threading.Event()
+
+    class Stalling(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(10_000_000))
+            self.end_headers()
+            self.wfile.write(b"\x00" * 1_048_576)
+            self.wfile.flush()
+            release.wait(timeout=30)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Stalling)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        publisher.emulator.configure(verified_url_prefixes=[base + "/"], pull_timeout=30)
+        signer = PullUrlSigner("s3", base, publisher.ports.service.media)
+        publisher.ports.worker.pull = signer
+        publisher.ports.service.pull = signer
+        _open_id, post_id, _video = _queued(publisher)
+        batch = publisher.messages()
+        assert publisher.deliver(batch) == set()  # init (pull) done; the first poll is queued
+        publisher.emulator.wait_for(lambda: publisher.tiktok_posts()[0]["downloaded_bytes"] > 0)
+
+        # When the user cancels while TikTok downloads
+        answer = publisher.api("DELETE", f"/v1/posts/{post_id}")
+
+        # Then TikTok's task is cancelled and the post is too; the worker's next poll changes nothing
+        assert answer.status == 200, answer.body
+        assert answer.body["status"] == "cancelled"
+        assert publisher.run_worker() == 0
+        task = publisher.tiktok_posts()[0]
+        assert task["status"] == "FAILED"
+        assert task["fail_reason"] == "publish_cancelled"
+        assert publisher.post(post_id)["status"] == "cancelled"
+        assert publisher.events() == []
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()

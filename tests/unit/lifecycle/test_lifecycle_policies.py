@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+
 from tiktok_publisher.errors import InvalidInput
 from tiktok_publisher.publishing.media_source import ObjectInfo
 from tiktok_publisher.publishing.schedule import (

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
+
 from tiktok_publisher.accounts_service import AccountNeedsReconnect
 from tiktok_publisher.errors import NotFound, UpstreamError
 from tiktok_publisher.refresh.core import Outcome, TokenRefresher

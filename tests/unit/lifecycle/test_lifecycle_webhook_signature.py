@@ -8,6 +8,7 @@ import hmac
 import json
 
 import pytest
+
 from tiktok_emulator.webhooks import signature_header
 from tiktok_publisher.webhooks import (
     REMOVAL_REASONS,

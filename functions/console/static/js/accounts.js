@@ -26,15 +26,18 @@ export async function connect(button) {
 }
 
 // OAuth errors the callback reports in ?reason=, in words a person can act on.
+const AGAIN = "Start connecting again.";
 const REASONS = {
   access_denied: "You cancelled on TikTok's page, so nothing was connected.",
-  missing_scopes: "TikTok did not grant every permission publishing needs. Connect again and keep all boxes ticked.",
-  insufficient_scopes: "TikTok did not grant every permission publishing needs. Connect again and keep all boxes ticked.",
-  scope_not_authorized: "TikTok did not grant every permission publishing needs. Connect again and keep all boxes ticked.",
-  invalid_state: "The sign-in link expired or was already used. Start connecting again.",
-  state_expired: "The sign-in link expired. Start connecting again.",
+  missing_scopes: "TikTok did not grant every permission publishing needs. Connect again and keep every permission ticked.",
+  invalid_grant: `TikTok's sign-in code expired or was already used. ${AGAIN}`,
+  missing_code: `TikTok did not send a sign-in code back. ${AGAIN}`,
+  account_mismatch: "TikTok answered for a different account than the one that signed in. Start connecting again.",
+  tiktok_unavailable: "TikTok could not be reached. Try connecting again in a moment.",
   server_error: "TikTok had a problem. Try connecting again in a moment.",
   temporarily_unavailable: "TikTok is temporarily unavailable. Try connecting again in a moment.",
+  user_info_failed: `TikTok did not share the account's profile. ${AGAIN}`,
+  internal_error: "Something went wrong on our side; nothing was connected. Try again in a moment.",
 };
 
 /** Read ?tiktok=connected|error&reason= left by the OAuth callback, say what happened, clean the URL. */
@@ -43,15 +46,17 @@ export function consumeOAuthResult() {
   const result = params.get("tiktok");
   if (!result) return null;
   const reason = params.get("reason") || "";
+  const missing = params.get("missing") || "";
   const openId = params.get("open_id") || "";
-  for (const key of ["tiktok", "reason", "open_id", "error_description"]) params.delete(key);
+  for (const key of ["tiktok", "reason", "missing", "open_id"]) params.delete(key);
   const query = params.toString();
   history.replaceState(null, "", `${location.pathname}${query ? `?${query}` : ""}${location.hash}`);
   if (result === "connected") {
     flash("TikTok account connected.", "success");
     return { ok: true, openId };
   }
-  const text = REASONS[reason] || `TikTok could not connect the account${reason ? ` (${reason})` : ""}. Try again.`;
+  let text = REASONS[reason] || `TikTok could not connect the account${reason ? ` (${reason})` : ""}. ${AGAIN}`;
+  if (reason === "missing_scopes" && missing) text += ` Missing: ${missing.split(",").join(", ")}.`;
   flash(text, "error");
   return { ok: false, reason };
 }

@@ -4,7 +4,7 @@
 import { api, ApiError } from "./api.js";
 import { videoDuration } from "./media.js";
 import { evaluate, normalizeCreatorInfo } from "./rules.js";
-import { avatar, clear, flash, formatBytes, formatDuration, h } from "./ui.js";
+import { avatar, clear, flash, formatBytes, formatDate, formatDuration, h } from "./ui.js";
 import { uploadAll } from "./upload.js";
 
 const VIDEO_TYPES = "video/mp4,video/quicktime,video/webm,.mp4,.mov,.webm";
@@ -28,9 +28,9 @@ function idempotencyKey() {
   return crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(16).slice(2)}`;
 }
 
-/** Open the composer for `account` inside `root`. onPosted(post) is called after a 202. */
 let opening = 0;
 
+/** Open the composer for `account` inside `root`. onPosted(post) is called after a 202. */
 export async function openComposer(root, account, { onPosted, onClose }) {
   const openId = account.open_id;
   // Only the newest open may render: a slower creator-info answer for an earlier click must not win.
@@ -393,8 +393,9 @@ function renderForm(root, account, creator, { onPosted, onClose }) {
     const general = [];
     for (const [path, message] of Object.entries(error.fields || {})) {
       const field = fieldFor(path);
-      if (field) state.serverErrors[field] = message;
-      else general.push(`${path || "request"}: ${message}`);
+      if (!field) general.push(`${path || "request"}: ${message}`);
+      else if (!state.serverErrors[field]) state.serverErrors[field] = message;
+      else if (!state.serverErrors[field].includes(message)) state.serverErrors[field] += ` ${message}`;
     }
     clear(formError);
     let message = error.message;
@@ -435,7 +436,7 @@ function renderForm(root, account, creator, { onPosted, onClose }) {
       const key = state.lastAttempt && state.lastAttempt.json === json ? state.lastAttempt.key : idempotencyKey();
       state.lastAttempt = { json, key };
       const post = await api("POST", "/v1/posts", { body, headers: { "Idempotency-Key": key } });
-      const what = state.schedule ? `Scheduled for ${new Date(state.publishAt).toLocaleString()}.` :
+      const what = state.schedule ? `Scheduled for ${formatDate(new Date(state.publishAt).toISOString())}.` :
         state.mode === "inbox" ? "Sent. It will appear in the creator's TikTok inbox." : "Sent to TikTok.";
       flash(`${what} ${state.schedule ? "" : "Processing can take a few minutes; the status updates in the post list."}`.trim(), "success");
       for (const url of state.urls) URL.revokeObjectURL(url);

@@ -3,6 +3,7 @@ import { api } from "./api.js";
 import { clear, confirmAction, flash, formatDate, h } from "./ui.js";
 
 const POLL_MS = 3000;
+const LINK_WAIT_MS = 10 * 60 * 1000;
 const AUDIENCE = { MUTUAL_FOLLOW_FRIENDS: "Only friends", FOLLOWER_OF_CREATOR: "Only followers", SELF_ONLY: "Only the creator" };
 const PRIVACY = { PUBLIC_TO_EVERYONE: "Everyone", MUTUAL_FOLLOW_FRIENDS: "Friends", FOLLOWER_OF_CREATOR: "Followers", SELF_ONLY: "Only me" };
 
@@ -58,8 +59,15 @@ export function createPostList({ list, empty, more, refresh }) {
   let timer = null;
   let generation = 0;
 
+  // A public post's TikTok id arrives after moderation, sometimes after "published": keep watching a while.
+  function awaitingLink(p) {
+    const since = Date.parse(p.updated_at || p.created_at || "");
+    return statusInfo(p.status).label === "Published" && !postIds(p).length &&
+      (p.post_info || {}).privacy_level === "PUBLIC_TO_EVERYONE" && Date.now() - since < LINK_WAIT_MS;
+  }
+
   function isMoving() {
-    return posts.some((p) => !statusInfo(p.status).terminal);
+    return posts.some((p) => !statusInfo(p.status).terminal || awaitingLink(p));
   }
 
   function schedulePoll() {

@@ -98,7 +98,7 @@ class ChunkSink(Protocol):
     ) -> ChunkResultLike: ...
 
 
-class UploadInterrupted(Exception):  # noqa: N818 - a control-flow outcome, not a bug
+class UploadInterrupted(Exception):
     """The upload cannot go on now. `error.retryable` says whether a later attempt may resume it."""
 
     def __init__(self, error: ErrorInfo, next_index: int) -> None:
@@ -107,7 +107,7 @@ class UploadInterrupted(Exception):  # noqa: N818 - a control-flow outcome, not 
         self.next_index = next_index
 
 
-class UploadPaused(Exception):  # noqa: N818 - a control-flow outcome
+class UploadPaused(Exception):
     """Stopped between chunks because the invocation is running out of time; resume from next_index."""
 
     def __init__(self, next_index: int) -> None:

@@ -131,7 +131,7 @@ class Seams:
         """TikTok has every byte; the post is still `uploading`."""
 
 
-class _StepEnded(Exception):  # noqa: N818 - internal control flow
+class _StepEnded(Exception):
     """This step ends here (a delayed job was sent, or the post was settled)."""
 
 
