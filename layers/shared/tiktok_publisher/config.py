@@ -7,12 +7,16 @@ with a message naming the environment variable instead of failing later with a K
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import os
 import threading
-from typing import Annotated, Any, Literal
+import types
+import typing
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+if TYPE_CHECKING:
+    from tiktok_publisher.app_secrets import AppSecrets
 
 SECRETS_MAX_AGE_SECONDS = 300
 
@@ -21,10 +25,14 @@ class ConfigError(RuntimeError):
     """The environment or a secret is missing or invalid. The message names the variable, never its value."""
 
 
-class Settings(BaseSettings):
-    """The contract's environment variables (snake_case field = UPPER_CASE variable)."""
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The contract's environment variables (snake_case field = UPPER_CASE variable).
 
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+    A stdlib dataclass rather than a pydantic-settings model on purpose: every function reads it at cold
+    start, and importing pydantic-settings costs ~100 ms there (≈50% of a boto3-only cold start, measured
+    by `make bench`), for parsing that fits in `_parse` below.
+    """
 
     stage: Literal["local", "dev", "prod"] = "local"
     accounts_table: str | None = None
@@ -39,8 +47,7 @@ class Settings(BaseSettings):
     tiktok_api_base: str = "https://open.tiktokapis.com"
     tiktok_auth_base: str = "https://www.tiktok.com"
     oauth_redirect_uri: str | None = None
-    # NoDecode: pydantic-settings would otherwise try to JSON-decode a list-typed variable.
-    return_to_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    return_to_allowed_origins: list[str] = dataclasses.field(default_factory=list)
     jwt_audience: str = "tiktok-publisher"
     jwt_issuer: str | None = None
     jwt_tenant_claim: str = "tenant_id"
@@ -49,33 +56,31 @@ class Settings(BaseSettings):
     app_audited: bool = False
     media_pull_mode: Literal["none", "s3", "cloudfront"] = "none"
     media_pull_base_url: str | None = None
-    refresh_shards: int = Field(default=4, ge=1, le=64)
+    refresh_shards: int = 4
 
-    @field_validator("return_to_allowed_origins", mode="before")
     @classmethod
-    def _split_origins(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [item.strip().rstrip("/") for item in value.split(",") if item.strip()]
-        return value
-
-    @field_validator(
-        "jwt_issuer", "jwks_url", "media_pull_base_url", "oauth_redirect_uri", "app_secret_id", mode="before"
-    )
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        # CloudFormation cannot omit a variable conditionally without Fn::If noise: "" means "not set".
-        if isinstance(value, str) and not value.strip():
-            return None
-        return value
-
-    @field_validator("tiktok_api_base", "tiktok_auth_base", mode="after")
-    @classmethod
-    def _strip_slash(cls, value: str) -> str:
-        return value.rstrip("/")
+    def from_env(cls, environ: typing.Mapping[str, str] | None = None) -> Settings:
+        """Read every field from its UPPER_CASE variable; ConfigError names each invalid one."""
+        environ = os.environ if environ is None else environ
+        hints = typing.get_type_hints(cls)
+        values: dict[str, Any] = {}
+        problems: list[str] = []
+        for field in dataclasses.fields(cls):
+            raw = environ.get(field.name.upper())
+            if raw is None:
+                continue
+            try:
+                values[field.name] = _parse(field.name, raw, hints[field.name])
+            except ValueError as exc:
+                # Values are deliberately omitted: a misplaced secret must not end up in a log line.
+                problems.append(f"{field.name.upper()} ({exc})")
+        if problems:
+            raise ConfigError("invalid environment variable(s): " + ", ".join(problems))
+        return cls(**values)
 
     def require(self, field: str) -> Any:
         """Return the value of `field`, or raise ConfigError naming its environment variable when unset."""
-        if field not in type(self).model_fields:
+        if field not in {f.name for f in dataclasses.fields(self)}:
             raise ConfigError(f"unknown setting {field!r}")
         value = getattr(self, field)
         if value is None or value == "" or value == []:
@@ -83,35 +88,51 @@ class Settings(BaseSettings):
         return value
 
 
-def _validation_message(exc: ValidationError) -> str:
-    names = []
-    for error in exc.errors():
-        loc = error.get("loc") or ("?",)
-        # Values are deliberately omitted: a misplaced secret must not end up in a log line.
-        names.append(f"{str(loc[0]).upper()} ({error.get('msg', 'invalid')})")
-    return "invalid environment variable(s): " + ", ".join(names)
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _parse(name: str, raw: str, hint: Any) -> Any:
+    args = typing.get_args(hint)
+    if isinstance(hint, types.UnionType) and type(None) in args:
+        # CloudFormation cannot omit a variable without Fn::If noise: "" means "not set".
+        return _parse(name, raw, args[0]) if raw.strip() else None
+    if typing.get_origin(hint) is Literal:
+        if raw.strip() not in args:
+            raise ValueError(f"must be one of {', '.join(args)}")
+        return raw.strip()
+    if hint is bool:
+        lowered = raw.strip().lower()
+        if lowered not in _TRUE | _FALSE:
+            raise ValueError("must be true or false")
+        return lowered in _TRUE
+    if hint is int:
+        try:
+            number = int(raw.strip())
+        except ValueError:
+            raise ValueError("must be a whole number") from None
+        if name == "refresh_shards" and not 1 <= number <= 64:
+            raise ValueError("must be between 1 and 64")
+        return number
+    if typing.get_origin(hint) is list:
+        return [item.strip().rstrip("/") for item in raw.split(",") if item.strip()]
+    value = raw.strip()
+    return value.rstrip("/") if name.endswith("_base") else value
 
 
 @functools.cache
 def get_settings() -> Settings:
     """Settings from the environment, read once per container; ConfigError names any invalid variable."""
-    try:
-        return Settings()
-    except ValidationError as exc:
-        raise ConfigError(_validation_message(exc)) from None
+    return Settings.from_env()
 
 
-class AppSecrets(BaseModel):
-    """APP_SECRET_ID's JSON. SecretStr keeps values out of repr/str/logs; call get_secret_value() at use."""
+def __getattr__(name: str) -> Any:
+    # AppSecrets is a pydantic model: imported only by code that reads secrets, never at cold start.
+    if name == "AppSecrets":
+        from tiktok_publisher.app_secrets import AppSecrets
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    client_key: str
-    client_secret: SecretStr
-    state_signing_key: SecretStr
-    jwt_secret: SecretStr
-    cloudfront_private_key: SecretStr | None = None
-    cloudfront_key_pair_id: str | None = None
+        return AppSecrets
+    raise AttributeError(name)
 
 
 _provider_lock = threading.Lock()
@@ -139,6 +160,10 @@ def get_secrets() -> AppSecrets:
     except Exception as exc:
         # Provider errors may quote the payload on a transform failure: keep only the class name.
         raise ConfigError(f"cannot read secret APP_SECRET_ID ({type(exc).__name__})") from None
+    from pydantic import ValidationError
+
+    from tiktok_publisher.app_secrets import AppSecrets
+
     try:
         return AppSecrets.model_validate(raw)
     except ValidationError as exc:

@@ -188,6 +188,7 @@ def test_phone_width(audited_stack: Any, new_page, tmp_path: Path, screenshot_di
     page.get_by_label("Your brand", exact=True).check()
     # Nothing is wider than the phone
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    expect(page.get_by_text("Nothing posted from this account yet.")).to_be_visible()
     page.screenshot(path=str(screenshot_dir / "composer-phone.png"), full_page=True)
     ui.publish_button.click()
     ui.wait_for_status(title, "Published")

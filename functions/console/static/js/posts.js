@@ -3,6 +3,7 @@ import { api } from "./api.js";
 import { clear, confirmAction, flash, formatDate, h } from "./ui.js";
 
 const POLL_MS = 3000;
+const SLOW_POLL_MS = 60_000;
 const LINK_WAIT_MS = 10 * 60 * 1000;
 const AUDIENCE = { MUTUAL_FOLLOW_FRIENDS: "Only friends", FOLLOWER_OF_CREATOR: "Only followers", SELF_ONLY: "Only the creator" };
 const PRIVACY = { PUBLIC_TO_EVERYONE: "Everyone", MUTUAL_FOLLOW_FRIENDS: "Friends", FOLLOWER_OF_CREATOR: "Followers", SELF_ONLY: "Only me" };
@@ -18,7 +19,8 @@ const STATUS = {
   transferring: { label: "Processing", tone: "progress" },
   processing: { label: "Processing", tone: "progress" },
   publishing: { label: "Processing", tone: "progress" },
-  unconfirmed: { label: "Waiting for TikTok", tone: "progress" },
+  // TikTok did not confirm in time; the service reconciles it later and never posts it twice.
+  unconfirmed: { label: "Unconfirmed", tone: "warning", terminal: true },
   published: { label: "Published", tone: "success", terminal: true },
   publish_complete: { label: "Published", tone: "success", terminal: true },
   inbox: { label: "In TikTok inbox", tone: "success", terminal: true },
@@ -66,14 +68,24 @@ export function createPostList({ list, empty, more, refresh }) {
       (p.post_info || {}).privacy_level === "PUBLIC_TO_EVERYONE" && Date.now() - since < LINK_WAIT_MS;
   }
 
-  function isMoving() {
-    return posts.some((p) => !statusInfo(p.status).terminal || awaitingLink(p));
+  function dueSoon(p) {
+    const at = typeof p.publish_at === "number" ? p.publish_at * 1000 : Date.parse(p.publish_at || "");
+    return !Number.isFinite(at) || at - Date.now() < 60_000;
+  }
+
+  // Fast polling while something is on its way; a post scheduled for later only needs a slow check.
+  function pollDelay() {
+    if (posts.some((p) => statusInfo(p.status).terminal ? awaitingLink(p) : p.status !== "scheduled" || dueSoon(p))) {
+      return POLL_MS;
+    }
+    return posts.some((p) => p.status === "scheduled") ? SLOW_POLL_MS : null;
   }
 
   function schedulePoll() {
     clearTimeout(timer);
     timer = null;
-    if (openId && isMoving()) timer = setTimeout(poll, POLL_MS);
+    const delay = openId ? pollDelay() : null;
+    if (delay) timer = setTimeout(poll, delay);
   }
 
   async function poll() {
@@ -147,7 +159,7 @@ export function createPostList({ list, empty, more, refresh }) {
       ? `Publishes ${formatDate(post.publish_at)}` : `Created ${formatDate(first(post, "created_at"))}`;
     const body = [];
     if (info.tone === "progress") body.push(h("p", { class: "muted small" }, "TikTok is processing the post. This can take a few minutes."));
-    if (info.tone === "error") {
+    if (info.tone === "error" || post.status === "unconfirmed") {
       body.push(h("p", { class: "post__message" }, failureMessage(post) || "TikTok did not publish this post."));
     }
     const links = [];
