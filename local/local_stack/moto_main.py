@@ -11,16 +11,34 @@ import json
 import logging
 import sys
 import threading
+from typing import Any
 
 from local_stack.procs import watch_stdin_then_exit
 
 
 def _patch_moto() -> None:
-    """moto's CloudFormation Ref of AWS::Events::EventBus returns the model object, not its name."""
+    """Mend where moto differs from AWS in ways the local stack meets."""
+    # moto's CloudFormation Ref of AWS::Events::EventBus returns the model object, not its name.
     from moto.events.models import EventBus
 
     if "physical_resource_id" not in vars(EventBus):
         EventBus.physical_resource_id = property(lambda self: self.name)  # type: ignore[attr-defined]
+
+    # A browser's CORS preflight (OPTIONS) to a presigned object URL carries no signature: moto checks it
+    # as a signed request and answers 403, where S3 answers from the bucket's CORS rules.
+    from moto.s3.responses import S3Response
+
+    key_response = S3Response._key_response
+    if getattr(key_response, "_preflight_patched", False):
+        return
+
+    def _key_response(self: Any, request: Any, full_url: str) -> Any:
+        if request.method == "OPTIONS":
+            return self._response_options(request.headers, self.parse_bucket_name_from_url(request, full_url))
+        return key_response(self, request, full_url)
+
+    _key_response._preflight_patched = True  # type: ignore[attr-defined]
+    S3Response._key_response = _key_response  # type: ignore[method-assign]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -274,7 +274,30 @@ def deploy(
             deployment.skipped.update(pending)
             break
     deployment.attributes.update(_attributes(endpoint_url, resources, physical))
+    _apply_bucket_cors(endpoint_url, resources, physical, resolver)
     return deployment
+
+
+# CloudFormation's CorsRule property names -> the S3 API's.
+_CORS_KEYS = {"ExposedHeaders": "ExposeHeaders", "MaxAge": "MaxAgeSeconds", "Id": "ID"}
+
+
+def _apply_bucket_cors(
+    endpoint_url: str, resources: dict[str, Any], physical: dict[str, str], resolver: Resolver
+) -> None:
+    """moto's CloudFormation drops a bucket's CorsConfiguration; browsers uploading need it as in AWS."""
+    s3 = client(endpoint_url, "s3")
+    for logical, resource in resources.items():
+        if resource["Type"] != "AWS::S3::Bucket" or logical not in physical:
+            continue
+        cors = resource.get("Properties", {}).get("CorsConfiguration")
+        if not cors:
+            continue
+        rules = resolver.resolve(cors)["CorsRules"]
+        s3.put_bucket_cors(
+            Bucket=physical[logical],
+            CORSConfiguration={"CORSRules": [{_CORS_KEYS.get(k, k): v for k, v in r.items()} for r in rules]},
+        )
 
 
 def put_secret_json(endpoint_url: str, secret_id: str, patch: dict[str, Any]) -> None:

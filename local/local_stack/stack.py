@@ -138,6 +138,8 @@ class LocalStack:
         sam = load_sam_template(self.template_path)
         overrides = {"Stage": "local", **self._parameter_overrides}
         self.params = parameter_values(sam, overrides)
+        # The gateway's own origin is where the console runs: the API and the bucket's CORS must allow it.
+        self.params["AllowedReturnOrigins"] = ",".join(self._allowed_origins())
         self.deployment = provision.deploy(self.moto_url, sam, self.params, self.stack_name)
         self.resources = dict(self.deployment.physical)
         resolver = Resolver(

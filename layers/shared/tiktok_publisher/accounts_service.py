@@ -1,5 +1,9 @@
 """Accounts of a tenant: list, detail, disconnect, and the creator-info post-form contract. Logic only:
-the account repository and the TikTok client are ports passed in by the caller."""
+the account repository, the TikTok client and the token source are ports passed in by the caller.
+
+Access tokens come from a TokenPort (refresh.TokenRefresher in production): the one refresh code path that
+the scheduled sweep uses too (DESIGN.md §6), with its lease and its re-read after a lost race.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +18,9 @@ from tiktok_publisher.observability import logger
 from tiktok_publisher.publishing.rules import post_form_contract
 from tiktok_publisher.store.accounts import Account, Credentials
 from tiktok_publisher.tiktok.errors import OAuthError, TikTokError
-from tiktok_publisher.tiktok.models import CreatorInfo, TokenSet
+from tiktok_publisher.tiktok.models import CreatorInfo
 from tiktok_publisher.tiktok.taxonomy import ErrorClass, classify
 
-# Refresh before use when the access token has less than this left (DESIGN.md §6).
-REFRESH_MARGIN_SECONDS = 300
 # OAuth answers to a revoke meaning "this token is already dead": the grant is gone, which is what a
 # disconnect wants. Anything else (our credentials refused, TikTok down) leaves the grant alive.
 DEAD_TOKEN_CODES = frozenset({"invalid_grant", "invalid_request", "access_token_invalid", "invalid_token"})
@@ -66,23 +68,22 @@ class AccountPort(Protocol):
 
     def get_credentials(self, tenant_id: str, open_id: str) -> Credentials: ...
 
-    def get_tokens(self, tenant_id: str, open_id: str) -> tuple[str, str]: ...
-
-    def save_refreshed(
-        self, tenant_id: str, open_id: str, tokens: TokenSet, *, expected_version: int, now: int
-    ) -> bool: ...
-
     def mark_needs_reconnect(self, tenant_id: str, open_id: str, reason: str) -> Any: ...
 
     def mark_revoked(self, tenant_id: str, open_id: str, reason: str | None = ...) -> Any: ...
 
 
 class TikTokPort(Protocol):
-    def refresh(self, refresh_token: str) -> TokenSet: ...
-
     def revoke(self, access_token: str) -> None: ...
 
     def creator_info(self, access_token: str) -> CreatorInfo: ...
+
+
+class TokenPort(Protocol):
+    def ensure_fresh_token(self, tenant_id: str, open_id: str, *, now: int) -> str:
+        """A live access token, refreshed first when due. Raises AccountNeedsReconnect (grant dead or
+        account not active), NotFound (no tokens) or UpstreamError (TikTok unreachable)."""
+        ...
 
 
 def _iso(epoch: int | None) -> datetime | None:
@@ -116,53 +117,26 @@ def get_account(tenant_id: str, open_id: str, *, accounts: AccountPort) -> Accou
     return view(accounts.get(tenant_id, open_id))
 
 
-def live_access_token(
-    tenant_id: str, open_id: str, *, accounts: AccountPort, client: TikTokPort, now: int
-) -> str:
-    """The account's access token, refreshed first when it expires within REFRESH_MARGIN_SECONDS.
-
-    The write is conditional on the version read with the tokens: if another refresher won the race we use
-    its tokens (the refresh token rotates, so ours is already dead) instead of overwriting them.
-    NotFound when the account has no tokens (disconnected).
-    """
-    creds = accounts.get_credentials(tenant_id, open_id)
-    if creds.account.access_expires_at - now > REFRESH_MARGIN_SECONDS:
-        return creds.access_token
-    try:
-        tokens = client.refresh(creds.refresh_token)
-    except OAuthError as exc:
-        if exc.code == "invalid_grant":
-            accounts.mark_needs_reconnect(tenant_id, open_id, exc.code)
-            raise AccountNeedsReconnect(
-                "TikTok no longer accepts this account's authorization. Connect it again.",
-                details=_tiktok_details(exc),
-            ) from None
-        raise UpstreamError("TikTok refused to refresh the token.", details=_tiktok_details(exc)) from None
-    except TikTokError as exc:
-        raise UpstreamError("TikTok could not be reached. Try again.", details=_tiktok_details(exc)) from None
-    if accounts.save_refreshed(tenant_id, open_id, tokens, expected_version=creds.account.version, now=now):
-        return tokens.access_token
-    return accounts.get_tokens(tenant_id, open_id)[0]
-
-
 def _tiktok_details(exc: TikTokError) -> dict[str, Any]:
     return {"tiktok_code": exc.code, "log_id": exc.log_id}
 
 
-def disconnect(tenant_id: str, open_id: str, *, accounts: AccountPort, client: TikTokPort, now: int) -> None:
+def disconnect(
+    tenant_id: str,
+    open_id: str,
+    *,
+    accounts: AccountPort,
+    client: TikTokPort,
+    tokens: TokenPort,
+    now: int,
+) -> None:
     """Revoke the grant at TikTok, then forget the tokens. The account row (and its posts) stays, `revoked`.
 
     A token TikTok already considers dead still disconnects; TikTok being unreachable changes nothing, so the
     caller can retry and the grant is not left alive behind our back. Disconnecting twice is a no-op.
     """
     account = accounts.get(tenant_id, open_id)
-    access: str | None
-    try:
-        access = live_access_token(tenant_id, open_id, accounts=accounts, client=client, now=now)
-    except NotFound:
-        access = None  # tokens already gone: disconnected before
-    except AccountNeedsReconnect:
-        access = None  # the refresh token is dead too: nothing alive to revoke
+    access = _token_to_revoke(tenant_id, open_id, accounts=accounts, tokens=tokens, now=now)
     if access is None and account.status == "revoked":
         return
     if access is not None:
@@ -184,12 +158,31 @@ def disconnect(tenant_id: str, open_id: str, *, accounts: AccountPort, client: T
     logger.info("tiktok account disconnected", extra={"open_id": open_id})
 
 
+def _token_to_revoke(
+    tenant_id: str, open_id: str, *, accounts: AccountPort, tokens: TokenPort, now: int
+) -> str | None:
+    """An access token that can still revoke the grant, or None when nothing alive is left."""
+    try:
+        return tokens.ensure_fresh_token(tenant_id, open_id, now=now)
+    except NotFound:
+        return None  # tokens already gone: disconnected before
+    except AccountNeedsReconnect:
+        pass  # the grant is dead, or the account is no longer active (the refresher leaves those alone)
+    try:
+        creds = accounts.get_credentials(tenant_id, open_id)
+    except NotFound:
+        return None
+    # An account marked needs_reconnect may still hold an unexpired access token: revoke with it.
+    return creds.access_token if creds.account.access_expires_at > now else None
+
+
 def creator_form(
     tenant_id: str,
     open_id: str,
     *,
     accounts: AccountPort,
     client: TikTokPort,
+    tokens: TokenPort,
     audited: bool,
     media_type: Literal["video", "photo"],
     now: int,
@@ -201,7 +194,7 @@ def creator_form(
             f"This account is {account.status.replace('_', ' ')}. Connect it again before posting.",
             details={"status": account.status},
         )
-    access = live_access_token(tenant_id, open_id, accounts=accounts, client=client, now=now)
+    access = tokens.ensure_fresh_token(tenant_id, open_id, now=now)
     try:
         info = client.creator_info(access)
     except TikTokError as exc:

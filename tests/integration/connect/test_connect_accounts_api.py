@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,6 +13,7 @@ from tiktok_publisher.store.accounts import AccountRepository
 from tiktok_publisher.store.models import AccountModel
 
 from tests.integration.connect.harness import Harness
+from tests.races import RefreshGate, run_together
 
 SECRET_FIELDS = ("token", "access_token_enc", "refresh_token_enc", "version", "refresh_shard")
 
@@ -308,3 +310,37 @@ def test_openapi_document_is_served_without_auth_and_describes_every_route(harne
 @pytest.mark.parametrize("path", ["/v1/posts", "/v1/uploads"])
 def test_openapi_document_includes_the_publish_routes(harness: Harness, path: str):
     assert path in harness.openapi().json["paths"]
+
+
+# ------------------------------------------------------------------ on-demand refresh races
+
+
+def test_concurrent_on_demand_refreshes_keep_the_account_active_with_a_working_refresh_token(
+    harness: Harness, connect_env: Any, monkeypatch: pytest.MonkeyPatch
+):
+    from tiktok_publisher.api.ports import get_ports
+
+    # Given an account whose access token expires within the on-demand margin (but is still usable)
+    open_id = _connect(harness)
+    assert harness.accounts("GET", f"/{open_id}").status == 200  # loads the function before the threads
+    _, old_refresh = AccountRepository().get_tokens("tenant-a", open_id)
+    AccountModel(tenant_id="tenant-a", open_id=open_id).update(
+        actions=[AccountModel.access_expires_at.set(int(time.time()) + 120)]
+    )
+    client = get_ports().client
+    gate = RefreshGate(client.refresh)
+    monkeypatch.setattr(client, "refresh", gate.refresh)
+
+    # When two creator-info requests refresh it on demand at the same time (TikTok rotates strictly)
+    answers = run_together([lambda: harness.accounts("GET", f"/{open_id}/creator-info")] * 2, gate)
+
+    # Then both succeed, only one refresh reached TikTok, and the account stays active
+    assert [getattr(a, "status", a) for a in answers] == [200, 200], answers
+    assert gate.arrived == 1
+    account = AccountRepository().get("tenant-a", open_id)
+    assert account.status == "active"
+    assert account.last_error is None
+    # with the rotated refresh token stored, and TikTok still accepting it
+    _, stored_refresh = AccountRepository().get_tokens("tenant-a", open_id)
+    assert stored_refresh != old_refresh
+    assert connect_env.client().refresh(stored_refresh).open_id == open_id

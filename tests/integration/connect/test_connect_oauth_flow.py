@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 from typing import Any
@@ -393,3 +394,34 @@ def test_foreign_state_is_a_dead_end(harness: Harness, connect_env: Any):
 )
 def test_missing_or_malformed_state_is_a_dead_end(harness: Harness, query: str):
     _assert_dead_end_page(harness.callback(query))
+
+
+def test_connecting_announces_account_connected_on_the_bus_without_tokens(harness: Harness, connect_env: Any):
+    from tiktok_publisher.store.accounts import AccountRepository
+
+    # When a user connects an account
+    first = harness.connect(account="creator_public")
+    open_id = _query(first.location)["open_id"][0]
+
+    # Then the bus carries one "Account Connected" naming it, not a reconnection
+    events = [e for e in connect_env.aws.published_events() if e["detail-type"] == "Account Connected"]
+    assert [e["source"] for e in events] == ["tiktok-publisher"]
+    detail = events[0]["detail"]
+    assert detail == {
+        "tenant_id": "tenant-a",
+        "open_id": open_id,
+        "display_name": detail["display_name"],
+        "username": "creator_public",
+        "scopes": DEFAULT_SCOPES.split(","),
+        "reconnected": False,
+    }
+    assert detail["display_name"]
+    access, refresh = AccountRepository().get_tokens("tenant-a", open_id)
+    assert access not in json.dumps(events)
+    assert refresh not in json.dumps(events)
+
+    # And connecting it again (after it needed a reconnect) says so
+    AccountRepository().mark_needs_reconnect("tenant-a", open_id, "invalid_grant")
+    harness.connect(account="creator_public")
+    again = [e for e in connect_env.aws.published_events() if e["detail-type"] == "Account Connected"]
+    assert [(e["detail"]["open_id"], e["detail"]["reconnected"]) for e in again] == [(open_id, True)]

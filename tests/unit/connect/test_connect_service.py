@@ -12,6 +12,7 @@ from tiktok_publisher import accounts_service
 from tiktok_publisher.errors import NotFound, UpstreamError
 from tiktok_publisher.oauth.service import ConnectConfig, complete_connect, start_connect
 from tiktok_publisher.oauth.state import InvalidState
+from tiktok_publisher.refresh.core import TokenRefresher
 from tiktok_publisher.store.accounts import Account, Credentials
 from tiktok_publisher.store.sessions import OAuthSession, StateAlreadyUsed
 from tiktok_publisher.tiktok.errors import OAuthError, TikTokTransportError
@@ -140,6 +141,50 @@ class Accounts:
         self.tokens = None
 
 
+class Leases:
+    """The refresher's lease port over the fake account (one caller at a time in these tests)."""
+
+    def __init__(self, accounts: Accounts) -> None:
+        self.accounts = accounts
+
+    def acquire_lease(
+        self, tenant_id: str, open_id: str, *, version: int, owner: str, now: int, ttl: int
+    ) -> bool:
+        return self.accounts.account.version == version and self.accounts.account.status == "active"
+
+    def release_lease(self, tenant_id: str, open_id: str, *, owner: str) -> None:
+        return None
+
+    def mark_needs_reconnect(
+        self, tenant_id: str, open_id: str, *, expected_version: int, reason: str, now: int
+    ) -> bool:
+        if self.accounts.account.version != expected_version:
+            return False
+        self.accounts.account = replace(
+            self.accounts.account, status="needs_reconnect", version=expected_version + 1
+        )
+        self.accounts.calls.append(f"needs_reconnect:{reason.split(':')[0]}")
+        return True
+
+
+class Events:
+    def __init__(self, error: Exception | None = None) -> None:
+        self.error = error
+        self.sent: list[tuple[str, dict[str, Any], str]] = []
+
+    def publish(self, detail_type: str, detail: dict[str, Any], *, tenant_id: str) -> None:
+        if self.error is not None:
+            raise self.error
+        self.sent.append((detail_type, detail, tenant_id))
+
+
+def refresher(accounts: Accounts, tiktok: TikTok) -> TokenRefresher:
+    """The shared on-demand refresh path over the fakes (what the services get in production)."""
+    return TokenRefresher(
+        accounts=accounts, leases=Leases(accounts), client=tiktok, events=Events(), sleep=lambda _s: None
+    )
+
+
 def _started(sessions: Sessions) -> str:
     url = start_connect(
         tenant_id="t",
@@ -162,6 +207,7 @@ def test_profile_of_another_user_than_the_token_is_refused_and_revoked():
         sessions=sessions,
         accounts=accounts,
         client=tiktok,
+        events=Events(),
         now=NOW,
     )
     assert result.reason == "account_mismatch"
@@ -181,6 +227,7 @@ def test_a_session_past_its_expiry_is_refused_even_if_dynamodb_still_has_it():
             sessions=sessions,
             accounts=Accounts(),
             client=TikTok(),
+            events=Events(),
             now=NOW,
         )
     assert info.value.reason == "expired"
@@ -194,6 +241,7 @@ def test_replay_and_unknown_sessions_are_told_apart_in_logs_only():
         "sessions": sessions,
         "accounts": Accounts(),
         "client": TikTok(),
+        "events": Events(),
         "now": NOW,
     }
     assert complete_connect({"state": state, "code": "c"}, **kwargs).outcome == "connected"
@@ -210,7 +258,9 @@ def test_disconnect_refused_by_tiktok_for_another_reason_changes_nothing():
     accounts, tiktok = Accounts(), TikTok()
     tiktok.revoke_error = OAuthError("invalid_client", "bad client", http_status=401)
     with pytest.raises(UpstreamError):
-        accounts_service.disconnect("t", "open-1", accounts=accounts, client=tiktok, now=NOW)
+        accounts_service.disconnect(
+            "t", "open-1", accounts=accounts, client=tiktok, tokens=refresher(accounts, tiktok), now=NOW
+        )
     assert accounts.calls == []
     assert accounts.tokens == ("act.a", "rft.r")
 
@@ -219,7 +269,9 @@ def test_disconnect_with_a_dead_refresh_token_still_disconnects():
     accounts, tiktok = Accounts(), TikTok()
     accounts.account = replace(accounts.account, access_expires_at=NOW)
     tiktok.refresh_answer = OAuthError("invalid_grant", "dead")
-    accounts_service.disconnect("t", "open-1", accounts=accounts, client=tiktok, now=NOW)
+    accounts_service.disconnect(
+        "t", "open-1", accounts=accounts, client=tiktok, tokens=refresher(accounts, tiktok), now=NOW
+    )
     assert tiktok.revoked == []
     assert accounts.calls == ["needs_reconnect:invalid_grant", "revoked"]
 
@@ -228,7 +280,7 @@ def test_a_lost_refresh_race_uses_the_winners_token():
     accounts, tiktok = Accounts(), TikTok()
     accounts.account = replace(accounts.account, access_expires_at=NOW + 10)
     accounts.refresh_race_lost = True
-    token = accounts_service.live_access_token("t", "open-1", accounts=accounts, client=tiktok, now=NOW)
+    token = refresher(accounts, tiktok).ensure_fresh_token("t", "open-1", now=NOW)
     assert token == "act.winner"
 
 
@@ -237,17 +289,14 @@ def test_refresh_that_times_out_is_an_upstream_error_and_keeps_the_tokens():
     accounts.account = replace(accounts.account, access_expires_at=NOW + 10)
     tiktok.refresh_answer = TikTokTransportError("transport", "timed out")
     with pytest.raises(UpstreamError):
-        accounts_service.live_access_token("t", "open-1", accounts=accounts, client=tiktok, now=NOW)
+        refresher(accounts, tiktok).ensure_fresh_token("t", "open-1", now=NOW)
     assert accounts.tokens == ("act.a", "rft.r")
     assert accounts.calls == []
 
 
 def test_a_token_with_time_left_is_used_as_is():
     accounts, tiktok = Accounts(), TikTok()
-    assert (
-        accounts_service.live_access_token("t", "open-1", accounts=accounts, client=tiktok, now=NOW)
-        == "act.a"
-    )
+    assert refresher(accounts, tiktok).ensure_fresh_token("t", "open-1", now=NOW) == "act.a"
 
 
 def test_storage_failure_after_the_exchange_revokes_the_grant_and_goes_back_with_a_reason():
@@ -265,8 +314,65 @@ def test_storage_failure_after_the_exchange_revokes_the_grant_and_goes_back_with
         sessions=sessions,
         accounts=BrokenAccounts(),
         client=tiktok,
+        events=Events(),
         now=NOW,
     )
     assert result.outcome == "error"
     assert result.reason == "internal_error"
     assert tiktok.revoked == ["act.a"]
+
+
+def test_disconnect_of_an_account_needing_reconnect_still_revokes_its_unexpired_token():
+    # The refresher leaves non-active accounts alone; the grant may still be alive (e.g. a scope went
+    # missing), so the stored access token is used to revoke it while it has not expired.
+    accounts, tiktok = Accounts(), TikTok()
+    accounts.account = replace(accounts.account, status="needs_reconnect")
+    accounts_service.disconnect(
+        "t", "open-1", accounts=accounts, client=tiktok, tokens=refresher(accounts, tiktok), now=NOW
+    )
+    assert tiktok.revoked == ["act.a"]
+    assert accounts.calls == ["revoked"]
+
+
+def test_connecting_announces_the_account_without_tokens():
+    sessions, tiktok, events = Sessions(), TikTok(), Events()
+    result = complete_connect(
+        {"state": _started(sessions), "code": "c"},
+        config=CONFIG,
+        sessions=sessions,
+        accounts=Accounts(),  # its row is at version 3: it was connected before
+        client=tiktok,
+        events=events,
+        now=NOW,
+    )
+    assert result.outcome == "connected"
+    assert events.sent == [
+        (
+            "Account Connected",
+            {
+                "open_id": "open-1",
+                "display_name": "D",
+                "username": "u",
+                "scopes": ["user.info.basic", "video.publish", "video.upload"],
+                "reconnected": True,
+            },
+            "t",
+        )
+    ]
+
+
+def test_a_bus_failure_after_connecting_still_sends_the_user_back_connected():
+    from tiktok_publisher.events import EventPublishError
+
+    sessions, accounts = Sessions(), Accounts()
+    result = complete_connect(
+        {"state": _started(sessions), "code": "c"},
+        config=CONFIG,
+        sessions=sessions,
+        accounts=accounts,
+        client=TikTok(),
+        events=Events(error=EventPublishError("event not published (ThrottlingException)")),
+        now=NOW,
+    )
+    assert result.outcome == "connected"
+    assert accounts.saved == [("t", "open-1")]

@@ -16,6 +16,8 @@ from tiktok_publisher.config import AppSecrets, Settings, get_secrets, get_setti
 from tiktok_publisher.oauth.service import ConnectConfig
 
 if TYPE_CHECKING:
+    from tiktok_publisher.events import EventPublisher
+    from tiktok_publisher.refresh.core import TokenRefresher
     from tiktok_publisher.store.accounts import AccountRepository
     from tiktok_publisher.store.sessions import OAuthSessionRepository
     from tiktok_publisher.tiktok.client import TikTokClient
@@ -28,6 +30,9 @@ class Ports:
     client: TikTokClient
     accounts: AccountRepository
     sessions: OAuthSessionRepository
+    events: EventPublisher
+    # Access tokens for TikTok calls: the shared refresh path (lease + re-read after a lost race).
+    refresher: TokenRefresher
 
     @property
     def connect_config(self) -> ConnectConfig:
@@ -58,6 +63,8 @@ _cached: Ports | None = None
 
 
 def _build(settings: Settings, secrets: AppSecrets) -> Ports:
+    from tiktok_publisher.events import EventPublisher
+    from tiktok_publisher.refresh import refresher_for
     from tiktok_publisher.store.accounts import AccountRepository
     from tiktok_publisher.store.sessions import OAuthSessionRepository
     from tiktok_publisher.tiktok.client import TikTokClient
@@ -65,17 +72,22 @@ def _build(settings: Settings, secrets: AppSecrets) -> Ports:
     settings.require("accounts_table")
     settings.require("oauth_sessions_table")
     settings.require("token_key_id")
+    client = TikTokClient(
+        settings.tiktok_api_base,
+        client_key=secrets.client_key,
+        client_secret=secrets.client_secret.get_secret_value(),
+        timeout=TIKTOK_TIMEOUT,
+    )
+    accounts = AccountRepository(refresh_shards=settings.refresh_shards)  # shared TokenCipher
+    events = EventPublisher(settings.event_bus_name)
     return Ports(
         settings=settings,
         secrets=secrets,
-        client=TikTokClient(
-            settings.tiktok_api_base,
-            client_key=secrets.client_key,
-            client_secret=secrets.client_secret.get_secret_value(),
-            timeout=TIKTOK_TIMEOUT,
-        ),
-        accounts=AccountRepository(refresh_shards=settings.refresh_shards),  # shared TokenCipher
+        client=client,
+        accounts=accounts,
         sessions=OAuthSessionRepository(),
+        events=events,
+        refresher=refresher_for(accounts, client, events),
     )
 
 

@@ -1,14 +1,15 @@
 """Connect a TikTok account: start (pending session + signed state + PKCE) and callback (consume, exchange,
-check scopes, read the profile, store encrypted tokens). Logic only: every I/O goes through the ports
-passed in (session repository, account repository, TikTok client)."""
+check scopes, read the profile, store encrypted tokens, announce `Account Connected`). Logic only: every
+I/O goes through the ports passed in (session repository, account repository, TikTok client, events)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from tiktok_publisher.errors import DomainError, NotFound
+from tiktok_publisher.events import DetailType
 from tiktok_publisher.oauth.pkce import PkceMode, new_pkce
 from tiktok_publisher.oauth.scopes import missing_scopes, parse_scopes, requested_scopes, user_fields
 from tiktok_publisher.oauth.state import (
@@ -59,6 +60,10 @@ class AccountStore(Protocol):
     def save_connection(
         self, tenant_id: str, open_id: str, profile: UserInfo, tokens: TokenSet, *, now: int
     ) -> Account: ...
+
+
+class EventsPort(Protocol):
+    def publish(self, detail_type: str, detail: dict[str, Any], *, tenant_id: str) -> None: ...
 
 
 class OAuthClient(Protocol):
@@ -181,6 +186,7 @@ def complete_connect(
     sessions: SessionStore,
     accounts: AccountStore,
     client: OAuthClient,
+    events: EventsPort,
     now: int,
 ) -> CallbackResult:
     """Handle TikTok's redirect. Raises InvalidState (no redirect possible) for a bad state; every other
@@ -229,7 +235,34 @@ def complete_connect(
         _revoke_quietly(client, tokens)
         return _fail(session, "internal_error")
     logger.info("tiktok account connected", extra={"open_id": account.open_id, "scopes": account.scopes})
+    _announce_connected(events, account)
     location = with_query(
         session.return_to, {"tiktok": "connected", "open_id": account.open_id}, drop=RESULT_PARAMS
     )
     return CallbackResult(location=location, outcome="connected", open_id=account.open_id)
+
+
+def connected_event_detail(account: Account) -> dict[str, Any]:
+    """`Account Connected` detail (docs/events.md): who was connected, never a token. `reconnected` is true
+    when the row existed before this connection (every write bumps `version`, the first one to 1)."""
+    return {
+        "open_id": account.open_id,
+        "display_name": account.display_name,
+        "username": account.username,
+        "scopes": list(account.scopes),
+        "reconnected": account.version > 1,
+    }
+
+
+def _announce_connected(events: EventsPort, account: Account) -> None:
+    # The account is stored and the user is on the way back connected: a bus hiccup must not turn that into
+    # an error page, so a failed event is logged (and alarmed on through the log), not raised.
+    try:
+        events.publish(
+            DetailType.ACCOUNT_CONNECTED, connected_event_detail(account), tenant_id=account.tenant_id
+        )
+    except Exception as exc:
+        logger.error(
+            "account connected: event not published",
+            extra={"open_id": account.open_id, "error_class": type(exc).__name__},
+        )

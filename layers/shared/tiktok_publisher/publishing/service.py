@@ -18,11 +18,7 @@ from typing import Any, Protocol
 
 from ulid import ULID
 
-from tiktok_publisher.accounts_service import (
-    AccountNeedsReconnect,
-    CreatorCannotPost,
-    live_access_token,
-)
+from tiktok_publisher.accounts_service import AccountNeedsReconnect, CreatorCannotPost, TokenPort
 from tiktok_publisher.errors import Conflict, NotFound, UpstreamError
 from tiktok_publisher.observability import logger
 from tiktok_publisher.publishing import rules
@@ -78,6 +74,10 @@ class PullUrls(Protocol):
     def enabled(self) -> bool: ...
 
 
+class UploadClaim(Protocol):
+    def claim_found(self, post: Post, found: ObjectInfo) -> str: ...
+
+
 @dataclass
 class PublishService:
     posts: PostRepository
@@ -88,6 +88,8 @@ class PublishService:
     upload_ids: UploadIds
     pull: PullUrls
     audited: bool
+    refresher: TokenPort  # access tokens: the shared refresh path (DESIGN.md §6)
+    trigger: UploadClaim  # the S3 upload trigger's logic, for an upload that landed before its post
     idempotency_store: Any = None  # a Powertools BasePersistenceLayer; None disables idempotency (unit use)
     clock: Callable[[], float] = time.time
     _create_once: Callable[..., dict[str, Any]] | None = field(default=None, init=False, repr=False)
@@ -198,21 +200,27 @@ class PublishService:
             upload_id=upload_id,
             publish_at=publish_at,
         )
-        self.posts.create(post, now=now)
+        created = self.posts.create(post, now=now)
         if status == QUEUED:
             self.queue.send(Job(tenant_id, post.post_id))
         logger.info("post accepted", extra={"post_id": post.post_id, "status": status, "mode": body.mode})
+        if status == AWAITING_UPLOAD and upload_id is not None:
+            self._claim_landed_upload(created, upload_id)
         return {"post_id": post.post_id}
+
+    def _claim_landed_upload(self, post: Post, upload_id: str) -> None:
+        """The file may have landed between our look for it and the post's write, its S3 event finding no
+        waiting post: look again now that the post exists, and if the file is there do what the trigger
+        would (its conditional write makes a concurrent or later S3 event enqueue nothing more)."""
+        found = self.media.first_under(upload_prefix(post.tenant_id, post.open_id, upload_id))
+        if found is None:
+            return  # not uploaded yet: the S3 upload trigger picks it up
+        outcome = self.trigger.claim_found(post, found)
+        logger.info("upload found right after the post was written", extra={"outcome": outcome})
 
     def _creator_info(self, account: Any) -> CreatorInfo:
         """Fresh creator_info (TIKTOK-API.md §4: queried before every direct post)."""
-        token = live_access_token(
-            account.tenant_id,
-            account.open_id,
-            accounts=self.accounts,
-            client=self.client,
-            now=int(self.clock()),
-        )
+        token = self.refresher.ensure_fresh_token(account.tenant_id, account.open_id, now=int(self.clock()))
         try:
             info: CreatorInfo = self.client.creator_info(token)
         except TikTokError as exc:
@@ -372,13 +380,7 @@ class PublishService:
 
     def _cancel_pull(self, post: Post) -> Post:
         account = self.accounts.get(post.tenant_id, post.open_id)
-        token = live_access_token(
-            account.tenant_id,
-            account.open_id,
-            accounts=self.accounts,
-            client=self.client,
-            now=int(self.clock()),
-        )
+        token = self.refresher.ensure_fresh_token(account.tenant_id, account.open_id, now=int(self.clock()))
         try:
             self.client.cancel(token, str(post.publish_id))
         except TikTokError as exc:

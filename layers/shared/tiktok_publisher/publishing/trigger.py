@@ -13,6 +13,11 @@ Per ObjectCreated record:
    least once: a second delivery finds the post already moved by the same event and enqueues nothing.
 4. The publish job is sent; if that fails the post goes back to awaiting_upload and the error propagates,
    so S3's retry of the event starts over.
+
+An upload can land just before its post is written: its event then finds nobody waiting (step 1). So the
+publish API, right after writing an awaiting_upload post, looks under the upload's prefix itself and, when
+the file is there, runs steps 2-4 through `claim_found`; the conditional write of step 3 keeps the API and
+a late or repeated S3 event from both enqueueing.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ _UPLOAD_KEY = re.compile(
     r"^uploads/(?P<tenant_id>[^/]+)/(?P<open_id>[^/]+)/(?P<upload_id>[^/]+)/(?P<filename>[^/]+)$"
 )
 LOOKUP_RETRY_DELAYS_S = (0.3, 0.7, 1.5)
+# event_name of an object the publish API found itself (see UploadTrigger.claim_found).
+FOUND_BY_API = "ObjectCreated:FoundByPublishApi"
 DECLARED_SIZE_META = "declared-size"
 
 
@@ -55,8 +62,9 @@ class S3ObjectEvent:
 
     @property
     def event_id(self) -> str:
-        """What makes this object version unique: bucket, key and versionId (else sequencer, else ETag)."""
-        marker = self.version_id or self.sequencer or self.etag or ""
+        """What makes this object version unique: bucket, key and versionId (else sequencer, else ETag, else
+        how it was found)."""
+        marker = self.version_id or self.sequencer or self.etag or self.event_name
         return f"{self.bucket}/{self.key}#{marker}"
 
 
@@ -174,6 +182,30 @@ class UploadTrigger:
                 extra={"s3_key": obj.key, "upload_id": parts.upload_id},
             )
             return "unmatched"
+        return self._process(post, obj)
+
+    def claim_found(self, post: Post, found: ObjectInfo) -> str:
+        """The publish API just recorded `post` as awaiting_upload and then found its file already in S3:
+        the upload's S3 event may have come first and found nobody waiting. Proceed exactly as for that
+        event; the conditional write in `_accept` lets only one of the API and the trigger move the post,
+        so it is enqueued once either way."""
+        bucket = str(getattr(self.media, "bucket", ""))
+        obj = S3ObjectEvent(
+            bucket=bucket,
+            key=found.key,
+            size=found.size,
+            etag=None,
+            version_id=None,
+            sequencer=None,
+            event_name=FOUND_BY_API,
+        )
+        outcome = self._process(post, obj)
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+        _count(outcome)
+        return outcome
+
+    def _process(self, post: Post, obj: S3ObjectEvent) -> str:
+        """Steps 2-4 of the module docstring for the post that waits for `obj`."""
         logger.append_keys(post_id=post.post_id, open_id=post.open_id)
         if post.status != AWAITING_UPLOAD:
             return self._not_waiting(post, obj)

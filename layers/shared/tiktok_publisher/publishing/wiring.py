@@ -52,6 +52,8 @@ def build(settings: Settings, secrets: AppSecrets) -> Publishing:
 
     from tiktok_publisher import aws
     from tiktok_publisher.events import EventPublisher
+    from tiktok_publisher.publishing.trigger import UploadTrigger
+    from tiktok_publisher.refresh import refresher_for
     from tiktok_publisher.store.accounts import AccountRepository
     from tiktok_publisher.store.posts import PostRepository
     from tiktok_publisher.tiktok.client import TikTokClient
@@ -72,6 +74,9 @@ def build(settings: Settings, secrets: AppSecrets) -> Publishing:
         timeout=API_TIKTOK_TIMEOUT,
         upload_timeout=WORKER_UPLOAD_TIMEOUT,
     )
+    events = EventPublisher(settings.event_bus_name)
+    # One refresher for the API and the worker: the refresh path the scheduled sweep uses (DESIGN.md §6).
+    refresher = refresher_for(accounts, client, events)
     ids = UploadIds(secrets.state_signing_key.get_secret_value().encode("utf-8"))
     idempotency = None
     if settings.idempotency_table:
@@ -87,6 +92,8 @@ def build(settings: Settings, secrets: AppSecrets) -> Publishing:
         upload_ids=ids,
         pull=pull,
         audited=settings.app_audited,
+        refresher=refresher,
+        trigger=UploadTrigger(posts=posts, media=media, queue=queue, events=events),
         idempotency_store=idempotency,
     )
     worker = PublishWorker(
@@ -95,8 +102,9 @@ def build(settings: Settings, secrets: AppSecrets) -> Publishing:
         client=client,
         media=media,
         queue=queue,
-        events=EventPublisher(settings.event_bus_name),
+        events=events,
         pull=pull,
+        refresher=refresher,
     )
     return Publishing(
         settings, secrets, service, UploadService(accounts=accounts, store=media, ids=ids), worker

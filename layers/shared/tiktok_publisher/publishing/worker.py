@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, Protocol
 
-from tiktok_publisher.accounts_service import AccountNeedsReconnect, live_access_token
+from tiktok_publisher.accounts_service import AccountNeedsReconnect, TokenPort
 from tiktok_publisher.errors import NotFound, UpstreamError
 from tiktok_publisher.observability import logger
 from tiktok_publisher.publishing.jobs import Job
@@ -144,6 +144,7 @@ class PublishWorker:
     queue: JobQueue
     events: Events
     pull: PullUrls
+    refresher: TokenPort  # access tokens: the shared refresh path (DESIGN.md §6)
     clock: Callable[[], float] = time.time
     seams: Seams = field(default_factory=Seams)
     sleep: Callable[[float], None] = time.sleep
@@ -480,13 +481,7 @@ class PublishWorker:
             account = self.accounts.get(post.tenant_id, post.open_id)
             if account.status != "active":
                 raise AccountNeedsReconnect(f"account is {account.status}")
-            return live_access_token(
-                post.tenant_id,
-                post.open_id,
-                accounts=self.accounts,
-                client=self.client,
-                now=int(self.clock()),
-            )
+            return self.refresher.ensure_fresh_token(post.tenant_id, post.open_id, now=int(self.clock()))
         except (AccountNeedsReconnect, NotFound):
             self._give_up(post, classify("access_token_invalid"))
         except UpstreamError:

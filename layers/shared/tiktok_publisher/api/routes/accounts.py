@@ -54,7 +54,9 @@ def register_accounts(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -
     )
     def disconnect(who: CallerDep, open_id: OpenId) -> Response[None]:
         p = ports()
-        service.disconnect(who.tenant_id, open_id, accounts=p.accounts, client=p.client, now=p.now())
+        service.disconnect(
+            who.tenant_id, open_id, accounts=p.accounts, client=p.client, tokens=p.refresher, now=p.now()
+        )
         observability.metrics.add_metric(name="AccountDisconnected", unit=MetricUnit.Count, value=1)
         return Response(status_code=HTTPStatus.NO_CONTENT, headers=dict(BASE_HEADERS))
 
@@ -92,6 +94,7 @@ def register_accounts(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -
             open_id,
             accounts=p.accounts,
             client=p.client,
+            tokens=p.refresher,
             audited=p.settings.app_audited,
             media_type=media_type,
             now=p.now(),

@@ -121,6 +121,7 @@ def register_callback(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -
                 sessions=p.sessions,
                 accounts=p.accounts,
                 client=p.client,
+                events=p.events,
                 now=p.now(),
             )
         except InvalidState as exc:
