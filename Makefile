@@ -44,7 +44,7 @@ chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 run: $(STAMP)
-	$(BIN)/python -m local_stack
+	$(BIN)/python -m local_stack $(ARGS)
 
 test: $(STAMP) $(SAM_STAMP) chromium
 	SAM_CLI=$(CURDIR)/$(SAM) $(BIN)/pytest -n 2 --dist loadgroup

@@ -7,6 +7,8 @@ runs, and the same message is delivered again (as SQS would after the visibility
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -216,11 +218,43 @@ def test_url_ownership_unverified_falls_back_to_upload(
     assert any("pull refused" in h["note"] for h in post["history"])
 
 
+@pytest.fixture
+def failing_media_server() -> Iterator[tuple[str, list[str]]]:
+    """A media host on 127.0.0.1:<ephemeral> answering every request with a 500 (never a fixed port: a
+    "nothing listens on port N" URL breaks as soon as something does). Yields its base URL and the paths
+    it was asked for."""
+    asked: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def _fail(self) -> None:
+            asked.append(self.path)
+            body = b"internal error"
+            self.send_response(500)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        do_GET = do_HEAD = _fail  # noqa: N815 - http.server's method names
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", asked
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
 def test_video_pull_failed_falls_back_to_upload(
-    publisher: Publisher, monkeypatch: pytest.MonkeyPatch
+    publisher: Publisher, monkeypatch: pytest.MonkeyPatch, failing_media_server: tuple[str, list[str]]
 ) -> None:
-    # A verified prefix that nothing listens on: TikTok accepts the URL, then fails the download.
-    base = "http://127.0.0.1:9"
+    # A verified media host that fails every download: TikTok accepts the URL, then fails the pull.
+    base, asked = failing_media_server
     publisher.emulator.configure(verified_url_prefixes=[base + "/"], pull_timeout=2)
     _pull_mode(publisher, monkeypatch, base)
     post_id, video = _start(publisher)
@@ -235,6 +269,7 @@ def test_video_pull_failed_falls_back_to_upload(
     done = next(t for t in tasks if t["status"] == "PUBLISH_COMPLETE")
     assert done["source"] == "FILE_UPLOAD"
     assert publisher.emulator.received_bytes(done["publish_id"]) == video
+    assert asked, "TikTok never tried the media host"
 
 
 def test_same_idempotency_key_concurrently_makes_one_post(publisher: Publisher) -> None:
