@@ -9,11 +9,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from tiktok_publisher.store.accounts import AccountRepository
-from tiktok_publisher.store.models import AccountModel
 
 from tests.integration.connect.harness import Harness
 from tests.races import RefreshGate, run_together
+from tiktok_publisher.store.accounts import AccountRepository
+from tiktok_publisher.store.models import AccountModel
 
 SECRET_FIELDS = ("token", "access_token_enc", "refresh_token_enc", "version", "refresh_shard")
 

@@ -10,10 +10,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from tiktok_publisher.oauth.state import new_state_id, sign_state
-from tiktok_publisher.store.models import AccountModel, OAuthSessionModel
 
 from tests.integration.connect.harness import RETURN_TO, Answer, Harness, consent
+from tiktok_publisher.oauth.state import new_state_id, sign_state
+from tiktok_publisher.store.models import AccountModel, OAuthSessionModel
 
 DEFAULT_SCOPES = "user.info.basic,user.info.profile,video.publish,video.upload"
 

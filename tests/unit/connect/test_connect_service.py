@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
 from tiktok_publisher import accounts_service
 from tiktok_publisher.errors import NotFound, UpstreamError
 from tiktok_publisher.oauth.service import ConnectConfig, complete_connect, start_connect

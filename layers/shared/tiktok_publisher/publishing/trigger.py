@@ -164,7 +164,9 @@ class UploadTrigger:
 
     def handle(self, obj: S3ObjectEvent) -> str:
         """queued | scheduled | duplicate | ignored | rejected | unmatched (see module docstring)."""
-        outcome = self._handle(obj)
+        return self._record(self._handle(obj))
+
+    def _record(self, outcome: str) -> str:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
         _count(outcome)
         return outcome
@@ -199,10 +201,7 @@ class UploadTrigger:
             sequencer=None,
             event_name=FOUND_BY_API,
         )
-        outcome = self._process(post, obj)
-        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
-        _count(outcome)
-        return outcome
+        return self._record(self._process(post, obj))
 
     def _process(self, post: Post, obj: S3ObjectEvent) -> str:
         """Steps 2-4 of the module docstring for the post that waits for `obj`."""
