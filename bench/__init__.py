@@ -1,1 +1,1 @@
-"""Benchmarks, run by `make bench` (never by `make test`). Figures are ratios to a baseline in the same run."""
+"""Benchmarks, run by `make bench` (never by `make test`). Figures are ratios to a same-run baseline."""

@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from moto import mock_aws
+
 from tiktok_publisher.crypto import TokenCipher
 
 ROUNDS = 2_000

@@ -69,7 +69,7 @@ _CfnLoader.add_multi_constructor("!", _any_tag)
 
 def handlers() -> dict[str, str]:
     """Every function of template.yaml whose code exists: name -> child body that imports it."""
-    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)
     default_handler = template.get("Globals", {}).get("Function", {}).get("Handler", "app.lambda_handler")
     found = {}
     for name, resource in template["Resources"].items():
@@ -83,7 +83,7 @@ def handlers() -> dict[str, str]:
 
 
 def _env() -> dict[str, str]:
-    """Plausible deployed settings; nothing is reachable, so any network call at import would show as a hang."""
+    """Plausible deployed settings; nothing is reachable, so a network call at import would show as a hang."""
     names = {
         "STAGE": "dev",
         "ACCOUNTS_TABLE": "accounts",
@@ -126,7 +126,11 @@ def _sample(body: str) -> tuple[float, int]:
 
 
 def run() -> dict[str, object]:
-    subjects = {"baseline (boto3 + 1 client)": BASELINE, "shared package + clients": SHARED_ONLY, **handlers()}
+    subjects = {
+        "baseline (boto3 + 1 client)": BASELINE,
+        "shared package + clients": SHARED_ONLY,
+        **handlers(),
+    }
     samples: dict[str, list[tuple[float, int]]] = {name: [] for name in subjects}
     for _ in range(ROUNDS):
         for name, body in subjects.items():

@@ -4,6 +4,7 @@ OpenAPI document at GET /v1/openapi.json (no authorizer)."""
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from tiktok_publisher.api import create_app
 from tiktok_publisher.api.openapi import register_openapi
 from tiktok_publisher.api.ports import get_ports

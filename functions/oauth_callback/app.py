@@ -5,6 +5,7 @@ never logged (the handler does not log events, and the resolver runs with debug 
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from tiktok_publisher.api import create_app
 from tiktok_publisher.api.ports import get_ports
 from tiktok_publisher.api.routes.connect import register_callback

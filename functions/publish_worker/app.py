@@ -3,6 +3,7 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -20,7 +21,7 @@ def record_handler(record: SQSRecord) -> None:
 
 
 @instrument_handler(correlation_id_path="Records[0].messageId")
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     """SQS entry point (ReportBatchItemFailures)."""
     get_publishing().worker.time_left = lambda: context.get_remaining_time_in_millis() / 1000
     return process_partial_response(

@@ -47,7 +47,7 @@ class EventPublishError(DomainError):
     code = "event_publish_failed"
 
 
-class UnsafeEventDetail(ValueError):  # noqa: N818 - the name says what it is, like the domain errors
+class UnsafeEventDetail(ValueError):
     """A detail would have carried a secret out of the system."""
 
 

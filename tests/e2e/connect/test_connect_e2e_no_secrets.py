@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from local_stack import LocalStack
 
+from local_stack import LocalStack
 from tests.integration.connect.harness import consent
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("stack")]

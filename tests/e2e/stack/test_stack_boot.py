@@ -9,6 +9,7 @@ from pathlib import Path
 import jwt
 import pytest
 import requests
+
 from local_stack import LocalStack
 from local_stack.template import load_sam_template
 

@@ -18,6 +18,7 @@ import jwt
 import pytest
 import requests
 from jwt.warnings import InsecureKeyLengthWarning
+
 from local_stack import LocalStack
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("stack")]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
+
 from local_stack import LocalStack
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("stack")]

@@ -9,9 +9,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from tiktok_publisher.store.models import AccountModel, OAuthSessionModel
 
 from tests.integration.connect.harness import Harness, consent
+from tiktok_publisher.store.models import AccountModel, OAuthSessionModel
 
 
 @pytest.fixture

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+
+from tests.fixtures.aws import AwsEnv
 from tiktok_publisher.errors import NotFound
 from tiktok_publisher.store.accounts import AccountRepository, refresh_shard_for
 from tiktok_publisher.store.models import AccountModel
 from tiktok_publisher.tiktok.models import TokenSet, UserInfo
-
-from tests.fixtures.aws import AwsEnv
 
 NOW = 1_750_000_000
 

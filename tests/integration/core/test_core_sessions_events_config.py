@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+
+from tests.fixtures.aws import AwsEnv, template_tables
 from tiktok_publisher.config import ConfigError, get_secrets
 from tiktok_publisher.errors import NotFound
 from tiktok_publisher.events import DetailType, EventPublisher, EventPublishError, UnsafeEventDetail
 from tiktok_publisher.store.models import AccountModel, OAuthSessionModel, PostModel, StoreError
 from tiktok_publisher.store.sessions import OAuthSession, OAuthSessionRepository, StateAlreadyUsed
-
-from tests.fixtures.aws import AwsEnv, template_tables
 
 
 def session(state_id: str = "state-1") -> OAuthSession:

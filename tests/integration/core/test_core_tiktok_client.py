@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+
 from tiktok_emulator.testing import EmulatorHandle, fake_mp4
 from tiktok_publisher.tiktok.client import TikTokClient
 from tiktok_publisher.tiktok.errors import OAuthError, TikTokError, TikTokTransportError

@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+
 from tiktok_publisher.crypto import KeyServiceError, TokenCipher, TokenDecryptError
 
 REGION = "us-east-1"

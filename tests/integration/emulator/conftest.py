@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import requests
+
 from tiktok_emulator.testing import EmulatorHandle, fake_mp4
 
 TIMEOUT = 10

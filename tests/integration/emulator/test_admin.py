@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import requests
+
 from tiktok_emulator.testing import EmulatorHandle
 
 from .conftest import TIMEOUT, Api, error_code

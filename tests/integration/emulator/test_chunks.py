@@ -9,6 +9,7 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from tiktok_emulator.testing import EmulatorHandle, fake_mp4
 
 from .conftest import TIMEOUT, Api, MiB, error_code, file_source, put_chunk, upload_all

@@ -6,6 +6,7 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 import requests
+
 from tiktok_emulator.testing import EmulatorHandle
 
 from .conftest import TIMEOUT

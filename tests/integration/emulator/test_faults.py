@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 import requests
+
 from tiktok_emulator.testing import EmulatorHandle, fake_mp4
 
 from .conftest import TIMEOUT, Api, error_code, file_source, put_chunk

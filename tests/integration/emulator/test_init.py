@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 import requests
+
 from tiktok_emulator.config import TestAccount
 from tiktok_emulator.testing import EmulatorHandle
 

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable
 
 import pytest
+
 from tiktok_emulator.pulls import url_verified
 from tiktok_emulator.testing import EmulatorHandle
 

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 
 import requests
+
 from tiktok_emulator.testing import EmulatorHandle, fake_mp4
 
 from .conftest import Api, error_code, file_source, put_chunk

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+
 from tiktok_emulator.testing import EmulatorHandle
 
 from .conftest import TIMEOUT

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import requests
+
 from tiktok_emulator.testing import EmulatorHandle
 
 from .conftest import TIMEOUT, Api, error_code

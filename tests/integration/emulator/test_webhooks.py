@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 
 import requests
+
 from tiktok_emulator.testing import EmulatorHandle, fake_mp4
 
 from .conftest import TIMEOUT, Api, Receiver, file_source, put_chunk, verify_signature

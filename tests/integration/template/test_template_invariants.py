@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from local_stack.template import (
     Resolver,
     build_model,

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel, Field
+
+from tests.unit.connect.events import http_event
 from tiktok_publisher.api import CallerDep, create_app, tenant
 from tiktok_publisher.api.errors import HTML_ERRORS
 from tiktok_publisher.errors import Conflict, DomainError, NotFound, UpstreamError
-
-from tests.unit.connect.events import http_event
 
 
 class Item(BaseModel):
@@ -25,7 +25,7 @@ class Box(BaseModel):
     tags: list[str] = Field(default_factory=list)
 
 
-class Teapot(DomainError):  # noqa: N818
+class Teapot(DomainError):
     status_code = 418
     code = "teapot"
 

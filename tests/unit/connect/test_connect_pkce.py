@@ -6,6 +6,7 @@ import hashlib
 import re
 
 import pytest
+
 from tiktok_publisher.oauth.pkce import code_challenge, new_pkce, new_verifier
 
 RFC7636_VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"  # RFC 7636 Appendix B

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tiktok_publisher.errors import InvalidInput
 from tiktok_publisher.oauth.scopes import (
     DEFAULT_SCOPES,

@@ -7,6 +7,7 @@ import re
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from tiktok_publisher.oauth.state import InvalidState, new_state_id, sign_state, verify_state
 
 KEY = b"state-signing-key-for-tests"

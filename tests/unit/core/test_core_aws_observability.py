@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+
 from tiktok_publisher import aws, observability
 from tiktok_publisher.store.models import ALL_MODELS, AccountModel, bind_models
 

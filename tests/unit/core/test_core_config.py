@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Iterator
 
 import pytest
+
 from tiktok_publisher import config
 from tiktok_publisher.config import AppSecrets, ConfigError, Settings, get_settings
 

@@ -12,6 +12,7 @@ import pytest
 from aws_lambda_powertools import Logger
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from tiktok_publisher import observability
 from tiktok_publisher.observability import RedactingFormatter, is_sensitive_key, redact, redact_text
 

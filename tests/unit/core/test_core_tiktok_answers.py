@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from tiktok_publisher.tiktok.client import (
     _parse_content_range,
     parse_oauth_answer,

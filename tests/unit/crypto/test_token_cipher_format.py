@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from tiktok_publisher.crypto import KeyServiceError, TokenCipher, TokenCipherError, TokenDecryptError
 from tiktok_publisher.errors import DomainError
 

@@ -7,6 +7,7 @@ from itertools import pairwise
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+
 from tiktok_publisher.errors import InvalidInput
 from tiktok_publisher.tiktok.chunks import (
     MAX_VIDEO_SIZE,

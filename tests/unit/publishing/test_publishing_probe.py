@@ -10,20 +10,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tiktok_publisher.errors import InvalidInput
-from tiktok_publisher.publishing.media import ImageInfo, MediaInfo
-from tiktok_publisher.publishing.probe import (
-    MAX_METADATA_SIZE,
-    READ_SIZE,
-    BytesReader,
-    MediaProbeError,
-    MediaTooComplexError,
-    TruncatedMediaError,
-    UnsupportedMediaError,
-    probe_image,
-    probe_media,
-    probe_video,
-)
 
 from tests.media import (
     CountingReader,
@@ -37,6 +23,20 @@ from tests.media import (
     make_webp,
     mp4_file,
     webm_file,
+)
+from tiktok_publisher.errors import InvalidInput
+from tiktok_publisher.publishing.media import ImageInfo, MediaInfo
+from tiktok_publisher.publishing.probe import (
+    MAX_METADATA_SIZE,
+    READ_SIZE,
+    BytesReader,
+    MediaProbeError,
+    MediaTooComplexError,
+    TruncatedMediaError,
+    UnsupportedMediaError,
+    probe_image,
+    probe_media,
+    probe_video,
 )
 
 MP4_CODECS = {

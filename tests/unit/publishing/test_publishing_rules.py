@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
+
 from tiktok_publisher.errors import InvalidInput
 from tiktok_publisher.publishing.media import MediaInfo
 from tiktok_publisher.publishing.models import PostInfo

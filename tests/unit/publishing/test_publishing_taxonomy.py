@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from tiktok_publisher.tiktok import taxonomy
 from tiktok_publisher.tiktok.errors import RETRYABLE_CODES
 from tiktok_publisher.tiktok.taxonomy import (

@@ -27,7 +27,7 @@ _MAC_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 _MAX_TOKEN_LEN = 128
 
 
-class InvalidState(DomainError):  # noqa: N818 - named for the outcome, like the other domain errors
+class InvalidState(DomainError):
     """The callback's state is missing, malformed, forged, expired or already used.
 
     `reason` is for logs and metrics only; the caller always sees the same page, so a prober learns nothing.

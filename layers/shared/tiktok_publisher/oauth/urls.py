@@ -12,7 +12,7 @@ MAX_RETURN_TO_LEN = 2048
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-class ReturnToNotAllowed(DomainError):  # noqa: N818 - named for the outcome, like the other domain errors
+class ReturnToNotAllowed(DomainError):
     """return_to is not a URL on one of the configured origins (an open redirect otherwise)."""
 
     status_code = 400

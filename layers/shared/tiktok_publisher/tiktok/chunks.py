@@ -48,7 +48,7 @@ class VideoTooLargeError(ChunkPlanError):
     code = "video_too_large"
 
 
-class UploadProgressMismatch(ValueError):  # noqa: N818 (imported under this name by transfer.py)
+class UploadProgressMismatch(ValueError):
     """TikTok reported progress that does not end on one of our chunk boundaries (or is past the end)."""
 
 
