@@ -7,12 +7,12 @@ connection pool and the token cipher's data-key cache survive across invocations
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from tiktok_publisher.config import AppSecrets, Settings, get_secrets, get_settings
+from tiktok_publisher.config import AppSecrets, Settings
+from tiktok_publisher.container import Container
 from tiktok_publisher.oauth.service import ConnectConfig
 
 if TYPE_CHECKING:
@@ -58,9 +58,6 @@ class Ports:
 # client's retries of read-only calls.
 TIKTOK_TIMEOUT: tuple[float, float] = (3.05, 8.0)
 
-_lock = threading.Lock()
-_cached: Ports | None = None
-
 
 def _build(settings: Settings, secrets: AppSecrets) -> Ports:
     from tiktok_publisher.events import EventPublisher
@@ -91,18 +88,14 @@ def _build(settings: Settings, secrets: AppSecrets) -> Ports:
     )
 
 
+_container: Container[Ports] = Container(_build)
+
+
 def get_ports() -> Ports:
     """The container's ports (see module docstring)."""
-    global _cached
-    settings, secrets = get_settings(), get_secrets()
-    with _lock:
-        if _cached is None or _cached.settings != settings or _cached.secrets != secrets:
-            _cached = _build(settings, secrets)
-        return _cached
+    return _container.get()
 
 
 def reset_ports() -> None:
     """Forget the cached ports (tests)."""
-    global _cached
-    with _lock:
-        _cached = None
+    _container.reset()

@@ -6,11 +6,11 @@ connection pool, the token cipher's data-key cache and the idempotency layer sur
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any
 
-from tiktok_publisher.config import AppSecrets, ConfigError, Settings, get_secrets, get_settings
+from tiktok_publisher.config import AppSecrets, ConfigError, Settings
+from tiktok_publisher.container import Container
 from tiktok_publisher.publishing.jobs import SqsJobQueue
 from tiktok_publisher.publishing.media_source import PullUrlSigner, S3Media
 from tiktok_publisher.publishing.service import PublishService
@@ -29,10 +29,6 @@ class Publishing:
     service: PublishService
     uploads: UploadService
     worker: PublishWorker
-
-
-_lock = threading.Lock()
-_cached: Publishing | None = None
 
 
 def _cloudfront_key(secrets: AppSecrets) -> Any:
@@ -111,18 +107,14 @@ def build(settings: Settings, secrets: AppSecrets) -> Publishing:
     )
 
 
+_container: Container[Publishing] = Container(build)
+
+
 def get_publishing() -> Publishing:
     """The container's publishing ports (see module docstring)."""
-    global _cached
-    settings, secrets = get_settings(), get_secrets()
-    with _lock:
-        if _cached is None or _cached.settings != settings or _cached.secrets != secrets:
-            _cached = build(settings, secrets)
-        return _cached
+    return _container.get()
 
 
 def reset_publishing() -> None:
     """Forget the cached ports (tests)."""
-    global _cached
-    with _lock:
-        _cached = None
+    _container.reset()

@@ -8,14 +8,14 @@ The function has three triggers (template.yaml RefreshFunction):
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tiktok_publisher.config import AppSecrets, Settings, get_secrets, get_settings
+from tiktok_publisher.config import AppSecrets, Settings
+from tiktok_publisher.container import Container
 from tiktok_publisher.observability import logger
 from tiktok_publisher.refresh.core import TokenRefresher
 from tiktok_publisher.refresh.handoff import CONTINUATION_DETAIL_TYPE, EventBridgeHandOff, HandOffError
@@ -182,22 +182,14 @@ def build(settings: Settings, secrets: AppSecrets) -> RefreshRuntime:
     )
 
 
-_lock = threading.Lock()
-_cached: RefreshRuntime | None = None
+_container: Container[RefreshRuntime] = Container(build)
 
 
 def get_runtime() -> RefreshRuntime:
     """The container's refresh ports (rebuilt when settings or secrets change, e.g. between tests)."""
-    global _cached
-    settings, secrets = get_settings(), get_secrets()
-    with _lock:
-        if _cached is None or _cached.settings != settings or _cached.secrets != secrets:
-            _cached = build(settings, secrets)
-        return _cached
+    return _container.get()
 
 
 def reset_runtime() -> None:
     """Forget the cached ports (tests)."""
-    global _cached
-    with _lock:
-        _cached = None
+    _container.reset()
