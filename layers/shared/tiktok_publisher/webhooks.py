@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from tiktok_publisher.container import Container
 from tiktok_publisher.events import DetailType
 from tiktok_publisher.observability import logger
 
@@ -414,15 +415,38 @@ def build_service(settings: Any, secrets: Any) -> WebhookService:
     )
 
 
-_cached: tuple[Any, Any, WebhookService] | None = None
+_container: Container[WebhookService] = Container(build_service)
 
 
 def get_service() -> WebhookService:
     """The container's webhook service (rebuilt when settings or secrets change, e.g. a rotated secret)."""
-    global _cached
-    from tiktok_publisher.config import get_secrets, get_settings
+    return _container.get()
 
-    settings, secrets = get_settings(), get_secrets()
-    if _cached is None or _cached[0] != settings or _cached[1] != secrets:
-        _cached = (settings, secrets, build_service(settings, secrets))
-    return _cached[2]
+
+def register_webhook_doc(app: Any, ports: Any) -> None:
+    """Document POST /v1/webhooks/tiktok in the OpenAPI document.
+
+    Only the documentation resolver uses this: the webhook function verifies the signature over the raw
+    body, so it reads the API Gateway event itself (handle_http) instead of going through the resolver.
+    """
+    del ports
+
+    @app.post(
+        "/v1/webhooks/tiktok",
+        summary="TikTok webhook receiver (register this URL as the app's webhook callback)",
+        description=(
+            "As TikTok sends it: {client_key, event, create_time, user_openid, content (a JSON string)}. "
+            "`TikTok-Signature: t=<unix>,s=<hex HMAC-SHA256(client_secret, t + '.' + raw body)>` is checked "
+            f"in constant time with a {TOLERANCE_S} s tolerance before anything happens. "
+            "post.publish.* events settle the post with that publish_id; authorization.removed deletes the "
+            "account's tokens in every tenant. Duplicates and unknown publish_ids are harmless."
+        ),
+        tags=["Webhooks"],
+        responses={
+            200: {"description": "Applied (or nothing to do)"},
+            400: {"description": "Malformed body"},
+            401: {"description": "Missing, forged or stale signature; nothing was changed"},
+        },
+    )
+    def tiktok_webhook() -> dict[str, Any]:
+        raise RuntimeError("documentation only")

@@ -316,3 +316,14 @@ def test_samconfig_environments() -> None:
         assert f"Stage={stage}" in overrides
         names = {o.split("=", 1)[0] for o in overrides}
         assert names <= set(SAM["Parameters"])
+
+
+def test_openapi_document_describes_every_api_route_of_the_template() -> None:
+    from tiktok_publisher.api.openapi import openapi_document
+
+    documented = {
+        (method.upper(), path) for path, ops in openapi_document()["paths"].items() for method in ops
+    }
+    api_routes = {(method, path) for method, path in CONTRACT_ROUTES if path.startswith("/v1/")}
+
+    assert api_routes <= documented, sorted(api_routes - documented)

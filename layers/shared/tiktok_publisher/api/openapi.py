@@ -26,6 +26,7 @@ ROUTE_SETS: tuple[str, ...] = (
     "tiktok_publisher.api.routes.connect:register_callback",
     "tiktok_publisher.api.routes.accounts:register_accounts",
     "tiktok_publisher.publishing.routes:register_publish_routes",
+    "tiktok_publisher.webhooks:register_webhook_doc",
 )
 # Routes API Gateway serves without the JWT authorizer (template.yaml); everything else needs a bearer token.
 PUBLIC_ROUTES = frozenset(
