@@ -7,8 +7,8 @@ import time
 from typing import Any
 
 import pytest
-from conftest import connect
 
+from tests.integration.lifecycle.conftest import connect
 from tiktok_publisher.accounts_service import AccountNeedsReconnect
 from tiktok_publisher.refresh.handoff import CONTINUATION_DETAIL_TYPE
 from tiktok_publisher.refresh.runtime import get_runtime

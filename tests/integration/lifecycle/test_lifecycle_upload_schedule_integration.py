@@ -5,8 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from conftest import connect, make_post, queue_messages
-
+from tests.integration.lifecycle.conftest import connect, make_post, queue_messages
 from tests.media import make_mp4
 from tiktok_publisher.publishing.schedule import build_dispatcher, schedule_shard_for
 from tiktok_publisher.publishing.trigger import get_trigger

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import connect, make_post
 
+from tests.integration.lifecycle.conftest import connect, make_post
 from tests.media import make_mp4
 from tiktok_emulator.webhooks import signature_header
 from tiktok_publisher.errors import NotFound
