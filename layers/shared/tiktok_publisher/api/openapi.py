@@ -11,8 +11,6 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
-
 from tiktok_publisher.api.app import ApiResolver, create_app
 from tiktok_publisher.api.docs import ERROR_DESCRIPTIONS, ErrorResponse
 
@@ -50,6 +48,10 @@ def _load(spec: str) -> Callable[..., None]:
 @functools.cache
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3 document of every route of the API (built once per container)."""
+    # Imported here, not at module level: the models cost ~150 ms of cold start to every API function,
+    # and only a request for the document needs them.
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
+
     doc_app = create_app()
     for spec in ROUTE_SETS:
         _load(spec)(doc_app, _no_ports)
