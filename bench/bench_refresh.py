@@ -63,7 +63,7 @@ def _load(now: int, tokens: list[dict[str, Any]], total: int = TOTAL) -> None:
     """`total` accounts with a shard; the first DUE (real emulator tokens, one tenant each: the emulator has
     one user) expire within the sweep horizon."""
     from tiktok_publisher import aws
-    from tiktok_publisher.store.accounts import default_cipher, iso, refresh_shard_for
+    from tiktok_publisher.store.accounts import default_cipher, iso, refresh_due_at_for, refresh_shard_for
 
     cipher = default_cipher()
     ddb = aws.client("dynamodb")
@@ -82,6 +82,7 @@ def _load(now: int, tokens: list[dict[str, Any]], total: int = TOTAL) -> None:
             open_id = f"acct-{index:06d}"
             access, refresh = b"\x01" * 180, b"\x01" * 180  # never read by the sweep
             expires = now + 86_400 + index % 3600
+        refresh_expires = now + 365 * 86_400
         return {
             "PutRequest": {
                 "Item": {
@@ -90,7 +91,8 @@ def _load(now: int, tokens: list[dict[str, Any]], total: int = TOTAL) -> None:
                     "status": {"S": "active"},
                     "refresh_shard": {"S": refresh_shard_for(tenant, open_id, SHARDS)},
                     "access_expires_at": {"N": str(expires)},
-                    "refresh_expires_at": {"N": str(now + 365 * 86_400)},
+                    "refresh_expires_at": {"N": str(refresh_expires)},
+                    "refresh_due_at": {"N": str(refresh_due_at_for(expires, refresh_expires))},
                     "access_token_enc": {"B": access},
                     "refresh_token_enc": {"B": refresh},
                     "scopes": {"L": [{"S": "video.publish"}]},

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NoReturn, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -68,8 +68,6 @@ class AccountPort(Protocol):
 
     def get_credentials(self, tenant_id: str, open_id: str) -> Credentials: ...
 
-    def mark_needs_reconnect(self, tenant_id: str, open_id: str, reason: str) -> Any: ...
-
     def mark_revoked(self, tenant_id: str, open_id: str, reason: str | None = ...) -> Any: ...
 
 
@@ -84,6 +82,35 @@ class TokenPort(Protocol):
         """A live access token, refreshed first when due. Raises AccountNeedsReconnect (grant dead or
         account not active), NotFound (no tokens) or UpstreamError (TikTok unreachable)."""
         ...
+
+    def mark_token_dead(
+        self, tenant_id: str, open_id: str, access_token: str, *, code: str, log_id: str | None, now: int
+    ) -> bool:
+        """TikTok refused `access_token`: needs_reconnect + event, only if the row still holds that token at
+        the version read (never overrules a refresh or reconnect). False: the tokens were replaced since."""
+        ...
+
+
+TOKEN_REPLACED_MESSAGE = "The account's TikTok authorization was renewed while TikTok was asked. Try again."
+
+
+def raise_dead_token(
+    tokens: TokenPort,
+    tenant_id: str,
+    open_id: str,
+    access_token: str,
+    exc: TikTokError,
+    message: str,
+    *,
+    now: int,
+) -> NoReturn:
+    """TikTok said `access_token` no longer works (a RECONNECT-class answer outside a refresh): mark the
+    account through the refresher's conditional mark, then raise AccountNeedsReconnect; UpstreamError
+    (retryable) when a refresh or reconnect replaced the token meanwhile, whose tokens stand."""
+    details = _tiktok_details(exc)
+    if tokens.mark_token_dead(tenant_id, open_id, access_token, code=exc.code, log_id=exc.log_id, now=now):
+        raise AccountNeedsReconnect(message, details=details) from None
+    raise UpstreamError(TOKEN_REPLACED_MESSAGE, details=details) from None
 
 
 def _iso(epoch: int | None) -> datetime | None:
@@ -200,8 +227,7 @@ def creator_form(
     except TikTokError as exc:
         problem = classify(exc.code, exc.http_status)
         if problem.error_class is ErrorClass.RECONNECT:
-            accounts.mark_needs_reconnect(tenant_id, open_id, exc.code)
-            raise AccountNeedsReconnect(problem.message, details=_tiktok_details(exc)) from None
+            raise_dead_token(tokens, tenant_id, open_id, access, exc, problem.message, now=now)
         if problem.error_class is ErrorClass.QUOTA:
             # TikTok's §8 rule: if the creator cannot post now, the form must stop and say so.
             raise CreatorCannotPost(problem.message, details=_tiktok_details(exc)) from None

@@ -130,6 +130,7 @@ def test_disconnect_revokes_at_tiktok_and_deletes_the_tokens(harness: Harness, c
     assert "access_token_enc" not in raw
     assert "refresh_token_enc" not in raw
     assert "refresh_shard" not in raw  # out of the refresh sweep
+    assert "refresh_due_at" not in raw
     assert harness.accounts("GET", f"/{open_id}").json["status"] == "revoked"
 
 
@@ -246,6 +247,60 @@ def test_creator_info_with_a_dead_token_marks_the_account_for_reconnect(harness:
     assert (
         harness.accounts("GET", f"/{open_id}/creator-info").json["error"]["code"] == "account_needs_reconnect"
     )
+
+
+def test_creator_info_with_a_dead_token_emits_account_needs_reconnect(harness: Harness, connect_env: Any):
+    open_id = _connect(harness)
+    connect_env.aws.published_events()  # drain
+    connect_env.emulator.fault("creator_info", mode="error200", code="access_token_invalid")
+    answer = harness.accounts("GET", f"/{open_id}/creator-info")
+    assert answer.json["error"]["code"] == "account_needs_reconnect"
+    raw = _raw_item(connect_env, "tenant-a", open_id)
+    assert raw["status"]["S"] == "needs_reconnect"
+    assert raw["last_error"]["S"] == "access_token_invalid"
+    assert "refresh_shard" not in raw
+    assert "refresh_due_at" not in raw
+    events = [e for e in connect_env.aws.published_events() if e["detail-type"] == "Account Needs Reconnect"]
+    assert [(e["detail"]["open_id"], e["detail"]["reason"]) for e in events] == [
+        (open_id, "access_token_invalid")
+    ]
+
+
+def test_creator_info_with_a_dead_token_does_not_overrule_a_reconnect_before_the_mark(
+    harness: Harness, connect_env: Any, monkeypatch: pytest.MonkeyPatch
+):
+    from tiktok_publisher.refresh.store import RefreshStore
+    from tiktok_publisher.tiktok.client import token_set_from
+    from tiktok_publisher.tiktok.models import UserInfo
+
+    open_id = _connect(harness)
+    repo = AccountRepository()
+    read_version = repo.get("tenant-a", open_id).version
+    connect_env.aws.published_events()  # drain
+    connect_env.emulator.fault("creator_info", mode="error200", code="access_token_invalid")
+    real_mark = RefreshStore.mark_needs_reconnect
+
+    def reconnect_first(self: RefreshStore, tenant_id: str, open_id: str, **kwargs: Any) -> bool:
+        # The user reconnects after the refresher read the row (at kwargs["expected_version"]).
+        assert kwargs["expected_version"] == read_version
+        tokens = token_set_from(connect_env.emulator.issue_token("creator_public"))
+        repo.save_connection(tenant_id, open_id, UserInfo(open_id=open_id), tokens, now=int(time.time()))
+        return real_mark(self, tenant_id, open_id, **kwargs)
+
+    monkeypatch.setattr(RefreshStore, "mark_needs_reconnect", reconnect_first)
+    answer = harness.accounts("GET", f"/{open_id}/creator-info")
+
+    assert answer.status == 502  # retryable: the new authorization works
+    after = repo.get("tenant-a", open_id)
+    assert (after.status, after.version, after.last_error) == ("active", read_version + 1, None)
+    raw = _raw_item(connect_env, "tenant-a", open_id)
+    assert "refresh_shard" in raw
+    assert "refresh_due_at" in raw
+    assert not [
+        e for e in connect_env.aws.published_events() if e["detail-type"] == "Account Needs Reconnect"
+    ]
+    monkeypatch.undo()
+    assert harness.accounts("GET", f"/{open_id}/creator-info").status == 200
 
 
 def test_creator_info_refreshes_an_expiring_token_first(harness: Harness, connect_env: Any):

@@ -6,7 +6,7 @@ import pytest
 
 from tests.fixtures.aws import AwsEnv
 from tiktok_publisher.errors import NotFound
-from tiktok_publisher.store.accounts import AccountRepository, refresh_shard_for
+from tiktok_publisher.store.accounts import REFRESH_TOKEN_WINDOW_S, AccountRepository, refresh_shard_for
 from tiktok_publisher.store.models import AccountModel
 from tiktok_publisher.tiktok.models import TokenSet, UserInfo
 
@@ -54,6 +54,7 @@ def test_save_connection_stores_an_active_account_with_encrypted_tokens(
     assert "B" in raw["access_token_enc"]
     assert "B" in raw["refresh_token_enc"]
     assert raw["refresh_shard"]["S"] == refresh_shard_for("tenant-1", "open-A", 4)
+    assert raw["refresh_due_at"]["N"] == str(NOW + 86400)  # the access token ends first
     assert "act." not in repr(account)
 
 
@@ -207,3 +208,62 @@ def test_save_refreshed_updates_scopes_and_expiry(repo: AccountRepository) -> No
     assert ok
     assert account.scopes == ["user.info.basic"]
     assert account.access_expires_at == NOW + 3600 + 86400
+
+
+def _raw(aws: AwsEnv, open_id: str = "open-A") -> dict[str, object]:
+    return dict(
+        aws.dynamodb.get_item(
+            TableName=aws.accounts_table, Key={"tenant_id": {"S": "tenant-1"}, "open_id": {"S": open_id}}
+        )["Item"]
+    )
+
+
+def test_refresh_due_at_is_written_with_the_shard_on_every_save_and_removed_with_it(
+    aws: AwsEnv, repo: AccountRepository
+) -> None:
+    from tiktok_publisher.refresh.store import RefreshStore
+
+    ending = tokens(1).model_copy(update={"refresh_expires_in": 10 * 86400})
+    # Connect: the grant ends in 10 days, so the account is due 20 days ago (not in a day).
+    repo.save_connection("tenant-1", "open-A", PROFILE, ending, now=NOW)
+    raw = _raw(aws)
+    assert raw["refresh_due_at"] == {"N": str(NOW + 10 * 86400 - REFRESH_TOKEN_WINDOW_S)}
+    assert "refresh_shard" in raw
+
+    # Refresh: recomputed from the new lifetimes (a renewed grant: the access token decides again).
+    assert repo.save_refreshed("tenant-1", "open-A", tokens(2), expected_version=1, now=NOW + 60)
+    assert _raw(aws)["refresh_due_at"] == {"N": str(NOW + 60 + 86400)}
+
+    # Leaving `active` takes it out of the index; a reconnect puts it back with a fresh key.
+    repo.mark_needs_reconnect("tenant-1", "open-A", "invalid_grant", now=NOW + 70)
+    assert {"refresh_shard", "refresh_due_at"}.isdisjoint(_raw(aws))
+    repo.save_connection("tenant-1", "open-A", PROFILE, tokens(3), now=NOW + 80)
+    assert _raw(aws)["refresh_due_at"] == {"N": str(NOW + 80 + 86400)}
+    version = repo.get("tenant-1", "open-A").version
+    assert RefreshStore().mark_needs_reconnect(
+        "tenant-1", "open-A", expected_version=version, reason="invalid_grant", now=NOW + 90
+    )
+    assert {"refresh_shard", "refresh_due_at"}.isdisjoint(_raw(aws))
+    repo.save_connection("tenant-1", "open-A", PROFILE, tokens(4), now=NOW + 100)
+    repo.mark_revoked("tenant-1", "open-A", "disconnected", now=NOW + 110)
+    assert {"refresh_shard", "refresh_due_at"}.isdisjoint(_raw(aws))
+    repo.save_connection("tenant-1", "open-A", PROFILE, tokens(5), now=NOW + 120)
+    repo.delete_tokens("tenant-1", "open-A", now=NOW + 130)
+    assert {"refresh_shard", "refresh_due_at"}.isdisjoint(_raw(aws))
+
+
+def test_a_refresh_never_puts_an_account_that_left_active_back_in_the_index(
+    aws: AwsEnv, repo: AccountRepository
+) -> None:
+    repo.save_connection("tenant-1", "open-A", PROFILE, tokens(1), now=NOW)
+    # A row that is not active at the version the refresher holds (not reachable through the
+    # repository, which bumps version on every status change; written here directly).
+    AccountModel(tenant_id="tenant-1", open_id="open-A").update(
+        actions=[
+            AccountModel.status.set("needs_reconnect"),
+            AccountModel.refresh_shard.remove(),
+            AccountModel.refresh_due_at.remove(),
+        ]
+    )
+    assert repo.save_refreshed("tenant-1", "open-A", tokens(2), expected_version=1, now=NOW + 60) is False
+    assert {"refresh_shard", "refresh_due_at"}.isdisjoint(_raw(aws))

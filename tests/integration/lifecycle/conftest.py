@@ -31,15 +31,23 @@ class Connected:
 
 
 def connect(
-    env: Any, tenant_id: str, account: str = "creator_public", *, now: int | None = None
+    env: Any,
+    tenant_id: str,
+    account: str = "creator_public",
+    *,
+    now: int | None = None,
+    refresh_expires_in: int | None = None,
 ) -> Connected:
-    """Real emulator tokens for `account`, stored for `tenant_id` as if connected at `now`."""
+    """Real emulator tokens for `account`, stored for `tenant_id` as if connected at `now` (with the grant
+    ending `refresh_expires_in` seconds after it, when given, instead of the emulator's lifetime)."""
     from tiktok_publisher.store.accounts import AccountRepository
     from tiktok_publisher.tiktok.client import token_set_from
     from tiktok_publisher.tiktok.models import UserInfo
 
     answer = env.emulator.issue_token(account)
     tokens = token_set_from(answer)
+    if refresh_expires_in is not None:
+        tokens = tokens.model_copy(update={"refresh_expires_in": refresh_expires_in})
     AccountRepository().save_connection(
         tenant_id, tokens.open_id, UserInfo(open_id=tokens.open_id, display_name=account), tokens,
         now=int(now if now is not None else time.time()),

@@ -13,7 +13,7 @@ from tiktok_publisher.accounts_service import AccountNeedsReconnect
 from tiktok_publisher.refresh.handoff import CONTINUATION_DETAIL_TYPE
 from tiktok_publisher.refresh.runtime import get_runtime
 from tiktok_publisher.refresh.store import RefreshStore
-from tiktok_publisher.store.accounts import AccountRepository
+from tiktok_publisher.store.accounts import REFRESH_TOKEN_WINDOW_S, AccountRepository, refresh_due_at_for
 from tiktok_publisher.tiktok.errors import OAuthError
 
 DAY = 86400
@@ -57,6 +57,45 @@ def test_sweep_refreshes_only_due_accounts_and_the_new_tokens_work(tiktok_env: A
     assert repo.get("tenant-a", fresh.open_id).version == 1
 
     again = get_runtime().handle(scheduled(), time_left=plenty)  # nothing due any more
+    assert (again["read"], again["due"]) == (0, 0)
+
+
+def _refresh_due_at(env: Any, tenant_id: str, open_id: str) -> int:
+    item = env.aws.dynamodb.get_item(
+        TableName=env.aws.accounts_table, Key={"tenant_id": {"S": tenant_id}, "open_id": {"S": open_id}}
+    )["Item"]
+    return int(item["refresh_due_at"]["N"])
+
+
+def test_sweep_refreshes_an_account_whose_refresh_token_ends_within_30_days(tiktok_env: Any) -> None:
+    # Given two accounts whose access tokens are far from expiry (a day): one whose grant ends in 10 days,
+    # one whose grant ends in 60 days
+    now = int(time.time())
+    ending = connect(tiktok_env, "tenant-a", "creator_public", now=now, refresh_expires_in=10 * DAY)
+    lasting = connect(tiktok_env, "tenant-b", "creator_private", now=now, refresh_expires_in=60 * DAY)
+    repo = AccountRepository()
+    before = repo.get("tenant-a", ending.open_id)
+    assert _refresh_due_at(tiktok_env, "tenant-a", ending.open_id) == now + 10 * DAY - REFRESH_TOKEN_WINDOW_S
+    assert _refresh_due_at(tiktok_env, "tenant-b", lasting.open_id) == now + DAY
+
+    # When the schedule runs
+    result = get_runtime().handle(scheduled(), time_left=plenty)
+
+    # Then only the ending one is read (items read == items due) and refreshed
+    assert (result["read"], result["due"], result["refreshed"]) == (1, 1, 1)
+    assert result["outcomes"] == {"refreshed": 1}
+    after = repo.get("tenant-a", ending.open_id)
+    assert after.version == before.version + 1
+    assert after.refresh_expires_at > now + 30 * DAY  # the emulator renewed the grant
+    assert repo.get("tenant-b", lasting.open_id).version == 1
+    # and its place in the index is recomputed from the new lifetimes: no longer due
+    assert _refresh_due_at(tiktok_env, "tenant-a", ending.open_id) == refresh_due_at_for(
+        after.access_expires_at, after.refresh_expires_at
+    )
+    assert _refresh_due_at(tiktok_env, "tenant-a", ending.open_id) == after.access_expires_at
+    access, _ = repo.get_tokens("tenant-a", ending.open_id)
+    assert tiktok_env.client().user_info(access).open_id == ending.open_id
+    again = get_runtime().handle(scheduled(), time_left=plenty)
     assert (again["read"], again["due"]) == (0, 0)
 
 

@@ -198,6 +198,7 @@ def test_authorization_removed_leaves_no_token_in_any_tenant(tiktok_env: Any, we
         assert "access_token_enc" not in raw
         assert "refresh_token_enc" not in raw
         assert "refresh_shard" not in raw
+        assert "refresh_due_at" not in raw
     assert repo.get("tenant-a", other.open_id).status == "active"
     events = [e for e in tiktok_env.aws.published_events() if e["detail-type"] == "Account Disconnected"]
     assert sorted(e["detail"]["tenant_id"] for e in events) == ["tenant-a", "tenant-b"]

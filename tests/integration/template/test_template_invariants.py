@@ -55,7 +55,7 @@ CONTRACT_ROUTES = {
 CONTRACT_TABLES: dict[str, tuple[tuple[str, str | None], dict[str, tuple[str, str | None]], str | None]] = {
     "AccountsTable": (
         ("tenant_id", "open_id"),
-        {"by_open_id": ("open_id", "tenant_id"), "refresh_due": ("refresh_shard", "access_expires_at")},
+        {"by_open_id": ("open_id", "tenant_id"), "refresh_due": ("refresh_shard", "refresh_due_at")},
         None,
     ),
     "PostsTable": (
@@ -71,7 +71,7 @@ CONTRACT_TABLES: dict[str, tuple[tuple[str, str | None], dict[str, tuple[str, st
     "OAuthSessionsTable": (("state_id", None), {}, "expires_at"),
     "IdempotencyTable": (("id", None), {}, "expiration"),
 }
-ATTRIBUTE_TYPES = {"access_expires_at": "N", "publish_at": "N"}
+ATTRIBUTE_TYPES = {"refresh_due_at": "N", "publish_at": "N"}
 
 
 def _of_type(kind: str, resources: dict[str, Any] = RES) -> dict[str, dict[str, Any]]:

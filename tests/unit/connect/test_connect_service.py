@@ -16,7 +16,7 @@ from tiktok_publisher.oauth.state import InvalidState
 from tiktok_publisher.refresh.core import TokenRefresher
 from tiktok_publisher.store.accounts import Account, Credentials
 from tiktok_publisher.store.sessions import OAuthSession, StateAlreadyUsed
-from tiktok_publisher.tiktok.errors import OAuthError, TikTokTransportError
+from tiktok_publisher.tiktok.errors import OAuthError, TikTokError, TikTokTransportError
 from tiktok_publisher.tiktok.models import TokenSet, UserInfo
 
 NOW = 1_800_000_000
@@ -377,3 +377,129 @@ def test_a_bus_failure_after_connecting_still_sends_the_user_back_connected():
     )
     assert result.outcome == "connected"
     assert accounts.saved == [("t", "open-1")]
+
+
+# ------------------------------------------------------------------ creator_info with a dead token
+
+
+class DeadTokenTikTok(TikTok):
+    """TikTok refusing the access token on creator_info (the session is no longer valid)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked_with: list[str] = []
+
+    def creator_info(self, access_token: str) -> Any:
+        self.asked_with.append(access_token)
+        raise TikTokError("access_token_invalid", "token invalid", http_status=401, log_id="log-1")
+
+
+class ReconnectingLeases(Leases):
+    """A reconnect lands between the refresher's read of the row and its conditional mark."""
+
+    def mark_needs_reconnect(
+        self, tenant_id: str, open_id: str, *, expected_version: int, reason: str, now: int
+    ) -> bool:
+        _reconnect(self.accounts)
+        return super().mark_needs_reconnect(
+            tenant_id, open_id, expected_version=expected_version, reason=reason, now=now
+        )
+
+
+def _reconnect(accounts: Accounts) -> None:
+    accounts.account = replace(accounts.account, status="active", version=accounts.account.version + 1)
+    accounts.tokens = ("act.reconnected", "rft.reconnected")
+
+
+def _dead_token_refresher(accounts: Accounts, leases: Leases, events: Events) -> TokenRefresher:
+    return TokenRefresher(
+        accounts=accounts, leases=leases, client=TikTok(), events=events, sleep=lambda _s: None
+    )
+
+
+def _creator_form(accounts: Accounts, tiktok: TikTok, tokens: TokenRefresher) -> Any:
+    return accounts_service.creator_form(
+        "t",
+        "open-1",
+        accounts=accounts,
+        client=tiktok,
+        tokens=tokens,
+        audited=True,
+        media_type="video",
+        now=NOW,
+    )
+
+
+def test_creator_info_with_a_dead_token_marks_the_account_through_the_conditional_mark_with_an_event():
+    accounts, tiktok, events = Accounts(), DeadTokenTikTok(), Events()
+    with pytest.raises(accounts_service.AccountNeedsReconnect) as caught:
+        _creator_form(accounts, tiktok, _dead_token_refresher(accounts, Leases(accounts), events))
+    assert caught.value.details == {"tiktok_code": "access_token_invalid", "log_id": "log-1"}
+    assert (accounts.account.status, accounts.account.version) == ("needs_reconnect", 4)
+    assert accounts.calls == ["needs_reconnect:access_token_invalid"]
+    [(detail_type, detail, tenant_id)] = events.sent
+    assert (detail_type, tenant_id) == ("Account Needs Reconnect", "t")
+    assert (detail["open_id"], detail["reason"], detail["log_id"]) == (
+        "open-1",
+        "access_token_invalid",
+        "log-1",
+    )
+
+
+def test_creator_info_with_a_dead_token_does_not_overrule_a_reconnect_between_read_and_mark():
+    accounts, tiktok, events = Accounts(), DeadTokenTikTok(), Events()
+    with pytest.raises(UpstreamError):  # retryable: the new authorization works
+        _creator_form(accounts, tiktok, _dead_token_refresher(accounts, ReconnectingLeases(accounts), events))
+    assert tiktok.asked_with == ["act.a"]
+    assert (accounts.account.status, accounts.account.version) == ("active", 4)
+    assert accounts.tokens == ("act.reconnected", "rft.reconnected")
+    assert accounts.calls == []
+    assert events.sent == []
+
+
+def test_creator_info_with_a_dead_token_leaves_a_token_replaced_before_the_mark_alone():
+    # The reconnect landed while TikTok was answering: the row no longer holds the refused token.
+    accounts, events = Accounts(), Events()
+
+    class ReconnectDuringCall(DeadTokenTikTok):
+        def creator_info(self, access_token: str) -> Any:
+            _reconnect(accounts)
+            return super().creator_info(access_token)
+
+    with pytest.raises(UpstreamError):
+        _creator_form(
+            accounts, ReconnectDuringCall(), _dead_token_refresher(accounts, Leases(accounts), events)
+        )
+    assert (accounts.account.status, accounts.tokens) == ("active", ("act.reconnected", "rft.reconnected"))
+    assert events.sent == []
+
+
+def test_publish_creator_info_with_a_dead_token_uses_the_same_conditional_mark():
+    from tiktok_publisher.publishing.service import PublishService
+
+    def service(accounts: Accounts, leases: Leases, events: Events) -> PublishService:
+        return PublishService(
+            posts=None,  # type: ignore[arg-type]
+            accounts=accounts,
+            client=DeadTokenTikTok(),
+            media=None,  # type: ignore[arg-type]
+            queue=None,  # type: ignore[arg-type]
+            upload_ids=None,  # type: ignore[arg-type]
+            pull=None,  # type: ignore[arg-type]
+            audited=True,
+            refresher=_dead_token_refresher(accounts, leases, events),
+            trigger=None,  # type: ignore[arg-type]
+            clock=lambda: NOW,
+        )
+
+    accounts, events = Accounts(), Events()
+    with pytest.raises(accounts_service.AccountNeedsReconnect):
+        service(accounts, Leases(accounts), events)._creator_info(accounts.account)
+    assert accounts.account.status == "needs_reconnect"
+    assert [sent[0] for sent in events.sent] == ["Account Needs Reconnect"]
+
+    accounts, events = Accounts(), Events()
+    with pytest.raises(UpstreamError):
+        service(accounts, ReconnectingLeases(accounts), events)._creator_info(accounts.account)
+    assert (accounts.account.status, accounts.account.version) == ("active", 4)
+    assert events.sent == []

@@ -28,7 +28,7 @@ from tiktok_publisher.refresh.policy import (
     usable_while_busy,
 )
 from tiktok_publisher.refresh.runtime import event_kind
-from tiktok_publisher.store.accounts import refresh_shard_for
+from tiktok_publisher.store.accounts import refresh_due_at_for, refresh_shard_for
 
 NOW = 1_800_000_000
 
@@ -40,12 +40,12 @@ def test_sweep_horizon_is_next_run_plus_margin() -> None:
 def test_sweep_due_window_boundaries() -> None:
     horizon = NOW + 600
     far = NOW + 365 * 86400
-    assert due_in_sweep(horizon - 1, far, now=NOW, horizon=horizon)
-    assert not due_in_sweep(horizon, far, now=NOW, horizon=horizon)
-    # The grant ends within 30 days: due even with a fresh access token.
-    assert due_in_sweep(horizon + 10, NOW + REFRESH_TOKEN_WINDOW_S - 1, now=NOW, horizon=horizon)
-    assert not due_in_sweep(horizon + 10, NOW + REFRESH_TOKEN_WINDOW_S, now=NOW, horizon=horizon)
-    assert not due_in_sweep(horizon + 10, 0, now=NOW, horizon=horizon)  # unknown grant end: not a reason
+    assert due_in_sweep(horizon - 1, far, horizon=horizon)
+    assert not due_in_sweep(horizon, far, horizon=horizon)
+    # The grant ends within 30 days of the horizon: due even with a fresh access token.
+    assert due_in_sweep(horizon + 10, horizon + REFRESH_TOKEN_WINDOW_S - 1, horizon=horizon)
+    assert not due_in_sweep(horizon + 10, horizon + REFRESH_TOKEN_WINDOW_S, horizon=horizon)
+    assert not due_in_sweep(horizon + 10, 0, horizon=horizon)  # unknown grant end: not a reason
 
 
 def test_on_demand_margin_is_five_minutes() -> None:
@@ -63,6 +63,27 @@ def test_shard_assignment_matches_the_repository_and_spreads_accounts() -> None:
     for i in range(50):
         assert shard_of("t", f"o{i}", 8) == refresh_shard_for("t", f"o{i}", 8)
     assert shard_of("t", "o", 4) == shard_of("t", "o", 4)  # stable
+
+
+def test_refresh_due_at_is_the_earlier_of_access_end_and_grant_end_minus_30_days() -> None:
+    assert refresh_due_at_for(NOW + 3600, NOW + 365 * 86400) == NOW + 3600
+    assert refresh_due_at_for(NOW + 3600, NOW + 10 * 86400) == NOW + 10 * 86400 - REFRESH_TOKEN_WINDOW_S
+    assert refresh_due_at_for(NOW + 3600, 0) == NOW + 3600  # unknown grant end: the access token decides
+    # The index key and the sweep's re-check are one rule.
+    for access, refresh in [(NOW + 10, NOW + 400 * 86400), (NOW + 90000, NOW + 20 * 86400), (NOW + 5, 0)]:
+        due_at = refresh_due_at_for(access, refresh)
+        assert due_in_sweep(access, refresh, horizon=due_at + 1)
+        assert not due_in_sweep(access, refresh, horizon=due_at)
+
+
+def test_continuation_from_before_the_refresh_due_at_key_restarts_the_shard() -> None:
+    legacy = {
+        "shard": "1",
+        "horizon": NOW,
+        "hop": 2,
+        "after": {"access_expires_at": NOW, "tenant_id": "t", "open_id": "o"},
+    }
+    assert parse_continuation(legacy).cursor == ShardCursor("1")
 
 
 def test_continuation_round_trip() -> None:

@@ -308,7 +308,7 @@ class FakeIndex:
     def due_page(self, cursor: ShardCursor, *, before: int, limit: int) -> DuePage:
         self.pages.append((cursor.shard, cursor.after))
         items = sorted(
-            (i for i in self.shards.get(cursor.shard, []) if i.access_expires_at < before),
+            (i for i in self.shards.get(cursor.shard, []) if i.refresh_due_at < before),
             key=lambda i: i.position,
         )
         if cursor.after is not None:

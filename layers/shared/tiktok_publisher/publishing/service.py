@@ -18,7 +18,12 @@ from typing import Any, Protocol
 
 from ulid import ULID
 
-from tiktok_publisher.accounts_service import AccountNeedsReconnect, CreatorCannotPost, TokenPort
+from tiktok_publisher.accounts_service import (
+    AccountNeedsReconnect,
+    CreatorCannotPost,
+    TokenPort,
+    raise_dead_token,
+)
 from tiktok_publisher.errors import Conflict, NotFound, UpstreamError
 from tiktok_publisher.observability import logger
 from tiktok_publisher.publishing import rules
@@ -220,15 +225,17 @@ class PublishService:
 
     def _creator_info(self, account: Any) -> CreatorInfo:
         """Fresh creator_info (TIKTOK-API.md §4: queried before every direct post)."""
-        token = self.refresher.ensure_fresh_token(account.tenant_id, account.open_id, now=int(self.clock()))
+        now = int(self.clock())
+        token = self.refresher.ensure_fresh_token(account.tenant_id, account.open_id, now=now)
         try:
             info: CreatorInfo = self.client.creator_info(token)
         except TikTokError as exc:
             error = classify(exc.code, exc.http_status)
             details = {"tiktok_code": exc.code, "log_id": exc.log_id}
             if error.error_class is ErrorClass.RECONNECT:
-                self.accounts.mark_needs_reconnect(account.tenant_id, account.open_id, exc.code)
-                raise AccountNeedsReconnect(error.message, details=details) from None
+                raise_dead_token(
+                    self.refresher, account.tenant_id, account.open_id, token, exc, error.message, now=now
+                )
             if error.error_class is ErrorClass.QUOTA:
                 raise CreatorCannotPost(error.message, details=details) from None
             raise UpstreamError(error.message, details=details) from None

@@ -9,6 +9,9 @@
                        on v) + "Account Needs Reconnect"
       anything else -> TRANSIENT: left for the next run; the lease is released
 
+A TikTok call outside a refresh that finds the access token dead (creator_info) goes through the same
+conditional mark with `mark_token_dead`: only if the row still holds that token, at the version just read.
+
 With strict rotation two refreshers of one refresh token cannot both succeed: the second gets invalid_grant.
 The lease makes that rare (one refresher per account at a time), and the version check on invalid_grant
 makes it harmless (the loser never marks an account whose token was just renewed).
@@ -16,6 +19,7 @@ makes it harmless (the loser never marks an account whose token was just renewed
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import time
 from collections.abc import Callable
@@ -195,23 +199,57 @@ class TokenRefresher:
             # Our refresh token was rotated away by a refresher that won: its tokens are the live ones.
             return _current(Outcome.RACED, current)
         reason = f"{exc.code}: {exc.message}" if exc.message else exc.code
-        if not self.leases.mark_needs_reconnect(
-            tenant_id, open_id, expected_version=account.version, reason=reason, now=now
-        ):
+        if not self._mark_needs_reconnect(account, code=exc.code, reason=reason, log_id=exc.log_id, now=now):
             try:
                 return _current(Outcome.RACED, self.accounts.get_credentials(tenant_id, open_id))
             except NotFound:
                 return RefreshResult(Outcome.GONE)
+        return RefreshResult(Outcome.NEEDS_RECONNECT, error_code=exc.code, log_id=exc.log_id)
+
+    def mark_token_dead(
+        self, tenant_id: str, open_id: str, access_token: str, *, code: str, log_id: str | None, now: int
+    ) -> bool:
+        """TikTok refused `access_token` outside a refresh (e.g. creator_info said it is invalid): mark the
+        account needs_reconnect and emit "Account Needs Reconnect", through the refresh's conditional mark.
+
+        The row is read again and marked only if it still holds that access token, at the version read:
+        a refresh or reconnect that replaced it (before or during this call) is never overruled. True when
+        the account is out of service (marked now, or already not active / without tokens); False when its
+        tokens were replaced since, so the caller may try again with the new ones.
+        """
+        try:
+            current = self.accounts.get_credentials(tenant_id, open_id)
+        except NotFound:
+            return True
+        if current.account.status != ACTIVE:
+            return True
+        if not hmac.compare_digest(current.access_token.encode(), access_token.encode()):
+            return False
+        if self._mark_needs_reconnect(current.account, code=code, reason=code, log_id=log_id, now=now):
+            return True
+        try:
+            return self.accounts.get(tenant_id, open_id).status != ACTIVE
+        except NotFound:
+            return True
+
+    def _mark_needs_reconnect(
+        self, account: Account, *, code: str, reason: str, log_id: str | None, now: int
+    ) -> bool:
+        """needs_reconnect only if the row is still at `account.version`, then the event. False: it moved."""
+        tenant_id, open_id = account.tenant_id, account.open_id
+        if not self.leases.mark_needs_reconnect(
+            tenant_id, open_id, expected_version=account.version, reason=reason, now=now
+        ):
+            return False
         logger.warning(
-            "account needs reconnect",
-            extra={"open_id": open_id, "tiktok_code": exc.code, "log_id": exc.log_id},
+            "account needs reconnect", extra={"open_id": open_id, "tiktok_code": code, "log_id": log_id}
         )
         detail = {
             "open_id": open_id,
             "status": "needs_reconnect",
-            "reason": exc.code,
+            "reason": code,
             "message": RECONNECT_MESSAGE,
-            "log_id": exc.log_id,
+            "log_id": log_id,
             "occurred_at": iso(now),
         }
         try:
@@ -221,7 +259,7 @@ class TokenRefresher:
                 "account needs reconnect: event not published",
                 extra={"open_id": open_id, "error_class": type(event_exc).__name__},
             )
-        return RefreshResult(Outcome.NEEDS_RECONNECT, error_code=exc.code, log_id=exc.log_id)
+        return True
 
     # ------------------------------------------------------------------ on demand
 

@@ -2,10 +2,10 @@
 
 Two callers decide "due" differently (DESIGN.md §6):
 - on demand, before a TikTok call: the access token expires within ON_DEMAND_MARGIN_S;
-- the scheduled sweep: the access token expires before the next run plus SWEEP_MARGIN_S (the horizon).
-An account whose *refresh* token ends within REFRESH_TOKEN_WINDOW_S needs no index of its own: access
-tokens live hours (24 h classic, 2 h in 2026), far less than that window, so every active account enters
-the refresh_due window at least once a day and is refreshed (rotation renews the grant where TikTok does).
+- the scheduled sweep: the account's refresh_due_at comes before the next run plus SWEEP_MARGIN_S (the
+  horizon), i.e. its access token expires by then, or its *refresh* token ends within REFRESH_TOKEN_WINDOW_S
+  of it. refresh_due_at (store.accounts.refresh_due_at_for) is the refresh_due index's range key, so the
+  index query and `due_in_sweep` are the same rule and the sweep reads only what it refreshes.
 """
 
 from __future__ import annotations
@@ -15,13 +15,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tiktok_publisher.store.accounts import REFRESH_TOKEN_WINDOW_S as REFRESH_TOKEN_WINDOW_S
+from tiktok_publisher.store.accounts import refresh_due_at_for
+
 ON_DEMAND_MARGIN_S = 300
 # The longest schedule rate of any stage (template.yaml StageConfig.RefreshRate: dev 1 hour). Sweeping with
 # the longest interval only refreshes a little early on faster stages; a shorter guess would let tokens
 # expire between runs on a slower one.
 DEFAULT_RUN_INTERVAL_S = 3600
 SWEEP_MARGIN_S = 900
-REFRESH_TOKEN_WINDOW_S = 30 * 86400
 # A refresher holds the account this long at most (a TikTok refresh with the client's timeouts takes
 # ~11 s at worst); a crashed holder blocks others no longer than this.
 LEASE_S = 30
@@ -38,11 +40,10 @@ def sweep_horizon(
     return int(now) + int(interval_s) + int(margin_s)
 
 
-def due_in_sweep(access_expires_at: int, refresh_expires_at: int, *, now: int, horizon: int) -> bool:
-    """Refresh in the sweep: the access token ends before `horizon`, or the grant nears its end."""
-    if access_expires_at < horizon:
-        return True
-    return 0 < refresh_expires_at < now + REFRESH_TOKEN_WINDOW_S
+def due_in_sweep(access_expires_at: int, refresh_expires_at: int, *, horizon: int) -> bool:
+    """Refresh in the sweep: the access token ends before `horizon`, or the grant ends within
+    REFRESH_TOKEN_WINDOW_S of it (the index's `refresh_due_at < horizon`, evaluated on a fresh read)."""
+    return refresh_due_at_for(access_expires_at, refresh_expires_at) < horizon
 
 
 def due_on_demand(access_expires_at: int, *, now: int, margin_s: int = ON_DEMAND_MARGIN_S) -> bool:
@@ -70,13 +71,13 @@ class ShardCursor:
     """Where a sweep of one shard stands: `after` is the last account handled (None: from the start)."""
 
     shard: str
-    after: tuple[int, str, str] | None = None  # (access_expires_at, tenant_id, open_id)
+    after: tuple[int, str, str] | None = None  # (refresh_due_at, tenant_id, open_id)
 
     def to_detail(self, *, horizon: int, hop: int) -> dict[str, Any]:
         """The continuation message body (no secrets: shard, keys and numbers only)."""
         after = None
         if self.after is not None:
-            after = {"access_expires_at": self.after[0], "tenant_id": self.after[1], "open_id": self.after[2]}
+            after = {"refresh_due_at": self.after[0], "tenant_id": self.after[1], "open_id": self.after[2]}
         return {"shard": self.shard, "after": after, "horizon": int(horizon), "hop": int(hop)}
 
 
@@ -97,8 +98,12 @@ def parse_continuation(detail: Mapping[str, Any]) -> Continuation:
         hop = int(detail.get("hop", 0))
         raw = detail.get("after")
         after = None
-        if raw is not None:
-            after = (int(raw["access_expires_at"]), str(raw["tenant_id"]), str(raw["open_id"]))
+        if raw is not None and "access_expires_at" in raw and "refresh_due_at" not in raw:
+            # Handed on before the index was keyed by refresh_due_at: that position means nothing in the
+            # new order, so the shard starts over (refreshed accounts are no longer due; nothing is lost).
+            after = None
+        elif raw is not None:
+            after = (int(raw["refresh_due_at"]), str(raw["tenant_id"]), str(raw["open_id"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"malformed sweep continuation ({type(exc).__name__})") from None
     if not shard.isdigit() or hop < 0:

@@ -34,13 +34,13 @@ class DueAccount:
 
     tenant_id: str
     open_id: str
-    access_expires_at: int
+    refresh_due_at: int
     version: int
 
     @property
     def position(self) -> tuple[int, str, str]:
         """The account's place in its shard (a ShardCursor.after)."""
-        return (self.access_expires_at, self.tenant_id, self.open_id)
+        return (self.refresh_due_at, self.tenant_id, self.open_id)
 
 
 @dataclass(frozen=True)
@@ -83,15 +83,15 @@ class RefreshStore:
     # ------------------------------------------------------------------ the index
 
     def due_page(self, cursor: ShardCursor, *, before: int, limit: int) -> DuePage:
-        """Up to `limit` active accounts of the shard with access_expires_at < before, after the cursor."""
+        """Up to `limit` active accounts of the shard with refresh_due_at < before, after the cursor."""
         request: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": REFRESH_DUE_INDEX,
-            "KeyConditionExpression": "#shard = :shard AND #exp < :before",
-            "ProjectionExpression": "#t, #o, #exp, #v",
+            "KeyConditionExpression": "#shard = :shard AND #due < :before",
+            "ProjectionExpression": "#t, #o, #due, #v",
             "ExpressionAttributeNames": {
                 "#shard": "refresh_shard",
-                "#exp": "access_expires_at",
+                "#due": "refresh_due_at",
                 "#t": "tenant_id",
                 "#o": "open_id",
                 "#v": "version",
@@ -100,10 +100,10 @@ class RefreshStore:
             "Limit": max(1, int(limit)),
         }
         if cursor.after is not None:
-            expires, tenant_id, open_id = cursor.after
+            due_at, tenant_id, open_id = cursor.after
             request["ExclusiveStartKey"] = {
                 "refresh_shard": {"S": cursor.shard},
-                "access_expires_at": {"N": str(int(expires))},
+                "refresh_due_at": {"N": str(int(due_at))},
                 "tenant_id": {"S": tenant_id},
                 "open_id": {"S": open_id},
             }
@@ -115,7 +115,7 @@ class RefreshStore:
             DueAccount(
                 tenant_id=item["tenant_id"]["S"],
                 open_id=item["open_id"]["S"],
-                access_expires_at=int(item["access_expires_at"]["N"]),
+                refresh_due_at=int(item["refresh_due_at"]["N"]),
                 version=int(item.get("version", {}).get("N", "0")),
             )
             for item in answer.get("Items", [])
@@ -189,7 +189,7 @@ class RefreshStore:
                 TableName=self.table,
                 Key=_key(tenant_id, open_id),
                 UpdateExpression=(
-                    "SET #st = :nr, #err = :reason, #upd = :at ADD #v :one REMOVE #shard, #lo, #lu, #lv"
+                    "SET #st = :nr, #err = :reason, #upd = :at ADD #v :one REMOVE #shard, #due, #lo, #lu, #lv"
                 ),
                 ConditionExpression="attribute_exists(#t) AND #v = :v",
                 ExpressionAttributeNames={
@@ -199,6 +199,7 @@ class RefreshStore:
                     "#err": "last_error",
                     "#upd": "updated_at",
                     "#shard": "refresh_shard",
+                    "#due": "refresh_due_at",
                     "#lo": "refresh_lease_owner",
                     "#lu": "refresh_lease_until",
                     "#lv": "refresh_lease_version",

@@ -1,11 +1,12 @@
 """The scheduled refresh sweep: read the sparse refresh_due index shard by shard, refresh with bounded
 concurrency, and hand whatever the time budget does not cover to another invocation.
 
-Only due accounts are read (the key condition is `access_expires_at < horizon` on an index holding active
-accounts only), so a table of any size costs what is due. Items are refreshed by a thread pool of
-`concurrency` workers; before each new item the remaining invocation time is checked, and when it falls
-under `reserve_s` no new refresh starts: in-flight ones finish, and every unfinished shard is handed on with
-its cursor (the last account started), so nothing is skipped silently.
+Only due accounts are read (the key condition is `refresh_due_at < horizon` on an index holding active
+accounts only; refresh_due_at = min(access_expires_at, refresh_expires_at - 30 days)), so a table of any
+size costs what is due. Items are refreshed by a thread pool of `concurrency` workers; before each new
+item the remaining invocation time is checked, and when it falls under `reserve_s` no new refresh starts:
+in-flight ones finish, and every unfinished shard is handed on with its cursor (the last account started),
+so nothing is skipped silently.
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ class RefreshSweep:
             item.open_id,
             now=now,
             expected_version=item.version,
-            due=lambda a: due_in_sweep(a.access_expires_at, a.refresh_expires_at, now=now, horizon=horizon),
+            due=lambda a: due_in_sweep(a.access_expires_at, a.refresh_expires_at, horizon=horizon),
         )
 
     @staticmethod

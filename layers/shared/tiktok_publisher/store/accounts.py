@@ -30,6 +30,9 @@ ACTIVE = "active"
 NEEDS_RECONNECT = "needs_reconnect"
 REVOKED = "revoked"
 
+# The sweep refreshes an account whose refresh token (the grant) ends within this window (DESIGN.md §6).
+REFRESH_TOKEN_WINDOW_S = 30 * 86400
+
 
 @dataclass(frozen=True, slots=True)
 class Account:
@@ -67,6 +70,17 @@ def iso(epoch: int) -> str:
 def refresh_shard_for(tenant_id: str, open_id: str, shards: int) -> str:
     """Stable shard of an account in the refresh_due index (spreads the sweep over `shards` queries)."""
     return str(zlib.crc32(f"{tenant_id}#{open_id}".encode()) % max(1, shards))
+
+
+def refresh_due_at_for(access_expires_at: int, refresh_expires_at: int) -> int:
+    """When the sweep must refresh the account: the access token's end, or 30 days before the refresh
+    token's end if that comes first (an unknown grant end, 0, is no reason). The refresh_due index's range
+    key, written with refresh_shard whenever an active account's tokens are saved."""
+    access = int(access_expires_at)
+    refresh = int(refresh_expires_at)
+    if refresh <= 0:
+        return access
+    return min(access, refresh - REFRESH_TOKEN_WINDOW_S)
 
 
 def _to_account(item: AccountModel) -> Account:
@@ -175,11 +189,9 @@ class AccountRepository:
             raise StoreError.wrap("find account", exc) from None
 
     def due_for_refresh(self, shard: str, before: int, *, limit: int | None = None) -> AccountList:
-        """Active accounts of `shard` whose access token expires at or before `before` (sparse index)."""
+        """Active accounts of `shard` whose refresh_due_at is at or before `before` (sparse index)."""
         try:
-            items = AccountModel.refresh_due.query(
-                shard, AccountModel.access_expires_at <= before, limit=limit
-            )
+            items = AccountModel.refresh_due.query(shard, AccountModel.refresh_due_at <= before, limit=limit)
             return [_to_account(item) for item in items]
         except PynamoDBException as exc:
             raise StoreError.wrap("query refresh_due", exc) from None
@@ -203,14 +215,17 @@ class AccountRepository:
         )
         m = AccountModel
         stamp = iso(now)
+        access_expires_at = now + tokens.expires_in
+        refresh_expires_at = now + tokens.refresh_expires_in
         actions: list[Any] = [
             m.scopes.set(list(tokens.scopes)),
             m.status.set(ACTIVE),
             m.access_token_enc.set(access_enc),
             m.refresh_token_enc.set(refresh_enc),
-            m.access_expires_at.set(now + tokens.expires_in),
-            m.refresh_expires_at.set(now + tokens.refresh_expires_in),
+            m.access_expires_at.set(access_expires_at),
+            m.refresh_expires_at.set(refresh_expires_at),
             m.refresh_shard.set(refresh_shard_for(tenant_id, open_id, self.refresh_shards)),
+            m.refresh_due_at.set(refresh_due_at_for(access_expires_at, refresh_expires_at)),
             m.version.add(1),
             m.connected_at.set(m.connected_at | stamp),
             m.updated_at.set(stamp),
@@ -235,7 +250,8 @@ class AccountRepository:
     def save_refreshed(
         self, tenant_id: str, open_id: str, tokens: TokenSet, *, expected_version: int, now: int
     ) -> bool:
-        """Store refreshed tokens if the row is still at `expected_version`; False when another writer won."""
+        """Store refreshed tokens if the row is still active at `expected_version`; False when another writer
+        won. Recomputes refresh_due_at (the account's place in the refresh_due index)."""
         access_enc = self.cipher.encrypt(
             tokens.access_token, tenant_id=tenant_id, open_id=open_id, kind="access"
         )
@@ -243,11 +259,14 @@ class AccountRepository:
             tokens.refresh_token, tenant_id=tenant_id, open_id=open_id, kind="refresh"
         )
         m = AccountModel
+        access_expires_at = now + tokens.expires_in
+        refresh_expires_at = now + tokens.refresh_expires_in
         actions: list[Any] = [
             m.access_token_enc.set(access_enc),
             m.refresh_token_enc.set(refresh_enc),
-            m.access_expires_at.set(now + tokens.expires_in),
-            m.refresh_expires_at.set(now + tokens.refresh_expires_in),
+            m.access_expires_at.set(access_expires_at),
+            m.refresh_expires_at.set(refresh_expires_at),
+            m.refresh_due_at.set(refresh_due_at_for(access_expires_at, refresh_expires_at)),
             m.version.add(1),
             m.updated_at.set(iso(now)),
         ]
@@ -255,7 +274,10 @@ class AccountRepository:
             actions.append(m.scopes.set(list(tokens.scopes)))
         try:
             AccountModel(tenant_id, open_id).update(
-                actions=actions, condition=m.tenant_id.exists() & (m.version == expected_version)
+                actions=actions,
+                # Every status change bumps version, so this is the refresher's view; `active` keeps
+                # refresh_due_at off rows that are out of the index (no refresh_shard).
+                condition=m.tenant_id.exists() & (m.version == expected_version) & (m.status == ACTIVE),
             )
         except PynamoDBException as exc:
             if is_condition_failure(exc):
@@ -283,6 +305,7 @@ class AccountRepository:
             m.access_token_enc.remove(),
             m.refresh_token_enc.remove(),
             m.refresh_shard.remove(),
+            m.refresh_due_at.remove(),
             m.version.add(1),
             m.updated_at.set(iso(now if now is not None else int(time.time()))),
         ]
@@ -304,6 +327,7 @@ class AccountRepository:
         actions: list[Any] = [
             m.status.set(status),
             m.refresh_shard.remove(),
+            m.refresh_due_at.remove(),
             m.version.add(1),
             m.updated_at.set(iso(now if now is not None else int(time.time()))),
         ]

@@ -90,14 +90,15 @@ class AccountByOpenIdIndex(GlobalSecondaryIndex["AccountModel"]):
 
 
 class AccountRefreshDueIndex(GlobalSecondaryIndex["AccountModel"]):
-    """Sparse GSI refresh_due: only active accounts carry refresh_shard."""
+    """Sparse GSI refresh_due: only active accounts carry refresh_shard and refresh_due_at
+    (= min(access_expires_at, refresh_expires_at - 30 days), see store.accounts.refresh_due_at_for)."""
 
     class Meta:
         index_name = "refresh_due"
         projection = AllProjection()
 
     refresh_shard = UnicodeAttribute(hash_key=True)
-    access_expires_at = NumberAttribute(range_key=True)
+    refresh_due_at = NumberAttribute(range_key=True)
 
 
 class AccountModel(Model):
@@ -117,6 +118,7 @@ class AccountModel(Model):
     access_expires_at = NumberAttribute(default=0)
     refresh_expires_at = NumberAttribute(default=0)
     refresh_shard = UnicodeAttribute(null=True)
+    refresh_due_at = NumberAttribute(null=True)
     version = NumberAttribute(default=0)
     connected_at = UnicodeAttribute(null=True)
     updated_at = UnicodeAttribute(null=True)
