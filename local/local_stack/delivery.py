@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import abc
 import collections
 import contextlib
 import json
@@ -82,7 +83,7 @@ def _log(line: str) -> None:
     sys.stderr.write(f"[delivery] {line}\n")
 
 
-class _Loop:
+class _Loop(abc.ABC):
     """A background loop that stops promptly."""
 
     def __init__(self, name: str) -> None:
@@ -109,8 +110,9 @@ class _Loop:
                 _log(f"{self.thread.name}: {type(exc).__name__}: {exc}")
                 self.stopping.wait(1.0)
 
+    @abc.abstractmethod
     def step(self) -> None:
-        raise NotImplementedError
+        """One round of delivery (poll, fire, forward)."""
 
 
 class SqsPoller(_Loop):

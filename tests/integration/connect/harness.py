@@ -4,52 +4,19 @@ would. Every response the harness sees is recorded, so a test can scan all of th
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
-import sys
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html.parser import HTMLParser
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from tests.lambdas import LambdaContext, load_function
 from tests.unit.connect.events import http_event
 
-ROOT = Path(__file__).resolve().parents[3]
 RETURN_TO = "https://app.example.com/settings/tiktok?tab=accounts"
 ALLOWED_ORIGINS = "https://app.example.com,http://127.0.0.1:3000"
-
-
-def load_function(name: str) -> ModuleType:
-    """functions/<name>/app.py as a module (each function's file is called app.py, hence unique names)."""
-    module_name = f"_fn_{name}_app"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, ROOT / "functions" / name / "app.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-@dataclass
-class LambdaContext:
-    function_name: str = "test-function"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    log_group_name: str = "/aws/lambda/test"
-    log_stream_name: str = "test"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
 
 
 @dataclass
@@ -132,7 +99,9 @@ class Harness:
         self.answers: list[Answer] = []
 
     def invoke(self, function: str, event: dict[str, Any]) -> Answer:
-        raw = load_function(function).lambda_handler(event, LambdaContext(function_name=function))
+        raw = load_function(function).lambda_handler(
+            event, LambdaContext(function_name=function, remaining_ms=30_000)
+        )
         headers = {k.lower(): v for k, v in (raw.get("headers") or {}).items()}
         for key, values in (raw.get("multiValueHeaders") or {}).items():
             headers.setdefault(key.lower(), ",".join(values))

@@ -6,7 +6,8 @@ import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.integration.connect.harness import ROOT, Harness
+from tests.integration.connect.harness import Harness
+from tests.lambdas import ROOT
 
 
 def _sample(name: str) -> dict[str, Any]:

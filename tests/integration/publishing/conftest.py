@@ -8,53 +8,21 @@ delay each one asked for is added to both the worker's clock and the emulator's 
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import requests
 
+from tests.lambdas import LambdaContext, load_function
 from tests.unit.connect.events import http_event
 
-ROOT = Path(__file__).resolve().parents[3]
 TENANT = "tenant-pub"
 OTHER_TENANT = "tenant-other"
-
-
-def load_function(name: str) -> ModuleType:
-    """functions/<name>/app.py as a uniquely named module."""
-    module_name = f"_fn_{name}_app"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, ROOT / "functions" / name / "app.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-@dataclass
-class Context:
-    function_name: str = "publish"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:publish"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    log_group_name: str = "/aws/lambda/test"
-    log_stream_name: str = "test"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000
 
 
 @dataclass
@@ -101,7 +69,7 @@ class Publisher:
         event = http_event(
             method, path, body=body, headers=headers, query=query, tenant_id=tenant or self.tenant
         )
-        raw = load_function("publish").lambda_handler(event, Context())
+        raw = load_function("publish").lambda_handler(event, LambdaContext(function_name="publish"))
         text = raw.get("body") or ""
         parsed = json.loads(text) if text else None
         return Answer(
@@ -180,7 +148,7 @@ class Publisher:
         event = {"Records": [_sqs_record(m) for m in batch]}
         self.worker_runs += 1
         result = load_function("publish_worker").lambda_handler(
-            event, Context(function_name="publish_worker")
+            event, LambdaContext(function_name="publish_worker")
         )
         failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
         for message in batch:

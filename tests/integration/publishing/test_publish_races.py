@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.integration.publishing.conftest import Context, Publisher, load_function
+from tests.integration.publishing.conftest import Publisher
+from tests.lambdas import LambdaContext, load_function
 from tests.media import make_mp4
 from tests.races import RefreshGate, run_together
 
@@ -54,7 +55,7 @@ def _s3_event(publisher: Publisher, key: str, *, sequencer: str) -> dict[str, An
 
 def _s3_upload(event: dict[str, Any]) -> list[str]:
     """Deliver an S3 notification to the s3_upload function; its outcome per record."""
-    answer = load_function("s3_upload").lambda_handler(event, Context(function_name="s3_upload"))
+    answer = load_function("s3_upload").lambda_handler(event, LambdaContext(function_name="s3_upload"))
     return list(answer["outcomes"])
 
 
