@@ -282,6 +282,8 @@ class WebhookService:
                 target, allowed = PUBLISHED, live | {INBOX}
             elif event.event == "post.publish.inbox_delivered":
                 target = INBOX
+            if target in (PUBLISHED, INBOX) and post.status == UNCONFIRMED:
+                fields["fail_reason"] = None  # the "we could not confirm" note no longer holds
             elif event.event == "post.publish.failed":
                 reason = str(event.content.get("reason") or "unknown")
                 error = classify(reason)

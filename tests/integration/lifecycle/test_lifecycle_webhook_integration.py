@@ -116,6 +116,24 @@ def test_signed_events_are_applied_once_and_unknown_publish_ids_are_harmless(tik
     assert PostRepository().get("tenant-a", post.post_id).post_ids == ["7390123456789012345"]
 
 
+def test_a_complete_event_settles_an_unconfirmed_post_and_drops_its_note(tiktok_env: Any) -> None:
+    account = connect(tiktok_env, "tenant-a")
+    note = {"class": "unknown", "code": "status_timeout", "message": "not confirmed in time", "log_id": None}
+    post = make_post(
+        "tenant-a", account.open_id, status="unconfirmed", publish_id="v_pub_late", fail_reason=note
+    )
+    tiktok_env.aws.published_events()
+    body = envelope("post.publish.complete", account.open_id, {"publish_id": "v_pub_late"})
+
+    answer = handle_http(request(body, signature_header(SECRET, int(time.time()), body)), get_service())
+
+    assert answer["statusCode"] == 200
+    stored = PostRepository().get("tenant-a", post.post_id)
+    assert (stored.status, stored.fail_reason) == ("published", None)
+    published = [e for e in tiktok_env.aws.published_events() if e["detail-type"] == "Post Published"]
+    assert [("error" in e["detail"], e["detail"]["post_id"]) for e in published] == [(False, post.post_id)]
+
+
 def test_a_failed_event_fails_the_post_with_its_reason(tiktok_env: Any) -> None:
     account = connect(tiktok_env, "tenant-a")
     post = make_post(

@@ -51,6 +51,7 @@ class Publisher:
     ports: Any
     clock: Clock
     delays: list[float] = field(default_factory=list)
+    jobs: list[Any] = field(default_factory=list)  # every Job the worker sent, in order
     tenant: str = TENANT
     worker_runs: int = 0
 
@@ -142,6 +143,22 @@ class Publisher:
             failures += len(failed)
         raise AssertionError("the worker did not settle within the bounded number of batches")
 
+    def run_worker_until(self, post_id: str, status: str, *, max_batches: int = 200) -> None:
+        """Deliver queued jobs one batch at a time until the post has `status` (what is queued after that
+        stays on the queue)."""
+        for _ in range(max_batches):
+            if self.post(post_id)["status"] == status:
+                return
+            batch = self.messages()
+            assert batch, f"queue empty before the post reached {status}: {self.post(post_id)}"
+            self.deliver(batch)
+        raise AssertionError(f"the post did not reach {status} within the bounded number of batches")
+
+    def advance(self, seconds: float) -> None:
+        """Move the worker's and the emulator's clocks forward together."""
+        self.clock.offset += seconds
+        self.emulator.advance(seconds)
+
     def deliver(self, batch: list[dict[str, Any]]) -> set[str]:
         """One handler invocation for `batch`; deletes the successes, re-exposes the failures."""
         sqs, url = self.env.aws.sqs, self.env.aws.queue_url
@@ -197,14 +214,18 @@ def _sqs_record(message: dict[str, Any]) -> dict[str, Any]:
 class CompressedQueue:
     """The real SQS queue port, with delays turned into clock advances (see module docstring)."""
 
-    def __init__(self, inner: Any, publisher_clock: Clock, emulator: Any, delays: list[float]) -> None:
+    def __init__(
+        self, inner: Any, publisher_clock: Clock, emulator: Any, delays: list[float], jobs: list[Any]
+    ) -> None:
         self._inner = inner
         self._clock = publisher_clock
         self._emulator = emulator
         self._delays = delays
+        self._jobs = jobs
 
     def send(self, job: Any, *, delay: float = 0) -> None:
         self._delays.append(delay)
+        self._jobs.append(job)
         if delay > 0:
             self._clock.offset += delay
             self._emulator.advance(delay)
@@ -225,11 +246,12 @@ def publisher(tiktok_env: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Publ
     ports = wiring.get_publishing()
     clock = Clock()
     delays: list[float] = []
-    queue = CompressedQueue(ports.worker.queue, clock, emulator, delays)
+    jobs: list[Any] = []
+    queue = CompressedQueue(ports.worker.queue, clock, emulator, delays, jobs)
     ports.worker.queue = queue
     ports.worker.clock = clock
     ports.worker.sleep = lambda _s: None
     ports.service.clock = clock
     ports.worker.client._sleep = lambda _s: None  # the client's own retry backoff: no wall-time waits
-    yield Publisher(env=tiktok_env, emulator=emulator, ports=ports, clock=clock, delays=delays)
+    yield Publisher(env=tiktok_env, emulator=emulator, ports=ports, clock=clock, delays=delays, jobs=jobs)
     wiring.reset_publishing()

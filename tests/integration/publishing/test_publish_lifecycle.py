@@ -77,7 +77,7 @@ def test_polling_grows_then_stops_as_unconfirmed(publisher: Publisher) -> None:
     publisher.emulator.configure(processing_delay=10 * STATUS_TIME_LIMIT_S)
     _open_id, post_id, _video = _queued(publisher)
 
-    assert publisher.run_worker() == 0
+    publisher.run_worker_until(post_id, "unconfirmed")
 
     # Then the polls were spaced 5, 10, 20, 40... s, capped, and the post was never re-posted
     assert publisher.delays[: len(POLL_DELAYS)] == list(POLL_DELAYS)
@@ -87,6 +87,8 @@ def test_polling_grows_then_stops_as_unconfirmed(publisher: Publisher) -> None:
     assert post["error"]["code"] == "status_timeout"
     assert len(publisher.tiktok_posts()) == 1
     assert publisher.events() == []
+    # and the last job sent is the reconcile job (test_publish_reconcile.py follows it)
+    assert publisher.jobs[-1].kind == "reconcile"
 
 
 def test_revoked_authorization_fails_the_post_with_reconnect(publisher: Publisher) -> None:

@@ -14,6 +14,8 @@ from typing import Any
 from tiktok_publisher import aws
 
 MAX_DELAY_SECONDS = 900  # SQS DelaySeconds ceiling
+STEP = "step"  # move the post one step along its state machine
+RECONCILE = "reconcile"  # ask TikTok once about an `unconfirmed` post that has a publish_id
 
 
 @dataclass(frozen=True)
@@ -22,10 +24,15 @@ class Job:
     post_id: str
     attempt: int = 0  # retries of the current step (429/5xx/transport), for backoff
     poll: int = 0  # status polls so far, for the growing poll delay
+    kind: str = STEP  # STEP or RECONCILE; messages without it (older workers) are steps
 
     def to_json(self) -> str:
-        """The SQS message body."""
-        return json.dumps(asdict(self), separators=(",", ":"), sort_keys=True)
+        """The SQS message body. A step's body is what it always was (no `kind`); an older worker reading a
+        reconcile job sees a step for an `unconfirmed` post and does nothing."""
+        data = asdict(self)
+        if self.kind == STEP:
+            del data["kind"]
+        return json.dumps(data, separators=(",", ":"), sort_keys=True)
 
     @classmethod
     def from_json(cls, body: str) -> Job:
@@ -36,6 +43,7 @@ class Job:
             post_id=str(data["post_id"]),
             attempt=int(data.get("attempt", 0)),
             poll=int(data.get("poll", 0)),
+            kind=str(data.get("kind") or STEP),
         )
 
     def retried(self) -> Job:
@@ -45,6 +53,10 @@ class Job:
     def polled(self) -> Job:
         """The next status poll (retry counter reset)."""
         return replace(self, attempt=0, poll=self.poll + 1)
+
+    def reconciling(self) -> Job:
+        """A reconcile job for the same post (counters back to zero)."""
+        return replace(self, attempt=0, poll=0, kind=RECONCILE)
 
     def fresh(self) -> Job:
         """A new step: counters back to zero."""

@@ -15,6 +15,11 @@ POLL_DELAYS = (5, 10, 20, 40, 60, 120, 300, 600, 900)
 # After this long in processing we stop polling: the post becomes `unconfirmed` (a webhook may still settle
 # it). TikTok downloads pulled media for up to an hour, processing takes minutes; three hours is generous.
 STATUS_TIME_LIMIT_S = 3 * 3600
+# An `unconfirmed` post that has a publish_id (polling timed out, or a status error we gave up on) is asked
+# about once more every RECONCILE_DELAY_S (SQS's longest delay) until RECONCILE_WINDOW_S after it became
+# unconfirmed: TikTok retries its webhooks for 72 h, so after that nothing new will be learnt.
+RECONCILE_DELAY_S = 900
+RECONCILE_WINDOW_S = 72 * 3600
 
 DONE: dict[PublishStatusValue, tuple[str, str]] = {
     PublishStatusValue.PUBLISH_COMPLETE: (PUBLISHED, DetailType.POST_PUBLISHED),
@@ -30,6 +35,16 @@ EVENT_OF_STATUS = {
 def poll_delay(poll: int) -> int:
     """Delay before status poll number `poll` (0-based), capped at SQS's 900 s."""
     return POLL_DELAYS[min(max(poll, 0), len(POLL_DELAYS) - 1)]
+
+
+def reconcile_until(unconfirmed_at: float) -> int:
+    """The epoch second after which an `unconfirmed` post is no longer reconciled."""
+    return int(unconfirmed_at) + RECONCILE_WINDOW_S
+
+
+def reconcile_open(until: int | None, now: float) -> bool:
+    """May a reconcile job still ask TikTok? (No deadline stored: never meant to be reconciled.)"""
+    return until is not None and now <= until
 
 
 def error_record(

@@ -19,27 +19,35 @@ processing is polled. Re-initialising is only done when TikTok itself reports th
 a pull failure, or an upload_url that expired before the last chunk, when no video can come out of it).
 
 Waiting never sleeps in Lambda: the next step is a new SQS message with DelaySeconds.
+
+An `unconfirmed` post whose task TikTok knows (polling timed out, or a status error we gave up on, with a
+publish_id stored) is reconciled: a RECONCILE job asks TikTok's status once every RECONCILE_DELAY_S and
+settles it as published / inbox / failed, conditional on it still being `unconfirmed` with that publish_id
+(a webhook racing it cannot both win), until RECONCILE_WINDOW_S. It never calls init: nothing is re-posted.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, Protocol
 
 from tiktok_publisher.accounts_service import AccountNeedsReconnect, TokenPort
 from tiktok_publisher.errors import NotFound, UpstreamError
 from tiktok_publisher.observability import logger
-from tiktok_publisher.publishing.jobs import Job
+from tiktok_publisher.publishing.jobs import RECONCILE, Job
 from tiktok_publisher.publishing.status import (
     DONE,
     EVENT_OF_STATUS,
+    RECONCILE_DELAY_S,
     STATUS_TIME_LIMIT_S,
     error_record,
     event_detail,
     poll_delay,
+    reconcile_open,
+    reconcile_until,
 )
 from tiktok_publisher.publishing.transfer import (
     ChunkUploader,
@@ -161,11 +169,12 @@ class PublishWorker:
             logger.warning("job for unknown post dropped", extra={"post_id": job.post_id})
             return
         logger.append_keys(post_id=post.post_id, open_id=post.open_id)
-        if post.status not in ACTIVE:
-            logger.info("nothing to do", extra={"status": post.status})
-            return
         try:
-            if post.status == QUEUED:
+            if job.kind == RECONCILE:
+                self._reconcile(post, job)
+            elif post.status not in ACTIVE:
+                logger.info("nothing to do", extra={"status": post.status})
+            elif post.status == QUEUED:
                 self._start(post, job)
             elif post.status == UPLOADING:
                 self._upload(post, job, self._token(post, job))
@@ -407,11 +416,12 @@ class PublishWorker:
     def _poll(self, post: Post, job: Job) -> None:
         now = self.clock()
         if post.status_deadline is not None and now > post.status_deadline:
-            self._settle_unconfirmed(
+            self._unconfirmed_until_reconciled(
                 post,
+                job,
                 "status_timeout",
                 "TikTok has not finished processing this post in time. It will not be sent again; its final "
-                "state will be updated if TikTok reports it.",
+                "state will be updated when TikTok reports it (it is checked again for up to 72 hours).",
             )
             return
         token = self._token(post, job)
@@ -421,7 +431,7 @@ class PublishWorker:
             error = classify(exc.code, exc.http_status)
             if error.retryable and job.attempt < MAX_RETRIES:
                 self._requeue(job.retried(), max(poll_delay(job.poll), min_spacing_s("status")))
-            self._settle_unconfirmed(post, error.code, error.message, log_id=exc.log_id)
+            self._unconfirmed_until_reconciled(post, job, error.code, error.message, log_id=exc.log_id)
             return
         done = DONE.get(status.status)
         if done is not None:
@@ -473,15 +483,87 @@ class PublishWorker:
         if again is not None:
             self._requeue(job.fresh(), min_spacing_s("init"))
 
+    # ------------------------------------------------------------------ reconcile (unconfirmed)
+
+    def _unconfirmed_until_reconciled(
+        self, post: Post, job: Job, code: str, message: str, *, log_id: str | None = None
+    ) -> None:
+        """Settle as `unconfirmed`; TikTok knows this publish_id, so a reconcile job asks it again later."""
+        if not post.publish_id:
+            self._settle_unconfirmed(post, code, message, log_id=log_id)
+            return
+        settled = self._settle_unconfirmed(
+            post,
+            code,
+            message,
+            log_id=log_id,
+            expect={"publish_id": post.publish_id},
+            set_fields={"reconcile_until": reconcile_until(self.clock())},
+        )
+        if settled is not None:
+            self._requeue(job.reconciling(), RECONCILE_DELAY_S)
+
+    def _reconcile(self, post: Post, job: Job) -> None:
+        """Ask TikTok once about an `unconfirmed` post: settle it, ask again later, or leave it for good.
+        Never init: whatever TikTok says, nothing is posted again."""
+        if post.status != UNCONFIRMED or not post.publish_id:
+            logger.info("nothing to reconcile", extra={"status": post.status})
+            return
+        if not reconcile_open(post.reconcile_until, self.clock()):
+            logger.warning(
+                "reconcile window over: the post stays unconfirmed", extra={"publish_id": post.publish_id}
+            )
+            return
+        try:
+            token = self._access_token(post)
+        except (AccountNeedsReconnect, NotFound, UpstreamError) as exc:
+            self._reconcile_later(job, type(exc).__name__)
+        try:
+            status = self.client.fetch_status(token, post.publish_id)
+        except TikTokError as exc:
+            error = classify(exc.code, exc.http_status)
+            if error.retryable:
+                self._reconcile_later(job, error.code)
+            logger.warning(
+                "reconcile refused by TikTok: the post stays unconfirmed",
+                extra={"code": error.code, "log_id": exc.log_id},
+            )
+            return
+        expect = {"publish_id": post.publish_id}
+        done = DONE.get(status.status)
+        if done is not None:
+            fields: dict[str, Any] = {"post_ids": list(status.post_ids), "fail_reason": None}
+            note = f"reconciled: {status.status.value}"
+            self._finish(
+                post, done[0], set_fields=fields, note=note, expect=expect, expect_status={UNCONFIRMED}
+            )
+        elif status.status == PublishStatusValue.FAILED:
+            error = classify(status.fail_reason or "unknown")
+            fields = {"fail_reason": error_record(error)}
+            note = f"reconciled: {error.code}"
+            self._finish(
+                post, FAILED, set_fields=fields, note=note, expect=expect, expect_status={UNCONFIRMED}
+            )
+        else:
+            self._reconcile_later(job, status.status.value)
+
+    def _reconcile_later(self, job: Job, why: str) -> NoReturn:
+        logger.info("reconcile: asking TikTok again later", extra={"reason": why})
+        self._requeue(job.reconciling(), RECONCILE_DELAY_S)
+
     # ------------------------------------------------------------------ outcomes
+
+    def _access_token(self, post: Post) -> str:
+        """A live access token (refreshed on demand), or AccountNeedsReconnect / NotFound / UpstreamError."""
+        account = self.accounts.get(post.tenant_id, post.open_id)
+        if account.status != "active":
+            raise AccountNeedsReconnect(f"account is {account.status}")
+        return self.refresher.ensure_fresh_token(post.tenant_id, post.open_id, now=int(self.clock()))
 
     def _token(self, post: Post, job: Job) -> str:
         """A live access token (refreshed on demand); else the step ends (requeued, or post settled)."""
         try:
-            account = self.accounts.get(post.tenant_id, post.open_id)
-            if account.status != "active":
-                raise AccountNeedsReconnect(f"account is {account.status}")
-            return self.refresher.ensure_fresh_token(post.tenant_id, post.open_id, now=int(self.clock()))
+            return self._access_token(post)
         except (AccountNeedsReconnect, NotFound):
             self._give_up(post, classify("access_token_invalid"))
         except UpstreamError:
@@ -507,9 +589,19 @@ class PublishWorker:
             expect=expect,
         )
 
-    def _settle_unconfirmed(self, post: Post, code: str, message: str, *, log_id: str | None = None) -> None:
+    def _settle_unconfirmed(
+        self,
+        post: Post,
+        code: str,
+        message: str,
+        *,
+        log_id: str | None = None,
+        expect: dict[str, Any] | None = None,
+        set_fields: dict[str, Any] | None = None,
+    ) -> Post | None:
         record = {"class": str(ErrorClass.UNKNOWN), "code": code, "message": message, "log_id": log_id}
-        self._finish(post, UNCONFIRMED, set_fields={"fail_reason": record}, note=code)
+        fields = {"fail_reason": record, **(set_fields or {})}
+        return self._finish(post, UNCONFIRMED, set_fields=fields, note=code, expect=expect)
 
     def _finish(
         self,
@@ -519,23 +611,26 @@ class PublishWorker:
         set_fields: dict[str, Any] | None = None,
         note: str,
         expect: dict[str, Any] | None = None,
-    ) -> None:
-        """Move to a terminal status once (conditional on not being terminal) and announce it."""
+        expect_status: Iterable[str] = NOT_TERMINAL,
+    ) -> Post | None:
+        """Move to a final status once (conditional on the expected statuses, by default any not terminal)
+        and announce it. Returns the post as stored, or None when another writer got there first."""
         done = self.posts.update(
             post,
             now=self.clock(),
             status=status,
-            expect_status=NOT_TERMINAL,
+            expect_status=expect_status,
             expect=expect,
             set_fields=set_fields,
             note=note,
         )
         if done is None:
-            return
+            return None
         logger.info("post settled", extra={"status": status, "publish_id": done.publish_id})
         event = EVENT_OF_STATUS.get(status)
         if event is not None:
             self.events.publish(event, event_detail(done), tenant_id=done.tenant_id)
+        return done
 
     def _requeue(self, job: Job, delay: float) -> NoReturn:
         self.queue.send(job, delay=delay)

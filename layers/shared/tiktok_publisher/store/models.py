@@ -207,6 +207,7 @@ class PostModel(Model):
     init_started_at = NumberAttribute(null=True)
     init_token = UnicodeAttribute(null=True)
     status_deadline = NumberAttribute(null=True)  # epoch s after which polling stops: `unconfirmed`
+    reconcile_until = NumberAttribute(null=True)  # epoch s after which an `unconfirmed` post is left alone
 
     by_publish_id = PostByPublishIdIndex()
     by_account = PostByAccountIndex()

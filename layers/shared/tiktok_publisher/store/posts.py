@@ -72,6 +72,7 @@ class Post:
     init_started_at: int | None = None
     init_token: str | None = None
     status_deadline: int | None = None
+    reconcile_until: int | None = None
     publish_at: int | None = None
 
     @property
@@ -144,6 +145,7 @@ def _to_post(item: PostModel) -> Post:
         init_started_at=int(item.init_started_at) if item.init_started_at is not None else None,
         init_token=item.init_token,
         status_deadline=int(item.status_deadline) if item.status_deadline is not None else None,
+        reconcile_until=int(item.reconcile_until) if item.reconcile_until is not None else None,
         publish_at=int(item.publish_at) if item.publish_at is not None else None,
     )
 
