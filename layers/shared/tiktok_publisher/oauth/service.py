@@ -23,26 +23,13 @@ from tiktok_publisher.oauth.urls import authorize_url, check_return_to, with_que
 from tiktok_publisher.observability import logger
 from tiktok_publisher.store.accounts import Account
 from tiktok_publisher.store.sessions import OAuthSession, StateAlreadyUsed
-from tiktok_publisher.tiktok.errors import OAuthError, TikTokError, TikTokTransportError
+from tiktok_publisher.tiktok.errors import FINAL_OAUTH_CODES, OAuthError, TikTokError, TikTokTransportError
 from tiktok_publisher.tiktok.models import TokenSet, UserInfo
 
 # OAuth error values TikTok documents (TIKTOK-API.md §1) plus RFC 6749's two server-side ones. Only these
 # are echoed back to return_to as `reason`; anything else becomes "oauth_error", so a crafted callback
 # cannot make us reflect arbitrary text into the app.
-OAUTH_ERROR_CODES = frozenset(
-    {
-        "access_denied",
-        "invalid_client",
-        "invalid_grant",
-        "invalid_request",
-        "invalid_scope",
-        "unauthorized_client",
-        "unsupported_grant_type",
-        "unsupported_response_type",
-        "server_error",
-        "temporarily_unavailable",
-    }
-)
+OAUTH_ERROR_CODES = FINAL_OAUTH_CODES | {"server_error", "temporarily_unavailable"}
 
 
 # The parameters our redirect sets; any of them already in return_to is dropped so the app cannot be told

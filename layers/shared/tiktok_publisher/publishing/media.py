@@ -13,6 +13,7 @@ Readings of TikTok's loose units, each the safer one:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from tiktok_publisher.publishing.problems import Loc, Problem
 from tiktok_publisher.tiktok.chunks import MAX_VIDEO_SIZE
@@ -45,6 +46,17 @@ class MediaInfo:
     duration_s: float | None
     fps: float | None
     size_bytes: int | None = None
+
+    def record(self) -> dict[str, Any]:
+        """What a post stores of the probe (its `source.probe`), without the size it records apart."""
+        return {
+            "container": self.container,
+            "codec": self.codec,
+            "width": self.width,
+            "height": self.height,
+            "duration_s": self.duration_s,
+            "fps": self.fps,
+        }
 
     @property
     def content_type(self) -> str | None:

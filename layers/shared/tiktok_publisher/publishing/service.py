@@ -11,6 +11,7 @@ Nothing is enqueued unless every check passed: the queue message is the last thi
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -265,7 +266,7 @@ class PublishService:
             "content_type": (info.content_type if info else None) or found.content_type or "video/mp4",
         }
         if info is not None:
-            source["probe"] = _probe_record(info)
+            source["probe"] = info.record()
         if upload_id:
             source["upload_id"] = upload_id
         return source, info, upload_id
@@ -330,7 +331,7 @@ class PublishService:
         except MediaProbeError as exc:
             problems.append(Problem(loc, exc.message, exc.code))
             return None
-        info = MediaInfo(**{**_probe_record(probed), "size_bytes": found.size})
+        info = dataclasses.replace(probed, size_bytes=found.size)
         problems.extend(check_video(info, loc=loc))
         return info
 
@@ -442,14 +443,3 @@ def tiktok_post_info(
     if media_type == "photo" and info.auto_add_music is not None:
         out["auto_add_music"] = info.auto_add_music
     return out
-
-
-def _probe_record(info: MediaInfo) -> dict[str, Any]:
-    return {
-        "container": info.container,
-        "codec": info.codec,
-        "width": info.width,
-        "height": info.height,
-        "duration_s": info.duration_s,
-        "fps": info.fps,
-    }

@@ -22,6 +22,7 @@ a late or repeated S3 event from both enqueueing.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -247,15 +248,7 @@ class UploadTrigger:
             probed = probe_video(self.media.reader(head))
         except MediaProbeError as exc:
             return None, (exc.code, exc.message)
-        info = MediaInfo(
-            container=probed.container,
-            codec=probed.codec,
-            width=probed.width,
-            height=probed.height,
-            duration_s=probed.duration_s,
-            fps=probed.fps,
-            size_bytes=head.size,
-        )
+        info = dataclasses.replace(probed, size_bytes=head.size)
         problems = check_video(info)
         if problems:
             return None, (problems[0].type, " ".join(p.message for p in problems))
@@ -268,14 +261,7 @@ class UploadTrigger:
             "s3_key": head.key,
             "size": head.size,
             "content_type": info.content_type or head.content_type or "video/mp4",
-            "probe": {
-                "container": info.container,
-                "codec": info.codec,
-                "width": info.width,
-                "height": info.height,
-                "duration_s": info.duration_s,
-                "fps": info.fps,
-            },
+            "probe": info.record(),
             "upload_id": post.upload_id,
             "s3_event": obj.event_id,
         }

@@ -76,11 +76,12 @@ class OAuthError(TikTokError):
     def is_retryable(self) -> bool:
         # invalid_grant & co. are final; only the generic server-side codes may pass on a retry.
         return self.code in {"server_error", "temporarily_unavailable"} or (
-            self.http_status is not None and self.http_status >= 500 and self.code not in _FINAL_OAUTH_CODES
+            self.http_status is not None and self.http_status >= 500 and self.code not in FINAL_OAUTH_CODES
         )
 
 
-_FINAL_OAUTH_CODES = frozenset(
+# The OAuth error values TikTok documents (TIKTOK-API.md §1): none of them improves by retrying.
+FINAL_OAUTH_CODES = frozenset(
     {
         "access_denied",
         "invalid_client",
