@@ -5,10 +5,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tiktok_publisher.api import create_app
-from tiktok_publisher.api.openapi import register_openapi
 from tiktok_publisher.api.ports import get_ports
-from tiktok_publisher.api.routes.accounts import register_accounts
+from tiktok_publisher.entrypoints.http.accounts import register_accounts
+from tiktok_publisher.entrypoints.http.openapi import register_openapi
+from tiktok_publisher.entrypoints.http.resolver import create_app
 from tiktok_publisher.observability import instrument_handler
 
 app = create_app()

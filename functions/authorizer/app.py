@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tiktok_publisher.auth import authorize_request
+from tiktok_publisher.entrypoints.authorizer import authorize_request
 from tiktok_publisher.observability import logger
 
 # Logger only: an authorizer runs before every request, so it skips the tracer/metrics stack to stay cheap;

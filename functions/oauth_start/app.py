@@ -4,9 +4,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tiktok_publisher.api import create_app
 from tiktok_publisher.api.ports import get_ports
-from tiktok_publisher.api.routes.connect import register_start
+from tiktok_publisher.entrypoints.http.connect import register_start
+from tiktok_publisher.entrypoints.http.resolver import create_app
 from tiktok_publisher.observability import instrument_handler
 
 app = create_app()

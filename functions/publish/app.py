@@ -4,9 +4,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tiktok_publisher.api import create_app
+from tiktok_publisher.entrypoints.http.posts import register_publish_routes
+from tiktok_publisher.entrypoints.http.resolver import create_app
 from tiktok_publisher.observability import instrument_handler
-from tiktok_publisher.publishing.routes import register_publish_routes
 from tiktok_publisher.publishing.wiring import get_publishing
 
 app = create_app()

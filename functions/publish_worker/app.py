@@ -7,8 +7,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tiktok_publisher.domain.jobs import Job
 from tiktok_publisher.observability import instrument_handler
-from tiktok_publisher.publishing.jobs import Job
 from tiktok_publisher.publishing.wiring import get_publishing
 
 # Failures are always reported per message (even all of them), never as a raised batch error.

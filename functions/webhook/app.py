@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tiktok_publisher.observability import instrument_handler
-from tiktok_publisher.webhooks import get_service, handle_http
+from tiktok_publisher.webhooks.service import get_service, handle_http
 
 
 @instrument_handler

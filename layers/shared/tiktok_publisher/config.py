@@ -146,7 +146,7 @@ def _secrets_provider() -> Any:
         if _provider is None:
             from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-            from tiktok_publisher.aws import client
+            from tiktok_publisher.adapters.aws import client
 
             _provider = SecretsProvider(boto3_client=client("secretsmanager"))
         return _provider

@@ -155,9 +155,9 @@ def test_concurrent_scheduled_and_on_demand_refreshes_keep_a_working_refresh_tok
     user: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tests.fixtures.aws import reset_process_caches
+    from tiktok_publisher.adapters.accounts_table import AccountRepository
+    from tiktok_publisher.adapters.tiktok_client import TikTokClient
     from tiktok_publisher.refresh import refresher_for
-    from tiktok_publisher.store.accounts import AccountRepository
-    from tiktok_publisher.tiktok.client import TikTokClient
 
     emulator(user.stack, "POST", "/_admin/config", {"access_ttl": 60})  # every refresher wants to refresh
     open_id = user.connect("creator_public")

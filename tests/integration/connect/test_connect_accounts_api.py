@@ -12,8 +12,8 @@ import pytest
 
 from tests.integration.connect.harness import Harness
 from tests.races import RefreshGate, run_together
-from tiktok_publisher.store.accounts import AccountRepository
-from tiktok_publisher.store.models import AccountModel
+from tiktok_publisher.adapters.accounts_table import AccountRepository
+from tiktok_publisher.adapters.dynamodb import AccountModel
 
 SECRET_FIELDS = ("token", "access_token_enc", "refresh_token_enc", "version", "refresh_shard")
 
@@ -269,9 +269,9 @@ def test_creator_info_with_a_dead_token_emits_account_needs_reconnect(harness: H
 def test_creator_info_with_a_dead_token_does_not_overrule_a_reconnect_before_the_mark(
     harness: Harness, connect_env: Any, monkeypatch: pytest.MonkeyPatch
 ):
+    from tiktok_publisher.adapters.tiktok_client import token_set_from
+    from tiktok_publisher.domain.tiktok import UserInfo
     from tiktok_publisher.refresh.store import RefreshStore
-    from tiktok_publisher.tiktok.client import token_set_from
-    from tiktok_publisher.tiktok.models import UserInfo
 
     open_id = _connect(harness)
     repo = AccountRepository()

@@ -40,9 +40,9 @@ def connect(
 ) -> Connected:
     """Real emulator tokens for `account`, stored for `tenant_id` as if connected at `now` (with the grant
     ending `refresh_expires_in` seconds after it, when given, instead of the emulator's lifetime)."""
-    from tiktok_publisher.store.accounts import AccountRepository
-    from tiktok_publisher.tiktok.client import token_set_from
-    from tiktok_publisher.tiktok.models import UserInfo
+    from tiktok_publisher.adapters.accounts_table import AccountRepository
+    from tiktok_publisher.adapters.tiktok_client import token_set_from
+    from tiktok_publisher.domain.tiktok import UserInfo
 
     answer = env.emulator.issue_token(account)
     tokens = token_set_from(answer)
@@ -57,7 +57,8 @@ def connect(
 
 def make_post(tenant_id: str, open_id: str, *, status: str, **fields: Any) -> Any:
     """A post row as the publish API would have written it."""
-    from tiktok_publisher.store.posts import Post, PostRepository, iso_now
+    from tiktok_publisher.adapters.posts_table import PostRepository
+    from tiktok_publisher.domain.posts import Post, iso_now
 
     now = time.time()
     post = Post(
@@ -127,7 +128,7 @@ class _Receiver(BaseHTTPRequestHandler):
 def webhook_receiver(tiktok_env: Any) -> Iterator[str]:
     """An HTTP endpoint on 127.0.0.1:<ephemeral> that runs the webhook handler in-process; the emulator
     is configured to deliver its webhooks there."""
-    from tiktok_publisher.webhooks import get_service, handle_http
+    from tiktok_publisher.webhooks.service import get_service, handle_http
 
     handler = type(
         "Receiver", (_Receiver,), {"handle_event": staticmethod(lambda e: handle_http(e, get_service()))}

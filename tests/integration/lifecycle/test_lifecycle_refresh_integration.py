@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 
 from tests.integration.lifecycle.conftest import connect
-from tiktok_publisher.accounts_service import AccountNeedsReconnect
+from tiktok_publisher.accounts.service import AccountNeedsReconnect
+from tiktok_publisher.adapters.accounts_table import AccountRepository
+from tiktok_publisher.domain.accounts import REFRESH_TOKEN_WINDOW_S, refresh_due_at_for
+from tiktok_publisher.domain.tiktok_errors import OAuthError
 from tiktok_publisher.refresh.handoff import CONTINUATION_DETAIL_TYPE
 from tiktok_publisher.refresh.runtime import get_runtime
 from tiktok_publisher.refresh.store import RefreshStore
-from tiktok_publisher.store.accounts import REFRESH_TOKEN_WINDOW_S, AccountRepository, refresh_due_at_for
-from tiktok_publisher.tiktok.errors import OAuthError
 
 DAY = 86400
 REFRESH_RULE = "arn:aws:events:us-east-1:123456789012:rule/tiktok-publisher-local-refresh-tokens"

@@ -7,9 +7,9 @@ from typing import Any
 
 from tests.integration.lifecycle.conftest import connect, make_post, queue_messages
 from tests.media import make_mp4
-from tiktok_publisher.publishing.schedule import build_dispatcher, schedule_shard_for
+from tiktok_publisher.adapters.posts_table import PostRepository
+from tiktok_publisher.domain.schedule import build_dispatcher, schedule_shard_for
 from tiktok_publisher.publishing.trigger import get_trigger
-from tiktok_publisher.store.posts import PostRepository
 
 
 def put_upload(

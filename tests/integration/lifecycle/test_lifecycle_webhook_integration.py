@@ -13,10 +13,10 @@ import requests
 from tests.integration.lifecycle.conftest import connect, make_post
 from tests.media import make_mp4
 from tiktok_emulator.webhooks import signature_header
-from tiktok_publisher.errors import NotFound
-from tiktok_publisher.store.accounts import AccountRepository
-from tiktok_publisher.store.posts import PostRepository
-from tiktok_publisher.webhooks import get_service, handle_http
+from tiktok_publisher.adapters.accounts_table import AccountRepository
+from tiktok_publisher.adapters.posts_table import PostRepository
+from tiktok_publisher.domain.errors import NotFound
+from tiktok_publisher.webhooks.service import get_service, handle_http
 
 SECRET = "local-dev-client-secret"
 

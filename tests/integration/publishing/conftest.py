@@ -88,8 +88,8 @@ class Publisher:
 
     def connect(self, account: str = "creator_private", tenant: str | None = None) -> str:
         """Store the emulator account's tokens as a connected account of the tenant; returns open_id."""
-        from tiktok_publisher.store.accounts import AccountRepository
-        from tiktok_publisher.tiktok.models import TokenSet, UserInfo
+        from tiktok_publisher.adapters.accounts_table import AccountRepository
+        from tiktok_publisher.domain.tiktok import TokenSet, UserInfo
 
         flat = self.emulator.issue_token(account)
         tokens = TokenSet(

@@ -162,7 +162,7 @@ def test_tables_match_the_contract(logical: str) -> None:
 
 
 def test_tables_agree_with_the_pynamodb_models() -> None:
-    from tiktok_publisher.store import models
+    from tiktok_publisher.adapters import dynamodb as models
 
     for logical, model in (("AccountsTable", models.AccountModel), ("PostsTable", models.PostModel)):
         _, indexes, _ = CONTRACT_TABLES[logical]
@@ -319,7 +319,7 @@ def test_samconfig_environments() -> None:
 
 
 def test_openapi_document_describes_every_api_route_of_the_template() -> None:
-    from tiktok_publisher.api.openapi import openapi_document
+    from tiktok_publisher.entrypoints.http.openapi import openapi_document
 
     documented = {
         (method.upper(), path) for path, ops in openapi_document()["paths"].items() for method in ops

@@ -6,9 +6,10 @@ from collections import Counter
 
 import pytest
 
-from tiktok_publisher.errors import InvalidInput
-from tiktok_publisher.publishing.media_source import ObjectInfo
-from tiktok_publisher.publishing.schedule import (
+from tiktok_publisher.adapters.s3_media import ObjectInfo
+from tiktok_publisher.domain.accounts import refresh_due_at_for, refresh_shard_for
+from tiktok_publisher.domain.errors import InvalidInput
+from tiktok_publisher.domain.schedule import (
     MAX_AHEAD_S,
     SCHEDULE_SHARDS,
     check_publish_at,
@@ -28,7 +29,6 @@ from tiktok_publisher.refresh.policy import (
     usable_while_busy,
 )
 from tiktok_publisher.refresh.runtime import event_kind
-from tiktok_publisher.store.accounts import refresh_due_at_for, refresh_shard_for
 
 NOW = 1_800_000_000
 

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from tiktok_emulator.webhooks import signature_header
-from tiktok_publisher.webhooks import (
+from tiktok_publisher.webhooks.service import (
     REMOVAL_REASONS,
     WebhookRejected,
     parse_event,

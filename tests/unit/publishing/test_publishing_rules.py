@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from tiktok_publisher.errors import InvalidInput
-from tiktok_publisher.publishing.media import MediaInfo
-from tiktok_publisher.publishing.models import PostInfo
-from tiktok_publisher.publishing.problems import Problem, raise_if_problems
-from tiktok_publisher.publishing.rules import (
+from tiktok_publisher.domain.errors import InvalidInput
+from tiktok_publisher.domain.media import MediaInfo
+from tiktok_publisher.domain.post_info import PostInfo
+from tiktok_publisher.domain.post_rules import (
     BRANDED_DECLARATION,
     DISCLOSURE_REQUIRED,
     MUSIC_DECLARATION,
@@ -24,7 +23,8 @@ from tiktok_publisher.publishing.rules import (
     utf16_len,
     validate_post,
 )
-from tiktok_publisher.tiktok.models import CreatorInfo
+from tiktok_publisher.domain.problems import Problem, raise_if_problems
+from tiktok_publisher.domain.tiktok import CreatorInfo
 
 PUBLIC = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]
 PRIVATE = ["FOLLOWER_OF_CREATOR", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]

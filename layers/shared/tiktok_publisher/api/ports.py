@@ -12,15 +12,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tiktok_publisher.config import AppSecrets, Settings
+from tiktok_publisher.connect.service import ConnectConfig
 from tiktok_publisher.container import Container
-from tiktok_publisher.oauth.service import ConnectConfig
 
 if TYPE_CHECKING:
-    from tiktok_publisher.events import EventPublisher
+    from tiktok_publisher.adapters.accounts_table import AccountRepository
+    from tiktok_publisher.adapters.eventbridge import EventPublisher
+    from tiktok_publisher.adapters.sessions_table import OAuthSessionRepository
+    from tiktok_publisher.adapters.tiktok_client import TikTokClient
     from tiktok_publisher.refresh.core import TokenRefresher
-    from tiktok_publisher.store.accounts import AccountRepository
-    from tiktok_publisher.store.sessions import OAuthSessionRepository
-    from tiktok_publisher.tiktok.client import TikTokClient
 
 
 @dataclass(frozen=True)
@@ -60,11 +60,11 @@ TIKTOK_TIMEOUT: tuple[float, float] = (3.05, 8.0)
 
 
 def _build(settings: Settings, secrets: AppSecrets) -> Ports:
-    from tiktok_publisher.events import EventPublisher
+    from tiktok_publisher.adapters.accounts_table import AccountRepository
+    from tiktok_publisher.adapters.eventbridge import EventPublisher
+    from tiktok_publisher.adapters.sessions_table import OAuthSessionRepository
+    from tiktok_publisher.adapters.tiktok_client import TikTokClient
     from tiktok_publisher.refresh import refresher_for
-    from tiktok_publisher.store.accounts import AccountRepository
-    from tiktok_publisher.store.sessions import OAuthSessionRepository
-    from tiktok_publisher.tiktok.client import TikTokClient
 
     settings.require("accounts_table")
     settings.require("oauth_sessions_table")

@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from tiktok_publisher.errors import InvalidInput
-from tiktok_publisher.publishing.media import ImageInfo, MediaInfo
+from tiktok_publisher.domain.errors import InvalidInput
+from tiktok_publisher.domain.media import ImageInfo, MediaInfo
 
 READ_SIZE = 64 * 1024  # one "small read"
 MAX_METADATA_SIZE = 16 * 1024 * 1024  # moov / Matroska Info+Tracks larger than this is refused

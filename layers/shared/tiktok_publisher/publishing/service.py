@@ -19,22 +19,27 @@ from typing import Any, Protocol
 
 from ulid import ULID
 
-from tiktok_publisher.accounts_service import (
+from tiktok_publisher.accounts.service import (
     AccountNeedsReconnect,
     CreatorCannotPost,
     TokenPort,
     raise_dead_token,
 )
-from tiktok_publisher.errors import Conflict, NotFound, UpstreamError
+from tiktok_publisher.adapters.posts_table import PostRepository
+from tiktok_publisher.adapters.s3_media import ObjectInfo, S3Media
+from tiktok_publisher.domain import post_rules as rules
+from tiktok_publisher.domain.errors import Conflict, NotFound, UpstreamError
+from tiktok_publisher.domain.jobs import Job
+from tiktok_publisher.domain.media import ImageInfo, MediaInfo, check_photo, check_video
+from tiktok_publisher.domain.post_info import PostInfo
+from tiktok_publisher.domain.posts import ABSENT, Post, PostStatus, iso_now
+from tiktok_publisher.domain.problems import Problem, raise_if_problems
+from tiktok_publisher.domain.schedule import check_publish_at
+from tiktok_publisher.domain.taxonomy import ErrorClass, classify
+from tiktok_publisher.domain.tiktok import CreatorInfo
+from tiktok_publisher.domain.tiktok_errors import TikTokError
 from tiktok_publisher.observability import logger
-from tiktok_publisher.publishing import rules
-from tiktok_publisher.publishing.jobs import Job
-from tiktok_publisher.publishing.media import ImageInfo, MediaInfo, check_photo, check_video
-from tiktok_publisher.publishing.media_source import ObjectInfo, S3Media
-from tiktok_publisher.publishing.models import PostInfo
 from tiktok_publisher.publishing.probe import MediaProbeError, probe_image, probe_video
-from tiktok_publisher.publishing.problems import Problem, raise_if_problems
-from tiktok_publisher.publishing.schedule import check_publish_at
 from tiktok_publisher.publishing.schemas import CreatePostRequest, PhotoImage, VideoMedia
 from tiktok_publisher.publishing.uploads import (
     MAX_PHOTO_BYTES,
@@ -45,20 +50,6 @@ from tiktok_publisher.publishing.uploads import (
     tenant_prefix,
     upload_prefix,
 )
-from tiktok_publisher.store.posts import (
-    ABSENT,
-    AWAITING_UPLOAD,
-    CANCELLED,
-    PROCESSING,
-    QUEUED,
-    SCHEDULED,
-    Post,
-    PostRepository,
-    iso_now,
-)
-from tiktok_publisher.tiktok.errors import TikTokError
-from tiktok_publisher.tiktok.models import CreatorInfo
-from tiktok_publisher.tiktok.taxonomy import ErrorClass, classify
 
 IDEMPOTENCY_TTL_S = 24 * 3600
 
@@ -189,9 +180,9 @@ class PublishService:
         raise_if_problems(_one_per_path(problems))
         # Scheduled posts (lifecycle): checked here, dispatched by publishing/schedule.py when due.
         publish_at = check_publish_at(body.publish_at, now=now)
-        status = AWAITING_UPLOAD if source.pop("awaiting", False) else QUEUED
-        if status == QUEUED and publish_at is not None:
-            status = SCHEDULED
+        status = PostStatus.AWAITING_UPLOAD if source.pop("awaiting", False) else PostStatus.QUEUED
+        if status == PostStatus.QUEUED and publish_at is not None:
+            status = PostStatus.SCHEDULED
         post = Post(
             tenant_id=tenant_id,
             post_id=str(ULID()),
@@ -207,10 +198,10 @@ class PublishService:
             publish_at=publish_at,
         )
         created = self.posts.create(post, now=now)
-        if status == QUEUED:
+        if status == PostStatus.QUEUED:
             self.queue.send(Job(tenant_id, post.post_id))
         logger.info("post accepted", extra={"post_id": post.post_id, "status": status, "mode": body.mode})
-        if status == AWAITING_UPLOAD and upload_id is not None:
+        if status == PostStatus.AWAITING_UPLOAD and upload_id is not None:
             self._claim_landed_upload(created, upload_id)
         return {"post_id": post.post_id}
 
@@ -365,12 +356,12 @@ class PublishService:
         """Cancel a post that has not reached TikTok yet, or whose pull download TikTok can still stop."""
         post = self.posts.get(tenant_id, post_id)
         now = self.clock()
-        if post.status in {QUEUED, AWAITING_UPLOAD, SCHEDULED}:
+        if post.status in {PostStatus.QUEUED, PostStatus.AWAITING_UPLOAD, PostStatus.SCHEDULED}:
             # Conditional on no init marker: once a worker has started init, only TikTok can cancel.
             done = self.posts.update(
                 post,
                 now=now,
-                status=CANCELLED,
+                status=PostStatus.CANCELLED,
                 expect_status={post.status},
                 expect={"init_started_at": ABSENT, "publish_id": ABSENT},
                 note="cancelled by the user",
@@ -378,9 +369,9 @@ class PublishService:
             if done is not None:
                 return done
             post = self.posts.get(tenant_id, post_id)
-        if post.status == CANCELLED:
+        if post.status == PostStatus.CANCELLED:
             return post
-        if post.status == PROCESSING and post.transfer == "pull" and post.publish_id:
+        if post.status == PostStatus.PROCESSING and post.transfer == "pull" and post.publish_id:
             return self._cancel_pull(post)
         raise PostCancelRefused(
             f"The post is {post.status}; only queued posts and pulled downloads in progress can be cancelled."
@@ -399,8 +390,8 @@ class PublishService:
         done = self.posts.update(
             post,
             now=self.clock(),
-            status=CANCELLED,
-            expect_status={PROCESSING},
+            status=PostStatus.CANCELLED,
+            expect_status={PostStatus.PROCESSING},
             expect={"publish_id": post.publish_id},
             note="cancelled at TikTok by the user",
         )

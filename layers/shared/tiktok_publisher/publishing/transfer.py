@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from tiktok_publisher.domain.chunks import ChunkPlan, UploadProgressMismatch
+from tiktok_publisher.domain.taxonomy import ErrorInfo, backoff_delay, classify, classify_upload_status
+from tiktok_publisher.domain.tiktok_errors import TikTokError, TikTokTransportError
 from tiktok_publisher.observability import logger
-from tiktok_publisher.tiktok.chunks import ChunkPlan, UploadProgressMismatch
-from tiktok_publisher.tiktok.errors import TikTokError, TikTokTransportError
-from tiktok_publisher.tiktok.taxonomy import ErrorInfo, backoff_delay, classify, classify_upload_status
 
 # In-process retries of one chunk before handing the post back to the queue (with a delay).
 CHUNK_ATTEMPTS = 3

@@ -30,15 +30,15 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import unquote_plus
 
+from tiktok_publisher.adapters.s3_media import ObjectInfo
+from tiktok_publisher.domain.jobs import Job
+from tiktok_publisher.domain.media import MediaInfo, check_video
+from tiktok_publisher.domain.posts import ABSENT, Post, PostStatus
+from tiktok_publisher.domain.schedule import due_now, schedule_shard_for
+from tiktok_publisher.domain.status import EVENT_OF_STATUS, event_detail
 from tiktok_publisher.observability import logger
-from tiktok_publisher.publishing.jobs import Job
-from tiktok_publisher.publishing.media import MediaInfo, check_video
-from tiktok_publisher.publishing.media_source import ObjectInfo
 from tiktok_publisher.publishing.probe import MediaProbeError, probe_video
-from tiktok_publisher.publishing.schedule import due_now, schedule_shard_for
-from tiktok_publisher.publishing.status import EVENT_OF_STATUS, event_detail
 from tiktok_publisher.publishing.uploads import MAX_VIDEO_BYTES, VIDEO_TYPES
-from tiktok_publisher.store.posts import ABSENT, AWAITING_UPLOAD, FAILED, QUEUED, SCHEDULED, Post
 
 _UPLOAD_KEY = re.compile(
     r"^uploads/(?P<tenant_id>[^/]+)/(?P<open_id>[^/]+)/(?P<upload_id>[^/]+)/(?P<filename>[^/]+)$"
@@ -207,7 +207,7 @@ class UploadTrigger:
     def _process(self, post: Post, obj: S3ObjectEvent) -> str:
         """Steps 2-4 of the module docstring for the post that waits for `obj`."""
         logger.append_keys(post_id=post.post_id, open_id=post.open_id)
-        if post.status != AWAITING_UPLOAD:
+        if post.status != PostStatus.AWAITING_UPLOAD:
             return self._not_waiting(post, obj)
         head = self.media.head(obj.key)
         if head is None:
@@ -232,7 +232,7 @@ class UploadTrigger:
                 if p.tenant_id == parts.tenant_id and p.open_id == parts.open_id
             ]
             if candidates:
-                waiting = [p for p in candidates if p.status == AWAITING_UPLOAD]
+                waiting = [p for p in candidates if p.status == PostStatus.AWAITING_UPLOAD]
                 return (waiting or candidates)[0]
         return None
 
@@ -266,21 +266,21 @@ class UploadTrigger:
             "s3_event": obj.event_id,
         }
         fields: dict[str, Any] = {"source": source}
-        status = QUEUED
+        status = PostStatus.QUEUED
         if not due_now(post.publish_at, now=now):
-            status = SCHEDULED
+            status = PostStatus.SCHEDULED
             fields["schedule_shard"] = schedule_shard_for(post.tenant_id, post.post_id)
         moved = self.posts.update(
             post,
             now=now,
             status=status,
-            expect_status={AWAITING_UPLOAD},
+            expect_status={PostStatus.AWAITING_UPLOAD},
             set_fields=fields,
             note="upload received",
         )
         if moved is None:
             return self._not_waiting(self.posts.get(post.tenant_id, post.post_id), obj)
-        if status == SCHEDULED:
+        if status == PostStatus.SCHEDULED:
             logger.info("upload received; post scheduled", extra={"publish_at": post.publish_at})
             return "scheduled"
         try:
@@ -290,8 +290,8 @@ class UploadTrigger:
             self.posts.update(
                 moved,
                 now=self.clock(),
-                status=AWAITING_UPLOAD,
-                expect_status={QUEUED},
+                status=PostStatus.AWAITING_UPLOAD,
+                expect_status={PostStatus.QUEUED},
                 expect={"init_started_at": ABSENT, "publish_id": ABSENT},
                 set_fields={"source": post.source},
                 note="enqueue failed; waiting for the upload event again",
@@ -305,15 +305,17 @@ class UploadTrigger:
         failed = self.posts.update(
             post,
             now=self.clock(),
-            status=FAILED,
-            expect_status={AWAITING_UPLOAD},
+            status=PostStatus.FAILED,
+            expect_status={PostStatus.AWAITING_UPLOAD},
             set_fields={"fail_reason": record, "source": {**post.source, "s3_event": obj.event_id}},
             note=code,
         )
         if failed is None:
             return self._not_waiting(self.posts.get(post.tenant_id, post.post_id), obj)
         logger.info("upload rejected", extra={"code": code})
-        self.events.publish(EVENT_OF_STATUS[FAILED], event_detail(failed), tenant_id=failed.tenant_id)
+        self.events.publish(
+            EVENT_OF_STATUS[PostStatus.FAILED], event_detail(failed), tenant_id=failed.tenant_id
+        )
         return "rejected"
 
 
@@ -337,10 +339,10 @@ def _count(outcome: str) -> None:
 
 def build_trigger(settings: Any) -> UploadTrigger:
     """The trigger on POSTS_TABLE, MEDIA_BUCKET and PUBLISH_QUEUE_URL."""
-    from tiktok_publisher.events import EventPublisher
-    from tiktok_publisher.publishing.jobs import SqsJobQueue
-    from tiktok_publisher.publishing.media_source import S3Media
-    from tiktok_publisher.store.posts import PostRepository
+    from tiktok_publisher.adapters.eventbridge import EventPublisher
+    from tiktok_publisher.adapters.posts_table import PostRepository
+    from tiktok_publisher.adapters.s3_media import S3Media
+    from tiktok_publisher.domain.jobs import SqsJobQueue
 
     settings.require("posts_table")
     return UploadTrigger(

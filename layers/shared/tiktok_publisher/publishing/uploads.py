@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from ulid import ULID
 
-from tiktok_publisher.errors import InvalidInput, NotFound
+from tiktok_publisher.domain.errors import InvalidInput, NotFound
 
 VIDEO_TYPES = {"video/mp4": ".mp4", "video/quicktime": ".mov", "video/webm": ".webm"}
 PHOTO_TYPES = {"image/jpeg": ".jpg", "image/webp": ".webp"}

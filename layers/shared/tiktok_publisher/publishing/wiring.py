@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tiktok_publisher.adapters.s3_media import PullUrlSigner, S3Media
 from tiktok_publisher.config import AppSecrets, ConfigError, Settings
 from tiktok_publisher.container import Container
-from tiktok_publisher.publishing.jobs import SqsJobQueue
-from tiktok_publisher.publishing.media_source import PullUrlSigner, S3Media
+from tiktok_publisher.domain.jobs import SqsJobQueue
 from tiktok_publisher.publishing.service import PublishService
 from tiktok_publisher.publishing.uploads import UploadIds, UploadService
 from tiktok_publisher.publishing.worker import PublishWorker
@@ -46,13 +46,13 @@ def build(settings: Settings, secrets: AppSecrets) -> Publishing:
     """Every port of the publishing area, wired (fails fast naming a missing variable)."""
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-    from tiktok_publisher import aws
-    from tiktok_publisher.events import EventPublisher
+    from tiktok_publisher.adapters import aws
+    from tiktok_publisher.adapters.accounts_table import AccountRepository
+    from tiktok_publisher.adapters.eventbridge import EventPublisher
+    from tiktok_publisher.adapters.posts_table import PostRepository
+    from tiktok_publisher.adapters.tiktok_client import TikTokClient
     from tiktok_publisher.publishing.trigger import UploadTrigger
     from tiktok_publisher.refresh import refresher_for
-    from tiktok_publisher.store.accounts import AccountRepository
-    from tiktok_publisher.store.posts import PostRepository
-    from tiktok_publisher.tiktok.client import TikTokClient
 
     settings.require("posts_table")
     settings.require("accounts_table")

@@ -15,7 +15,7 @@ A definite refusal from TikTok (an answer carrying its error envelope: 4xx, 429,
 exists, so the marker is cleared and a retry or the FILE_UPLOAD fallback may init again; a missing or
 unreadable answer (timeout, reset, HTML 502) is treated like the crash: unconfirmed.
 After publish_id is stored nothing calls init for that task: an upload resumes from TikTok's Content-Range,
-processing is polled. Re-initialising is only done when TikTok itself reports the old task dead (FAILED with
+processing is polled. Re-initialising is only done when TikTok itself reports the old task dead (PostStatus.FAILED with
 a pull failure, or an upload_url that expired before the last chunk, when no video can come out of it).
 
 Waiting never sleeps in Lambda: the next step is a new SQS message with DelaySeconds.
@@ -34,11 +34,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, Protocol
 
-from tiktok_publisher.accounts_service import AccountNeedsReconnect, TokenPort
-from tiktok_publisher.errors import NotFound, UpstreamError
-from tiktok_publisher.observability import logger
-from tiktok_publisher.publishing.jobs import RECONCILE, Job
-from tiktok_publisher.publishing.status import (
+from tiktok_publisher.accounts.service import AccountNeedsReconnect, TokenPort
+from tiktok_publisher.adapters.posts_table import PostRepository
+from tiktok_publisher.domain.chunks import ChunkPlan, plan_chunks
+from tiktok_publisher.domain.errors import NotFound, UpstreamError
+from tiktok_publisher.domain.jobs import RECONCILE, Job
+from tiktok_publisher.domain.posts import ABSENT, TERMINAL, Post, PostStatus
+from tiktok_publisher.domain.status import (
     DONE,
     EVENT_OF_STATUS,
     RECONCILE_DELAY_S,
@@ -49,28 +51,7 @@ from tiktok_publisher.publishing.status import (
     reconcile_open,
     reconcile_until,
 )
-from tiktok_publisher.publishing.transfer import (
-    ChunkUploader,
-    ContinuousSource,
-    UploadInterrupted,
-    UploadPaused,
-)
-from tiktok_publisher.store.posts import (
-    ABSENT,
-    CANCELLED,
-    FAILED,
-    PROCESSING,
-    QUEUED,
-    TERMINAL,
-    UNCONFIRMED,
-    UPLOADING,
-    Post,
-    PostRepository,
-)
-from tiktok_publisher.tiktok.chunks import ChunkPlan, plan_chunks
-from tiktok_publisher.tiktok.errors import TikTokError, TikTokTransportError
-from tiktok_publisher.tiktok.models import InitResult, PublishStatusValue
-from tiktok_publisher.tiktok.taxonomy import (
+from tiktok_publisher.domain.taxonomy import (
     UPLOAD_NOT_FOUND,
     UPLOAD_URL_EXPIRED,
     ErrorClass,
@@ -79,13 +60,22 @@ from tiktok_publisher.tiktok.taxonomy import (
     classify,
     min_spacing_s,
 )
+from tiktok_publisher.domain.tiktok import InitResult, PublishStatusValue
+from tiktok_publisher.domain.tiktok_errors import TikTokError, TikTokTransportError
+from tiktok_publisher.observability import logger
+from tiktok_publisher.publishing.transfer import (
+    ChunkUploader,
+    ContinuousSource,
+    UploadInterrupted,
+    UploadPaused,
+)
 
 # A worker holding the init marker finishes init well within this (client timeouts are 3 s + 15 s).
 INIT_LEASE_S = 120
 MAX_RETRIES = 8  # per step, for 429/5xx/transport, with exponential backoff up to RETRY_CAP_S
 RETRY_CAP_S = 900
 MAX_REINITS = 3  # fresh inits after TikTok reported the previous task dead
-ACTIVE = frozenset({QUEUED, UPLOADING, PROCESSING})
+ACTIVE = frozenset({PostStatus.QUEUED, PostStatus.UPLOADING, PostStatus.PROCESSING})
 NOT_TERMINAL = (*ACTIVE, "awaiting_upload", "scheduled")
 
 
@@ -174,9 +164,9 @@ class PublishWorker:
                 self._reconcile(post, job)
             elif post.status not in ACTIVE:
                 logger.info("nothing to do", extra={"status": post.status})
-            elif post.status == QUEUED:
+            elif post.status == PostStatus.QUEUED:
                 self._start(post, job)
-            elif post.status == UPLOADING:
+            elif post.status == PostStatus.UPLOADING:
                 self._upload(post, job, self._token(post, job))
             else:
                 self._poll(post, job)
@@ -206,7 +196,7 @@ class PublishWorker:
         marked = self.posts.update(
             post,
             now=now,
-            expect_status={QUEUED},
+            expect_status={PostStatus.QUEUED},
             expect={"publish_id": ABSENT, "init_started_at": ABSENT},
             set_fields={"init_started_at": int(now), "init_token": marker, "transfer": transfer},
             note=f"starting {transfer}",
@@ -233,7 +223,7 @@ class PublishWorker:
         saved = self.posts.update(
             marked,
             now=self.clock(),
-            status=UPLOADING if upload else PROCESSING,
+            status=PostStatus.UPLOADING if upload else PostStatus.PROCESSING,
             expect={"init_token": marker, "publish_id": ABSENT},
             set_fields=fields,
             note=f"tiktok task {result.publish_id}",
@@ -344,7 +334,7 @@ class PublishWorker:
             self.posts.update(
                 post,
                 now=self.clock(),
-                expect_status={UPLOADING},
+                expect_status={PostStatus.UPLOADING},
                 expect={"publish_id": publish_id},
                 set_fields={"upload_progress": progress},
             )
@@ -375,8 +365,8 @@ class PublishWorker:
         moved = self.posts.update(
             post,
             now=now,
-            status=PROCESSING,
-            expect_status={UPLOADING},
+            status=PostStatus.PROCESSING,
+            expect_status={PostStatus.UPLOADING},
             expect={"publish_id": post.publish_id},
             set_fields={
                 "upload_progress": {**progress, "uploaded_chunks": progress["total_chunk_count"]},
@@ -447,10 +437,12 @@ class PublishWorker:
     def _tiktok_failed(self, post: Post, job: Job, reason: str | None) -> None:
         error = classify(reason or "unknown")
         if error.error_class is ErrorClass.CANCELLED:
-            self._finish(post, CANCELLED, note=error.code, set_fields={"fail_reason": error_record(error)})
+            self._finish(
+                post, PostStatus.CANCELLED, note=error.code, set_fields={"fail_reason": error_record(error)}
+            )
             return
         if post.transfer == "pull" and error.retryable and post.attempts < MAX_REINITS:
-            # TikTok's task is FAILED (dead): a new one cannot duplicate it.
+            # TikTok's task is PostStatus.FAILED (dead): a new one cannot duplicate it.
             self._reinit(post, job, error)
             return
         self._fail(post, error, expect={"publish_id": post.publish_id})
@@ -465,8 +457,8 @@ class PublishWorker:
         again = self.posts.update(
             post,
             now=self.clock(),
-            status=QUEUED,
-            expect_status={UPLOADING, PROCESSING},
+            status=PostStatus.QUEUED,
+            expect_status={PostStatus.UPLOADING, PostStatus.PROCESSING},
             expect={"publish_id": post.publish_id},
             set_fields={
                 "publish_id": None,
@@ -506,7 +498,7 @@ class PublishWorker:
     def _reconcile(self, post: Post, job: Job) -> None:
         """Ask TikTok once about an `unconfirmed` post: settle it, ask again later, or leave it for good.
         Never init: whatever TikTok says, nothing is posted again."""
-        if post.status != UNCONFIRMED or not post.publish_id:
+        if post.status != PostStatus.UNCONFIRMED or not post.publish_id:
             logger.info("nothing to reconcile", extra={"status": post.status})
             return
         if not reconcile_open(post.reconcile_until, self.clock()):
@@ -535,14 +527,24 @@ class PublishWorker:
             fields: dict[str, Any] = {"post_ids": list(status.post_ids), "fail_reason": None}
             note = f"reconciled: {status.status.value}"
             self._finish(
-                post, done[0], set_fields=fields, note=note, expect=expect, expect_status={UNCONFIRMED}
+                post,
+                done[0],
+                set_fields=fields,
+                note=note,
+                expect=expect,
+                expect_status={PostStatus.UNCONFIRMED},
             )
         elif status.status == PublishStatusValue.FAILED:
             error = classify(status.fail_reason or "unknown")
             fields = {"fail_reason": error_record(error)}
             note = f"reconciled: {error.code}"
             self._finish(
-                post, FAILED, set_fields=fields, note=note, expect=expect, expect_status={UNCONFIRMED}
+                post,
+                PostStatus.FAILED,
+                set_fields=fields,
+                note=note,
+                expect=expect,
+                expect_status={PostStatus.UNCONFIRMED},
             )
         else:
             self._reconcile_later(job, status.status.value)
@@ -583,7 +585,7 @@ class PublishWorker:
     ) -> None:
         self._finish(
             post,
-            FAILED,
+            PostStatus.FAILED,
             set_fields={"fail_reason": error_record(error, log_id=log_id)},
             note=error.code,
             expect=expect,
@@ -601,7 +603,7 @@ class PublishWorker:
     ) -> Post | None:
         record = {"class": str(ErrorClass.UNKNOWN), "code": code, "message": message, "log_id": log_id}
         fields = {"fail_reason": record, **(set_fields or {})}
-        return self._finish(post, UNCONFIRMED, set_fields=fields, note=code, expect=expect)
+        return self._finish(post, PostStatus.UNCONFIRMED, set_fields=fields, note=code, expect=expect)
 
     def _finish(
         self,

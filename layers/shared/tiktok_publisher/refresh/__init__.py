@@ -15,7 +15,7 @@ from tiktok_publisher.refresh.core import Outcome, RefreshResult, TokenRefresher
 
 def refresher_for(accounts: Any, client: Any, events: Any = None) -> TokenRefresher:
     """A TokenRefresher over caller-owned ports (e.g. the publish worker's repository and TikTok client)."""
-    from tiktok_publisher.events import EventPublisher
+    from tiktok_publisher.adapters.eventbridge import EventPublisher
     from tiktok_publisher.refresh.store import RefreshStore
 
     return TokenRefresher(

@@ -27,14 +27,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from tiktok_publisher.accounts_service import AccountNeedsReconnect
-from tiktok_publisher.errors import NotFound, UpstreamError
-from tiktok_publisher.events import DetailType
+from tiktok_publisher.accounts.service import AccountNeedsReconnect
+from tiktok_publisher.adapters.eventbridge import DetailType
+from tiktok_publisher.domain.accounts import Account, AccountStatus, Credentials, iso
+from tiktok_publisher.domain.errors import NotFound, UpstreamError
+from tiktok_publisher.domain.tiktok import TokenSet
+from tiktok_publisher.domain.tiktok_errors import OAuthError, TikTokError
 from tiktok_publisher.observability import logger
 from tiktok_publisher.refresh.policy import LEASE_S, due_on_demand, usable_while_busy
-from tiktok_publisher.store.accounts import ACTIVE, Account, Credentials, iso
-from tiktok_publisher.tiktok.errors import OAuthError, TikTokError
-from tiktok_publisher.tiktok.models import TokenSet
 
 # OAuth answers meaning "this grant is dead": only the user can bring the account back.
 DEAD_GRANT_CODES = frozenset({"invalid_grant"})
@@ -124,7 +124,7 @@ class TokenRefresher:
         except NotFound:
             return RefreshResult(Outcome.GONE)
         account = creds.account
-        if account.status != ACTIVE:
+        if account.status != AccountStatus.ACTIVE:
             return RefreshResult(Outcome.GONE)
         if expected_version is not None and account.version != expected_version:
             return _current(Outcome.RACED, creds)
@@ -151,7 +151,7 @@ class TokenRefresher:
             creds = self.accounts.get_credentials(tenant_id, open_id)
         except NotFound:
             return RefreshResult(Outcome.GONE)
-        if creds.account.status != ACTIVE:
+        if creds.account.status != AccountStatus.ACTIVE:
             return RefreshResult(Outcome.GONE)
         if creds.account.version != version:
             return _current(Outcome.RACED, creds)
@@ -221,14 +221,14 @@ class TokenRefresher:
             current = self.accounts.get_credentials(tenant_id, open_id)
         except NotFound:
             return True
-        if current.account.status != ACTIVE:
+        if current.account.status != AccountStatus.ACTIVE:
             return True
         if not hmac.compare_digest(current.access_token.encode(), access_token.encode()):
             return False
         if self._mark_needs_reconnect(current.account, code=code, reason=code, log_id=log_id, now=now):
             return True
         try:
-            return self.accounts.get(tenant_id, open_id).status != ACTIVE
+            return self.accounts.get(tenant_id, open_id).status != AccountStatus.ACTIVE
         except NotFound:
             return True
 
@@ -300,7 +300,7 @@ class TokenRefresher:
 
     def _raise_gone(self, tenant_id: str, open_id: str) -> None:
         account = self.accounts.get(tenant_id, open_id)  # NotFound when the account itself is gone
-        if account.status != ACTIVE:
+        if account.status != AccountStatus.ACTIVE:
             raise AccountNeedsReconnect(
                 f"This account is {account.status.replace('_', ' ')}. Connect it again before posting.",
                 details={"status": account.status},

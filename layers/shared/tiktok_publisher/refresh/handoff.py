@@ -11,8 +11,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from tiktok_publisher import aws
-from tiktok_publisher.events import SOURCE
+from tiktok_publisher.adapters import aws
+from tiktok_publisher.adapters.eventbridge import SOURCE
 from tiktok_publisher.refresh.policy import ShardCursor
 
 CONTINUATION_DETAIL_TYPE = "Refresh Sweep Continuation"

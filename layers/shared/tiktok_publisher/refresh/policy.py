@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tiktok_publisher.store.accounts import REFRESH_TOKEN_WINDOW_S as REFRESH_TOKEN_WINDOW_S
-from tiktok_publisher.store.accounts import refresh_due_at_for
+from tiktok_publisher.domain.accounts import REFRESH_TOKEN_WINDOW_S as REFRESH_TOKEN_WINDOW_S
+from tiktok_publisher.domain.accounts import refresh_due_at_for
 
 ON_DEMAND_MARGIN_S = 300
 # The longest schedule rate of any stage (template.yaml StageConfig.RefreshRate: dev 1 hour). Sweeping with

@@ -153,10 +153,10 @@ class RefreshRuntime:
 
 def build(settings: Settings, secrets: AppSecrets) -> RefreshRuntime:
     """Every port of the refresh function, wired (fails fast naming a missing variable)."""
-    from tiktok_publisher.events import EventPublisher
-    from tiktok_publisher.publishing.schedule import build_dispatcher
-    from tiktok_publisher.store.accounts import AccountRepository
-    from tiktok_publisher.tiktok.client import TikTokClient
+    from tiktok_publisher.adapters.accounts_table import AccountRepository
+    from tiktok_publisher.adapters.eventbridge import EventPublisher
+    from tiktok_publisher.adapters.tiktok_client import TikTokClient
+    from tiktok_publisher.domain.schedule import build_dispatcher
 
     settings.require("accounts_table")
     client = TikTokClient(

@@ -19,10 +19,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tiktok_publisher import aws
+from tiktok_publisher.adapters import aws
+from tiktok_publisher.adapters.dynamodb import StoreError
+from tiktok_publisher.domain.accounts import AccountStatus, iso
 from tiktok_publisher.refresh.policy import ShardCursor
-from tiktok_publisher.store.accounts import NEEDS_RECONNECT, iso
-from tiktok_publisher.store.models import StoreError
 
 REFRESH_DUE_INDEX = "refresh_due"
 _ACTIVE = "active"
@@ -205,7 +205,7 @@ class RefreshStore:
                     "#lv": "refresh_lease_version",
                 },
                 ExpressionAttributeValues={
-                    ":nr": {"S": NEEDS_RECONNECT},
+                    ":nr": {"S": AccountStatus.NEEDS_RECONNECT},
                     ":reason": {"S": reason[:500]},
                     ":at": {"S": iso(int(now))},
                     ":one": {"N": "1"},

@@ -1,0 +1,311 @@
+"""AccountRepository: connected TikTok accounts, keyed by tenant on every read and write.
+
+Tokens are sealed with TokenCipher (bound to tenant, open_id and token kind) before they reach DynamoDB and
+only leave as plaintext through `get_tokens`/`get_credentials`; the `Account` view never holds them.
+Every state change bumps `version`, and a refresh writes only if the version it read is still current, so
+of two racing refreshers one wins and the other re-reads (a rotated refresh token is never lost).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from pynamodb.exceptions import PynamoDBException
+
+from tiktok_publisher.adapters.dynamodb import AccountModel, StoreError, is_condition_failure
+from tiktok_publisher.domain.accounts import (
+    Account,
+    AccountStatus,
+    Credentials,
+    iso,
+    refresh_due_at_for,
+    refresh_shard_for,
+)
+from tiktok_publisher.domain.errors import NotFound
+from tiktok_publisher.domain.tiktok import TokenSet, UserInfo
+from tiktok_publisher.observability import logger, redact_text
+
+if TYPE_CHECKING:
+    from tiktok_publisher.adapters.kms_cipher import TokenCipher
+
+
+def _to_account(item: AccountModel) -> Account:
+    return Account(
+        tenant_id=item.tenant_id,
+        open_id=item.open_id,
+        display_name=item.display_name,
+        username=item.username,
+        avatar_url=item.avatar_url,
+        scopes=list(item.scopes or []),
+        status=AccountStatus(item.status or AccountStatus.ACTIVE),
+        access_expires_at=int(item.access_expires_at or 0),
+        refresh_expires_at=int(item.refresh_expires_at or 0),
+        connected_at=item.connected_at or "",
+        updated_at=item.updated_at or "",
+        last_error=item.last_error,
+        version=int(item.version or 0),
+    )
+
+
+# Alias: AccountRepository.list shadows the builtin inside the class body.
+AccountList = list[Account]
+
+_default_cipher_lock = threading.Lock()
+_default_cipher: TokenCipher | None = None
+
+
+def default_cipher() -> TokenCipher:
+    """The container-wide TokenCipher (its data-key cache is what keeps KMS calls rare)."""
+    global _default_cipher
+    with _default_cipher_lock:
+        if _default_cipher is None:
+            from tiktok_publisher.adapters import aws
+            from tiktok_publisher.adapters.kms_cipher import TokenCipher
+            from tiktok_publisher.config import get_settings
+
+            _default_cipher = TokenCipher(aws.client("kms"), get_settings().require("token_key_id"))
+        return _default_cipher
+
+
+def reset_default_cipher() -> None:
+    """Forget the shared cipher (tests switch KMS keys between cases)."""
+    global _default_cipher
+    with _default_cipher_lock:
+        _default_cipher = None
+
+
+class AccountRepository:
+    """Accounts table port. `cipher` defaults to the shared TokenCipher on TOKEN_KEY_ID, built on first use
+    (listing accounts needs no KMS)."""
+
+    def __init__(self, cipher: TokenCipher | None = None, *, refresh_shards: int | None = None) -> None:
+        self._cipher = cipher
+        self._refresh_shards = refresh_shards
+
+    @property
+    def cipher(self) -> TokenCipher:
+        if self._cipher is None:
+            self._cipher = default_cipher()
+        return self._cipher
+
+    @property
+    def refresh_shards(self) -> int:
+        if self._refresh_shards is None:
+            from tiktok_publisher.config import get_settings
+
+            self._refresh_shards = get_settings().refresh_shards
+        return self._refresh_shards
+
+    # ------------------------------------------------------------------ reads
+
+    def get(self, tenant_id: str, open_id: str) -> Account:
+        """The tenant's account; NotFound for unknown ids and other tenants' ids alike."""
+        return _to_account(self._get_item(tenant_id, open_id))
+
+    def list(self, tenant_id: str) -> AccountList:
+        """Every account of the tenant (all statuses)."""
+        try:
+            return [_to_account(item) for item in AccountModel.query(tenant_id)]
+        except PynamoDBException as exc:
+            raise StoreError.wrap("list accounts", exc) from None
+
+    def get_tokens(self, tenant_id: str, open_id: str) -> tuple[str, str]:
+        """Decrypted (access_token, refresh_token); NotFound when the account or its tokens are gone."""
+        creds = self.get_credentials(tenant_id, open_id)
+        return creds.access_token, creds.refresh_token
+
+    def get_credentials(self, tenant_id: str, open_id: str) -> Credentials:
+        """The account and its decrypted tokens from one consistent read (use its version for a refresh)."""
+        item = self._get_item(tenant_id, open_id)
+        if item.access_token_enc is None or item.refresh_token_enc is None:
+            raise NotFound("This account has no stored authorization. Connect it again.")
+        access = self.cipher.decrypt(
+            item.access_token_enc, tenant_id=tenant_id, open_id=open_id, kind="access"
+        )
+        refresh = self.cipher.decrypt(
+            item.refresh_token_enc, tenant_id=tenant_id, open_id=open_id, kind="refresh"
+        )
+        return Credentials(_to_account(item), access, refresh)
+
+    def find_by_open_id(self, open_id: str) -> AccountList:
+        """Every tenant's account for one TikTok user (webhooks only: they carry no tenant)."""
+        try:
+            return [_to_account(item) for item in AccountModel.by_open_id.query(open_id)]
+        except PynamoDBException as exc:
+            raise StoreError.wrap("find account", exc) from None
+
+    def due_for_refresh(self, shard: str, before: int, *, limit: int | None = None) -> AccountList:
+        """Active accounts of `shard` whose refresh_due_at is at or before `before` (sparse index)."""
+        try:
+            items = AccountModel.refresh_due.query(shard, AccountModel.refresh_due_at <= before, limit=limit)
+            return [_to_account(item) for item in items]
+        except PynamoDBException as exc:
+            raise StoreError.wrap("query refresh_due", exc) from None
+
+    def shards(self) -> Sequence[str]:
+        """All refresh shard keys."""
+        return [str(i) for i in range(self.refresh_shards)]
+
+    # ------------------------------------------------------------------ writes
+
+    def save_connection(
+        self, tenant_id: str, open_id: str, profile: UserInfo, tokens: TokenSet, *, now: int
+    ) -> Account:
+        """Store a (re)connection: tokens encrypted, status active, version bumped. A reconnect of a
+        revoked or needs_reconnect account revives it; connected_at keeps the first connection's time."""
+        access_enc = self.cipher.encrypt(
+            tokens.access_token, tenant_id=tenant_id, open_id=open_id, kind="access"
+        )
+        refresh_enc = self.cipher.encrypt(
+            tokens.refresh_token, tenant_id=tenant_id, open_id=open_id, kind="refresh"
+        )
+        m = AccountModel
+        stamp = iso(now)
+        access_expires_at = now + tokens.expires_in
+        refresh_expires_at = now + tokens.refresh_expires_in
+        actions: list[Any] = [
+            m.scopes.set(list(tokens.scopes)),
+            m.status.set(AccountStatus.ACTIVE),
+            m.access_token_enc.set(access_enc),
+            m.refresh_token_enc.set(refresh_enc),
+            m.access_expires_at.set(access_expires_at),
+            m.refresh_expires_at.set(refresh_expires_at),
+            m.refresh_shard.set(refresh_shard_for(tenant_id, open_id, self.refresh_shards)),
+            m.refresh_due_at.set(refresh_due_at_for(access_expires_at, refresh_expires_at)),
+            m.version.add(1),
+            m.connected_at.set(m.connected_at | stamp),
+            m.updated_at.set(stamp),
+            m.last_error.remove(),
+        ]
+        # A profile read with fewer scopes than last time must not erase what we knew.
+        for attr, value in (
+            (m.display_name, profile.display_name),
+            (m.username, profile.username),
+            (m.avatar_url, profile.avatar_url),
+        ):
+            if value is not None:
+                actions.append(attr.set(value))
+        item = AccountModel(tenant_id, open_id)
+        try:
+            item.update(actions=actions)
+        except PynamoDBException as exc:
+            raise StoreError.wrap("save connection", exc) from None
+        logger.info("account connection saved", extra={"open_id": open_id, "version": item.version})
+        return _to_account(item)
+
+    def save_refreshed(
+        self, tenant_id: str, open_id: str, tokens: TokenSet, *, expected_version: int, now: int
+    ) -> bool:
+        """Store refreshed tokens if the row is still active at `expected_version`; False when another writer
+        won. Recomputes refresh_due_at (the account's place in the refresh_due index)."""
+        access_enc = self.cipher.encrypt(
+            tokens.access_token, tenant_id=tenant_id, open_id=open_id, kind="access"
+        )
+        refresh_enc = self.cipher.encrypt(
+            tokens.refresh_token, tenant_id=tenant_id, open_id=open_id, kind="refresh"
+        )
+        m = AccountModel
+        access_expires_at = now + tokens.expires_in
+        refresh_expires_at = now + tokens.refresh_expires_in
+        actions: list[Any] = [
+            m.access_token_enc.set(access_enc),
+            m.refresh_token_enc.set(refresh_enc),
+            m.access_expires_at.set(access_expires_at),
+            m.refresh_expires_at.set(refresh_expires_at),
+            m.refresh_due_at.set(refresh_due_at_for(access_expires_at, refresh_expires_at)),
+            m.version.add(1),
+            m.updated_at.set(iso(now)),
+        ]
+        if tokens.scopes:
+            actions.append(m.scopes.set(list(tokens.scopes)))
+        try:
+            AccountModel(tenant_id, open_id).update(
+                actions=actions,
+                # Every status change bumps version, so this is the refresher's view; `active` keeps
+                # refresh_due_at off rows that are out of the index (no refresh_shard).
+                condition=m.tenant_id.exists()
+                & (m.version == expected_version)
+                & (m.status == AccountStatus.ACTIVE),
+            )
+        except PynamoDBException as exc:
+            if is_condition_failure(exc):
+                logger.info("refresh lost the race", extra={"open_id": open_id, "version": expected_version})
+                return False
+            raise StoreError.wrap("save refreshed tokens", exc) from None
+        return True
+
+    def mark_needs_reconnect(
+        self, tenant_id: str, open_id: str, reason: str, *, now: int | None = None
+    ) -> Account:
+        """The grant no longer works: out of the refresh index until the user connects again."""
+        return self._set_status(
+            tenant_id, open_id, AccountStatus.NEEDS_RECONNECT, reason, now=now, drop_tokens=False
+        )
+
+    def mark_revoked(
+        self, tenant_id: str, open_id: str, reason: str | None = "revoked", *, now: int | None = None
+    ) -> Account:
+        """The user or TikTok removed the grant: tokens are dropped, the row (and its posts) stays."""
+        return self._set_status(tenant_id, open_id, AccountStatus.REVOKED, reason, now=now, drop_tokens=True)
+
+    def delete_tokens(self, tenant_id: str, open_id: str, *, now: int | None = None) -> Account:
+        """Forget both tokens (disconnect); without tokens the account also leaves the refresh index."""
+        m = AccountModel
+        actions = [
+            m.access_token_enc.remove(),
+            m.refresh_token_enc.remove(),
+            m.refresh_shard.remove(),
+            m.refresh_due_at.remove(),
+            m.version.add(1),
+            m.updated_at.set(iso(now if now is not None else int(time.time()))),
+        ]
+        return self._update_existing(tenant_id, open_id, actions, "delete tokens")
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _set_status(
+        self,
+        tenant_id: str,
+        open_id: str,
+        status: AccountStatus,
+        reason: str | None,
+        *,
+        now: int | None,
+        drop_tokens: bool,
+    ) -> Account:
+        m = AccountModel
+        actions: list[Any] = [
+            m.status.set(status),
+            m.refresh_shard.remove(),
+            m.refresh_due_at.remove(),
+            m.version.add(1),
+            m.updated_at.set(iso(now if now is not None else int(time.time()))),
+        ]
+        actions.append(m.last_error.set(redact_text(reason)[:500]) if reason else m.last_error.remove())
+        if drop_tokens:
+            actions += [m.access_token_enc.remove(), m.refresh_token_enc.remove()]
+        account = self._update_existing(tenant_id, open_id, actions, f"mark {status}")
+        logger.info("account status changed", extra={"open_id": open_id, "status": status, "reason": reason})
+        return account
+
+    def _update_existing(self, tenant_id: str, open_id: str, actions: Iterable[Any], what: str) -> Account:
+        item = AccountModel(tenant_id, open_id)
+        try:
+            # The condition keeps an update from creating a half-empty row for an unknown account.
+            item.update(actions=list(actions), condition=AccountModel.tenant_id.exists())
+        except PynamoDBException as exc:
+            if is_condition_failure(exc):
+                raise NotFound("Account not found.") from None
+            raise StoreError.wrap(what, exc) from None
+        return _to_account(item)
+
+    def _get_item(self, tenant_id: str, open_id: str) -> AccountModel:
+        try:
+            return AccountModel.get(tenant_id, open_id, consistent_read=True)
+        except AccountModel.DoesNotExist:
+            raise NotFound("Account not found.") from None
+        except PynamoDBException as exc:
+            raise StoreError.wrap("get account", exc) from None

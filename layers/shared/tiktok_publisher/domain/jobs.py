@@ -1,0 +1,80 @@
+"""Publish jobs on SQS: what a message says, and the port that sends one (optionally delayed).
+
+A message only names the post and counts retries/polls (they size the next delay). Everything that
+matters for correctness lives on the post row, so a duplicated, replayed or stale message is harmless:
+the worker reads the post and does whatever its state calls for, or nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from tiktok_publisher.adapters import aws
+
+MAX_DELAY_SECONDS = 900  # SQS DelaySeconds ceiling
+STEP = "step"  # move the post one step along its state machine
+RECONCILE = "reconcile"  # ask TikTok once about an `unconfirmed` post that has a publish_id
+
+
+@dataclass(frozen=True)
+class Job:
+    tenant_id: str
+    post_id: str
+    attempt: int = 0  # retries of the current step (429/5xx/transport), for backoff
+    poll: int = 0  # status polls so far, for the growing poll delay
+    kind: str = STEP  # STEP or RECONCILE; messages without it (older workers) are steps
+
+    def to_json(self) -> str:
+        """The SQS message body. A step's body is what it always was (no `kind`); an older worker reading a
+        reconcile job sees a step for an `unconfirmed` post and does nothing."""
+        data = asdict(self)
+        if self.kind == STEP:
+            del data["kind"]
+        return json.dumps(data, separators=(",", ":"), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, body: str) -> Job:
+        """Parse a message body (unknown keys ignored: older/newer workers may share the queue)."""
+        data = json.loads(body)
+        return cls(
+            tenant_id=str(data["tenant_id"]),
+            post_id=str(data["post_id"]),
+            attempt=int(data.get("attempt", 0)),
+            poll=int(data.get("poll", 0)),
+            kind=str(data.get("kind") or STEP),
+        )
+
+    def retried(self) -> Job:
+        """The same step, one more attempt."""
+        return replace(self, attempt=self.attempt + 1)
+
+    def polled(self) -> Job:
+        """The next status poll (retry counter reset)."""
+        return replace(self, attempt=0, poll=self.poll + 1)
+
+    def reconciling(self) -> Job:
+        """A reconcile job for the same post (counters back to zero)."""
+        return replace(self, attempt=0, poll=0, kind=RECONCILE)
+
+    def fresh(self) -> Job:
+        """A new step: counters back to zero."""
+        return replace(self, attempt=0, poll=0)
+
+
+class SqsJobQueue:
+    """Sends jobs to PUBLISH_QUEUE_URL."""
+
+    def __init__(self, queue_url: str, sqs_client: Any | None = None) -> None:
+        self.queue_url = queue_url
+        self._client = sqs_client
+
+    @property
+    def _sqs(self) -> Any:
+        return self._client if self._client is not None else aws.client("sqs")
+
+    def send(self, job: Job, *, delay: float = 0) -> None:
+        """Enqueue `job`, visible after `delay` seconds (clamped to SQS's 0..900)."""
+        seconds = max(0, min(MAX_DELAY_SECONDS, round(delay)))
+        self._sqs.send_message(QueueUrl=self.queue_url, MessageBody=job.to_json(), DelaySeconds=seconds)

@@ -1,0 +1,1 @@
+"""HTTP routes on the Powertools resolver: one module per route set, the error mapping and the OpenAPI document."""
