@@ -144,8 +144,8 @@ def run() -> dict[str, Any]:
 
         from tiktok_publisher.adapters.accounts_table import AccountRepository
         from tiktok_publisher.adapters.tiktok_client import TikTokClient
+        from tiktok_publisher.domain.refresh import ShardCursor, all_shards, sweep_horizon
         from tiktok_publisher.refresh.core import TokenRefresher
-        from tiktok_publisher.refresh.policy import ShardCursor, all_shards, sweep_horizon
         from tiktok_publisher.refresh.store import RefreshStore
         from tiktok_publisher.refresh.sweep import RefreshSweep
 

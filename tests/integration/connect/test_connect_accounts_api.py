@@ -373,7 +373,7 @@ def test_openapi_document_includes_the_publish_routes(harness: Harness, path: st
 def test_concurrent_on_demand_refreshes_keep_the_account_active_with_a_working_refresh_token(
     harness: Harness, connect_env: Any, monkeypatch: pytest.MonkeyPatch
 ):
-    from tiktok_publisher.api.ports import get_ports
+    from tiktok_publisher.bootstrap import ports as get_ports
 
     # Given an account whose access token expires within the on-demand margin (but is still usable)
     open_id = _connect(harness)
@@ -382,7 +382,7 @@ def test_concurrent_on_demand_refreshes_keep_the_account_active_with_a_working_r
     AccountModel(tenant_id="tenant-a", open_id=open_id).update(
         actions=[AccountModel.access_expires_at.set(int(time.time()) + 120)]
     )
-    client = get_ports().client
+    client = get_ports().tiktok
     gate = RefreshGate(client.refresh)
     monkeypatch.setattr(client, "refresh", gate.refresh)
 

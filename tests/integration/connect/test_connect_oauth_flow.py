@@ -291,10 +291,10 @@ def test_token_exchange_failures_store_nothing(
 def test_token_exchange_timeout_stores_nothing(
     harness: Harness, connect_env: Any, monkeypatch: pytest.MonkeyPatch
 ):
-    from tiktok_publisher.api import ports
+    from tiktok_publisher import bootstrap
 
-    monkeypatch.setattr(ports, "TIKTOK_TIMEOUT", (2.0, 0.3))
-    ports.reset_ports()
+    monkeypatch.setattr(bootstrap, "TIKTOK_TIMEOUT", (2.0, 0.3))
+    bootstrap.reset()
     started = harness.start()
     tiktok_redirect = consent(started.json["authorize_url"])
     connect_env.emulator.fault("token", mode="slow", delay_ms=1500)
@@ -361,7 +361,7 @@ def test_tampered_state_is_a_dead_end(harness: Harness):
 
 
 def test_expired_state_is_a_dead_end(harness: Harness, monkeypatch: pytest.MonkeyPatch):
-    from tiktok_publisher.api.ports import Ports
+    from tiktok_publisher.bootstrap import Ports
 
     started = harness.start()
     tiktok_redirect = consent(started.json["authorize_url"])

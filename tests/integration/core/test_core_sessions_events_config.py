@@ -8,15 +8,11 @@ import pytest
 
 from tests.fixtures.aws import AwsEnv, template_tables
 from tiktok_publisher.adapters.dynamodb import AccountModel, OAuthSessionModel, PostModel, StoreError
-from tiktok_publisher.adapters.eventbridge import (
-    DetailType,
-    EventPublisher,
-    EventPublishError,
-    UnsafeEventDetail,
-)
+from tiktok_publisher.adapters.eventbridge import EventPublisher
 from tiktok_publisher.adapters.sessions_table import OAuthSessionRepository
 from tiktok_publisher.config import ConfigError, get_secrets
 from tiktok_publisher.domain.errors import NotFound
+from tiktok_publisher.domain.events import DetailType, EventPublishError, UnsafeEventDetail
 from tiktok_publisher.domain.sessions import OAuthSession, StateAlreadyUsed
 
 

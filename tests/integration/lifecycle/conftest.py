@@ -16,11 +16,11 @@ from ulid import ULID
 
 @pytest.fixture(autouse=True)
 def _fresh_wiring() -> Iterator[None]:
-    from tiktok_publisher.refresh.runtime import reset_runtime
+    from tiktok_publisher.bootstrap import reset
 
-    reset_runtime()
+    reset()
     yield
-    reset_runtime()
+    reset()
 
 
 @dataclass
@@ -109,7 +109,11 @@ class _Receiver(BaseHTTPRequestHandler):
             "routeKey": "POST /v1/webhooks/tiktok",
             "rawPath": self.path,
             "headers": {k.lower(): v for k, v in self.headers.items()},
-            "requestContext": {"requestId": "r", "http": {"method": "POST", "path": self.path}},
+            "requestContext": {
+                "requestId": "r",
+                "stage": "$default",
+                "http": {"method": "POST", "path": self.path},
+            },
             "body": base64.b64encode(body).decode(),  # as API Gateway passes unknown types: the worst case
             "isBase64Encoded": True,
         }
@@ -128,10 +132,11 @@ class _Receiver(BaseHTTPRequestHandler):
 def webhook_receiver(tiktok_env: Any) -> Iterator[str]:
     """An HTTP endpoint on 127.0.0.1:<ephemeral> that runs the webhook handler in-process; the emulator
     is configured to deliver its webhooks there."""
-    from tiktok_publisher.webhooks.service import get_service, handle_http
+    from tests.lambdas import LambdaContext
+    from tiktok_publisher.entrypoints.webhook import app
 
     handler = type(
-        "Receiver", (_Receiver,), {"handle_event": staticmethod(lambda e: handle_http(e, get_service()))}
+        "Receiver", (_Receiver,), {"handle_event": staticmethod(lambda e: app.resolve(e, LambdaContext()))}
     )
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -98,7 +98,7 @@ def test_concurrent_on_demand_refreshes_from_the_publish_api_keep_the_account_ac
 def test_upload_landing_just_before_its_post_is_written_is_queued_exactly_once(
     publisher: Publisher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tiktok_publisher.publishing.trigger import get_trigger
+    from tiktok_publisher.entrypoints.s3_upload import trigger as get_trigger
 
     open_id = publisher.connect("creator_private")
     video = make_mp4(duration_s=2.0)

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tiktok_publisher.adapters.tiktok_client import ChunkResult
 from tiktok_publisher.domain.chunks import plan_chunks
+from tiktok_publisher.domain.tiktok import ChunkResult
 from tiktok_publisher.domain.tiktok_errors import TikTokTransportError
 from tiktok_publisher.publishing.transfer import (
     ChunkUploader,

@@ -90,13 +90,13 @@ def _resolver(stage: str) -> Resolver:
 FUNCTIONS = _of_type("AWS::Serverless::Function")
 
 
-def test_ten_functions_each_with_its_code_dir_and_handler() -> None:
+def test_eleven_functions_each_with_its_code_dir_and_handler() -> None:
     # Given the functions of the template
     dirs = {Path(r["Properties"]["CodeUri"]).name for r in FUNCTIONS.values()}
-    # Then the ten functions of DESIGN.md exist, each in functions/<name>/
+    # Then the eleven functions of DESIGN.md exist, each in functions/<name>/
     assert dirs == {
         "authorizer", "oauth_start", "oauth_callback", "accounts", "publish", "publish_worker", "refresh",
-        "s3_upload", "webhook", "console",
+        "dispatch", "s3_upload", "webhook", "console",
     }  # fmt: skip
     for resource in FUNCTIONS.values():
         assert (ROOT / resource["Properties"]["CodeUri"]).is_dir()
@@ -254,7 +254,8 @@ def test_schedules_refresh_per_stage_and_dispatch_every_minute() -> None:
         model = build_model(SAM, _resolver(stage))
         schedules = {s.name: s for s in model.schedules}
         assert set(schedules) == {"RefreshSchedule", "DispatchSchedule"}
-        assert {s.function for s in schedules.values()} == {"RefreshFunction"}
+        assert schedules["RefreshSchedule"].function == "RefreshFunction"
+        assert schedules["DispatchSchedule"].function == "DispatchFunction"
         assert schedules["RefreshSchedule"].expression == SAM["Mappings"]["StageConfig"][stage]["RefreshRate"]
         assert rate_seconds(schedules["DispatchSchedule"].expression) == 60
 

@@ -363,7 +363,7 @@ def test_connecting_announces_the_account_without_tokens():
 
 
 def test_a_bus_failure_after_connecting_still_sends_the_user_back_connected():
-    from tiktok_publisher.adapters.eventbridge import EventPublishError
+    from tiktok_publisher.domain.events import EventPublishError
 
     sessions, accounts = Sessions(), Accounts()
     result = complete_connect(

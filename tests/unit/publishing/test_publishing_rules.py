@@ -11,18 +11,16 @@ from pydantic import BaseModel
 
 from tiktok_publisher.domain.errors import InvalidInput
 from tiktok_publisher.domain.media import MediaInfo
-from tiktok_publisher.domain.post_info import PostInfo
-from tiktok_publisher.domain.post_rules import (
+from tiktok_publisher.domain.post_form import (
     BRANDED_DECLARATION,
     DISCLOSURE_REQUIRED,
     MUSIC_DECLARATION,
     declaration_text,
     disclosure_label,
     post_form_contract,
-    tiktok_post_info,
-    utf16_len,
-    validate_post,
 )
+from tiktok_publisher.domain.post_info import PostInfo, tiktok_post_info, utf16_len
+from tiktok_publisher.domain.post_validation import validate_post
 from tiktok_publisher.domain.problems import Problem, raise_if_problems
 from tiktok_publisher.domain.tiktok import CreatorInfo
 

@@ -1,37 +1,28 @@
 """Accounts of a tenant: list, detail, disconnect, and the creator-info post-form contract. Logic only:
 the account repository, the TikTok client and the token source are ports passed in by the caller.
 
-Access tokens come from a TokenPort (refresh.TokenRefresher in production): the one refresh code path that
+Access tokens come from the Tokens port (refresh.TokenRefresher in production): the one refresh code path that
 the scheduled sweep uses too (DESIGN.md §6), with its lease and its re-read after a lost race.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal, NoReturn, Protocol
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from tiktok_publisher.domain.accounts import Account, Credentials
-from tiktok_publisher.domain.errors import Conflict, NotFound, UpstreamError
-from tiktok_publisher.domain.post_rules import post_form_contract
-from tiktok_publisher.domain.taxonomy import ErrorClass, classify
-from tiktok_publisher.domain.tiktok import CreatorInfo
+from tiktok_publisher.domain.accounts import Account, require_active
+from tiktok_publisher.domain.errors import AccountNeedsReconnect, NotFound, UpstreamError
+from tiktok_publisher.domain.post_form import post_form_contract
+from tiktok_publisher.domain.taxonomy import creator_info_refused
 from tiktok_publisher.domain.tiktok_errors import OAuthError, TikTokError
 from tiktok_publisher.observability import logger
+from tiktok_publisher.ports import Accounts, TikTok, Tokens
 
 # OAuth answers to a revoke meaning "this token is already dead": the grant is gone, which is what a
 # disconnect wants. Anything else (our credentials refused, TikTok down) leaves the grant alive.
 DEAD_TOKEN_CODES = frozenset({"invalid_grant", "invalid_request", "access_token_invalid", "invalid_token"})
-
-
-class AccountNeedsReconnect(Conflict):
-    code = "account_needs_reconnect"
-
-
-class CreatorCannotPost(Conflict):
-    code = "creator_cannot_post"
 
 
 class AccountView(BaseModel):
@@ -61,58 +52,6 @@ class CreatorForm(BaseModel):
     form: dict[str, Any]
 
 
-class AccountPort(Protocol):
-    def get(self, tenant_id: str, open_id: str) -> Account: ...
-
-    def list(self, tenant_id: str) -> Sequence[Account]: ...
-
-    def get_credentials(self, tenant_id: str, open_id: str) -> Credentials: ...
-
-    def mark_revoked(self, tenant_id: str, open_id: str, reason: str | None = ...) -> Any: ...
-
-
-class TikTokPort(Protocol):
-    def revoke(self, access_token: str) -> None: ...
-
-    def creator_info(self, access_token: str) -> CreatorInfo: ...
-
-
-class TokenPort(Protocol):
-    def ensure_fresh_token(self, tenant_id: str, open_id: str, *, now: int) -> str:
-        """A live access token, refreshed first when due. Raises AccountNeedsReconnect (grant dead or
-        account not active), NotFound (no tokens) or UpstreamError (TikTok unreachable)."""
-        ...
-
-    def mark_token_dead(
-        self, tenant_id: str, open_id: str, access_token: str, *, code: str, log_id: str | None, now: int
-    ) -> bool:
-        """TikTok refused `access_token`: needs_reconnect + event, only if the row still holds that token at
-        the version read (never overrules a refresh or reconnect). False: the tokens were replaced since."""
-        ...
-
-
-TOKEN_REPLACED_MESSAGE = "The account's TikTok authorization was renewed while TikTok was asked. Try again."
-
-
-def raise_dead_token(
-    tokens: TokenPort,
-    tenant_id: str,
-    open_id: str,
-    access_token: str,
-    exc: TikTokError,
-    message: str,
-    *,
-    now: int,
-) -> NoReturn:
-    """TikTok said `access_token` no longer works (a RECONNECT-class answer outside a refresh): mark the
-    account through the refresher's conditional mark, then raise AccountNeedsReconnect; UpstreamError
-    (retryable) when a refresh or reconnect replaced the token meanwhile, whose tokens stand."""
-    details = _tiktok_details(exc)
-    if tokens.mark_token_dead(tenant_id, open_id, access_token, code=exc.code, log_id=exc.log_id, now=now):
-        raise AccountNeedsReconnect(message, details=details) from None
-    raise UpstreamError(TOKEN_REPLACED_MESSAGE, details=details) from None
-
-
 def _iso(epoch: int | None) -> datetime | None:
     return datetime.fromtimestamp(epoch, tz=UTC) if epoch else None
 
@@ -133,13 +72,13 @@ def view(account: Account) -> AccountView:
     )
 
 
-def list_accounts(tenant_id: str, *, accounts: AccountPort) -> AccountList:
+def list_accounts(tenant_id: str, *, accounts: Accounts) -> AccountList:
     """Every account of the tenant, in a stable order."""
     items = sorted(accounts.list(tenant_id), key=lambda a: (a.connected_at or "", a.open_id))
     return AccountList(accounts=[view(a) for a in items])
 
 
-def get_account(tenant_id: str, open_id: str, *, accounts: AccountPort) -> AccountView:
+def get_account(tenant_id: str, open_id: str, *, accounts: Accounts) -> AccountView:
     """One account of the tenant; NotFound for unknown ids and other tenants' ids alike."""
     return view(accounts.get(tenant_id, open_id))
 
@@ -152,9 +91,9 @@ def disconnect(
     tenant_id: str,
     open_id: str,
     *,
-    accounts: AccountPort,
-    client: TikTokPort,
-    tokens: TokenPort,
+    accounts: Accounts,
+    client: TikTok,
+    tokens: Tokens,
     now: int,
 ) -> None:
     """Revoke the grant at TikTok, then forget the tokens. The account row (and its posts) stays, `revoked`.
@@ -186,7 +125,7 @@ def disconnect(
 
 
 def _token_to_revoke(
-    tenant_id: str, open_id: str, *, accounts: AccountPort, tokens: TokenPort, now: int
+    tenant_id: str, open_id: str, *, accounts: Accounts, tokens: Tokens, now: int
 ) -> str | None:
     """An access token that can still revoke the grant, or None when nothing alive is left."""
     try:
@@ -207,30 +146,24 @@ def creator_form(
     tenant_id: str,
     open_id: str,
     *,
-    accounts: AccountPort,
-    client: TikTokPort,
-    tokens: TokenPort,
+    accounts: Accounts,
+    client: TikTok,
+    tokens: Tokens,
     audited: bool,
     media_type: Literal["video", "photo"],
     now: int,
 ) -> CreatorForm:
     """Fresh creator_info for the account plus the post-form contract built from it."""
-    account = accounts.get(tenant_id, open_id)
-    if account.status != "active":
-        raise AccountNeedsReconnect(
-            f"This account is {account.status.replace('_', ' ')}. Connect it again before posting.",
-            details={"status": account.status},
-        )
+    require_active(accounts.get(tenant_id, open_id))
     access = tokens.ensure_fresh_token(tenant_id, open_id, now=now)
     try:
         info = client.creator_info(access)
     except TikTokError as exc:
-        problem = classify(exc.code, exc.http_status)
-        if problem.error_class is ErrorClass.RECONNECT:
-            raise_dead_token(tokens, tenant_id, open_id, access, exc, problem.message, now=now)
-        if problem.error_class is ErrorClass.QUOTA:
-            # TikTok's §8 rule: if the creator cannot post now, the form must stop and say so.
-            raise CreatorCannotPost(problem.message, details=_tiktok_details(exc)) from None
-        raise UpstreamError(problem.message, details=_tiktok_details(exc)) from None
+        raise creator_info_refused(
+            exc,
+            mark_token_dead=lambda refused: tokens.mark_token_dead(
+                tenant_id, open_id, access, code=refused.code, log_id=refused.log_id, now=now
+            ),
+        ) from None
     contract = post_form_contract(info, audited=audited, media_type=media_type)
     return CreatorForm(open_id=open_id, creator=info.model_dump(mode="json"), form=contract)

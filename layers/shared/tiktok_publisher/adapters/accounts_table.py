@@ -25,8 +25,9 @@ from tiktok_publisher.domain.accounts import (
     refresh_shard_for,
 )
 from tiktok_publisher.domain.errors import NotFound
+from tiktok_publisher.domain.redaction import redact_text
 from tiktok_publisher.domain.tiktok import TokenSet, UserInfo
-from tiktok_publisher.observability import logger, redact_text
+from tiktok_publisher.observability import logger
 
 if TYPE_CHECKING:
     from tiktok_publisher.adapters.kms_cipher import TokenCipher
@@ -168,7 +169,7 @@ class AccountRepository:
         refresh_expires_at = now + tokens.refresh_expires_in
         actions: list[Any] = [
             m.scopes.set(list(tokens.scopes)),
-            m.status.set(AccountStatus.ACTIVE),
+            m.status.set(AccountStatus.ACTIVE.value),
             m.access_token_enc.set(access_enc),
             m.refresh_token_enc.set(refresh_enc),
             m.access_expires_at.set(access_expires_at),
@@ -228,7 +229,7 @@ class AccountRepository:
                 # refresh_due_at off rows that are out of the index (no refresh_shard).
                 condition=m.tenant_id.exists()
                 & (m.version == expected_version)
-                & (m.status == AccountStatus.ACTIVE),
+                & (m.status == AccountStatus.ACTIVE.value),
             )
         except PynamoDBException as exc:
             if is_condition_failure(exc):
@@ -278,7 +279,7 @@ class AccountRepository:
     ) -> Account:
         m = AccountModel
         actions: list[Any] = [
-            m.status.set(status),
+            m.status.set(status.value),
             m.refresh_shard.remove(),
             m.refresh_due_at.remove(),
             m.version.add(1),

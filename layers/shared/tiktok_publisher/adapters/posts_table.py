@@ -12,15 +12,17 @@ import base64
 import binascii
 import json
 from collections.abc import Iterable, Sequence
+from enum import Enum
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, PynamoDBException, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
-from tiktok_publisher.adapters.dynamodb import PostModel
+from tiktok_publisher.adapters.dynamodb import PostModel, StoreError
 from tiktok_publisher.domain.errors import InvalidInput, NotFound
 from tiktok_publisher.domain.posts import ABSENT, HISTORY_LIMIT, Post, PostStatus, iso_now
+from tiktok_publisher.domain.schedule import schedule_shard_for
 
 MAX_PAGE = 100
 
@@ -35,6 +37,18 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
+    return value
+
+
+def _stored(value: Any) -> Any:
+    """What DynamoDB stores: enums (PostStatus...) by their value, containers recursively. PynamoDB's raw
+    map and list attributes only serialize plain types."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: _stored(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_stored(v) for v in value]
     return value
 
 
@@ -68,12 +82,6 @@ def _to_post(item: PostModel) -> Post:
     )
 
 
-def _schedule_shard(post: Post) -> str:
-    from tiktok_publisher.domain.schedule import schedule_shard_for  # lifecycle owns the shard rule
-
-    return schedule_shard_for(post.tenant_id, post.post_id)
-
-
 def _conditional_failed(exc: Exception) -> bool:
     cause = getattr(exc, "cause_response_code", None)
     return cause == "ConditionalCheckFailedException"
@@ -86,7 +94,7 @@ class PostRepository:
         """Insert a new post (its post_id must be fresh: a ULID)."""
         stamp = iso_now(now)
         post.updated_at = stamp
-        post.history = [{"at": stamp, "status": post.status, "note": "created"}]
+        post.history = [{"at": stamp, "status": str(post.status), "note": "created"}]
         item = PostModel(
             post.tenant_id,
             post.post_id,
@@ -96,7 +104,7 @@ class PostRepository:
             updated_at=stamp,
             mode=post.mode,
             media=post.media,
-            status=post.status,
+            status=_stored(post.status),
             source=post.source,
             post_info=post.post_info,
             idempotency_key=post.idempotency_key,
@@ -107,7 +115,9 @@ class PostRepository:
             post_ids=[],
             publish_at=post.publish_at,
             # Sparse scheduled_due index: only scheduled posts carry a shard (publishing/schedule.py).
-            schedule_shard=_schedule_shard(post) if post.status == PostStatus.SCHEDULED else None,
+            schedule_shard=schedule_shard_for(post.tenant_id, post.post_id)
+            if post.status == PostStatus.SCHEDULED
+            else None,
         )
         try:
             item.save(condition=PostModel.post_id.does_not_exist())
@@ -145,6 +155,20 @@ class PostRepository:
         """Posts waiting for (or made from) one upload (the s3_upload trigger's entry point)."""
         return [_to_post(item) for item in PostModel.by_upload_id.query(upload_id)]
 
+    def due_page(
+        self, shard: str, *, now: int, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[Post], dict[str, Any] | None]:
+        """Scheduled posts of `shard` with publish_at <= now (the sparse scheduled_due index), and the key to
+        continue from (None: no more)."""
+        try:
+            result = PostModel.scheduled_due.query(
+                shard, PostModel.publish_at <= now, limit=limit, last_evaluated_key=start, page_size=limit
+            )
+            posts = [_to_post(item) for item in result]
+        except PynamoDBException as exc:
+            raise StoreError.wrap("query scheduled_due", exc) from None
+        return posts, result.last_evaluated_key
+
     def find_by_publish_id(self, publish_id: str) -> list[Post]:
         """Posts carrying TikTok's publish_id (webhooks)."""
         return [_to_post(item) for item in PostModel.by_publish_id.query(publish_id)]
@@ -169,20 +193,20 @@ class PostRepository:
         actions: list[Action] = [PostModel.updated_at.set(stamp), PostModel.version.add(1)]
         for name, value in (set_fields or {}).items():
             attribute = getattr(PostModel, name)
-            actions.append(attribute.remove() if value is None else attribute.set(value))
+            actions.append(attribute.remove() if value is None else attribute.set(_stored(value)))
         actions.extend(getattr(PostModel, name).remove() for name in remove)
         if status is not None or note is not None:
-            entry = {"at": stamp, "status": status or post.status, "note": note or ""}
+            entry = {"at": stamp, "status": _stored(status or post.status), "note": note or ""}
             history = [*post.history, entry][-HISTORY_LIMIT:]
             actions.append(PostModel.history.set(history))
         if status is not None:
-            actions.append(PostModel.status.set(status))
+            actions.append(PostModel.status.set(_stored(status)))
         condition: Condition = PostModel.post_id.exists()
         if expect_status is not None:
-            condition &= PostModel.status.is_in(*expect_status)
+            condition &= PostModel.status.is_in(*_stored(list(expect_status)))
         for name, value in (expect or {}).items():
             attribute = getattr(PostModel, name)
-            condition &= attribute.does_not_exist() if value is ABSENT else attribute == value
+            condition &= attribute.does_not_exist() if value is ABSENT else attribute == _stored(value)
         item = PostModel(post.tenant_id, post.post_id)
         try:
             item.update(actions=actions, condition=condition)

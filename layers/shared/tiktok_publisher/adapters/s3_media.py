@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -17,18 +16,11 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tiktok_publisher.adapters import aws
+from tiktok_publisher.domain.media import ObjectInfo
 
 PIECE_BYTES = 1024 * 1024
 # TikTok may take up to an hour to download a pulled file (TIKTOK-API.md §6); leave slack for queueing.
 PULL_URL_TTL_SECONDS = 3 * 3600
-
-
-@dataclass(frozen=True)
-class ObjectInfo:
-    key: str
-    size: int
-    content_type: str | None
-    metadata: dict[str, str] = field(default_factory=dict)
 
 
 class S3RangeReader:

@@ -21,7 +21,6 @@ import json
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -29,7 +28,14 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
-from tiktok_publisher.domain.tiktok import CreatorInfo, InitResult, PublishStatus, TokenSet, UserInfo
+from tiktok_publisher.domain.tiktok import (
+    ChunkResult,
+    CreatorInfo,
+    InitResult,
+    PublishStatus,
+    TokenSet,
+    UserInfo,
+)
 from tiktok_publisher.domain.tiktok_errors import OAuthError, TikTokError, TikTokTransportError
 from tiktok_publisher.observability import logger
 
@@ -54,25 +60,6 @@ class _Retry(Enum):
     NEVER = "never"
     PRE_SEND = "pre_send"  # only when the request certainly never reached TikTok
     SAFE = "safe"  # the call is read-only or idempotent
-
-
-@dataclass(frozen=True, slots=True)
-class ChunkResult:
-    """Answer to one chunk PUT: 206 more expected, 201 complete, 4xx/5xx see TIKTOK-API.md §5.
-
-    received_last is LAST from `Content-Range: bytes 0-LAST/TOTAL` (None when absent).
-    """
-
-    status_code: int
-    received_last: int | None
-    total: int | None = None
-    error_code: str | None = None
-    log_id: str | None = None
-
-    @property
-    def complete(self) -> bool:
-        """TikTok has every byte (201)."""
-        return self.status_code == 201
 
 
 class _SizedBody:

@@ -4,11 +4,10 @@ I/O goes through the ports passed in (session repository, account repository, Ti
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
-from tiktok_publisher.adapters.eventbridge import DetailType
 from tiktok_publisher.connect.pkce import PkceMode, new_pkce
 from tiktok_publisher.connect.scopes import missing_scopes, parse_scopes, requested_scopes, user_fields
 from tiktok_publisher.connect.state import (
@@ -21,8 +20,9 @@ from tiktok_publisher.connect.state import (
 from tiktok_publisher.connect.urls import authorize_url, check_return_to, with_query
 from tiktok_publisher.domain.accounts import Account
 from tiktok_publisher.domain.errors import DomainError, NotFound
+from tiktok_publisher.domain.events import DetailType
 from tiktok_publisher.domain.sessions import OAuthSession, StateAlreadyUsed
-from tiktok_publisher.domain.tiktok import TokenSet, UserInfo
+from tiktok_publisher.domain.tiktok import TokenSet
 from tiktok_publisher.domain.tiktok_errors import (
     FINAL_OAUTH_CODES,
     OAuthError,
@@ -30,6 +30,7 @@ from tiktok_publisher.domain.tiktok_errors import (
     TikTokTransportError,
 )
 from tiktok_publisher.observability import logger
+from tiktok_publisher.ports import Accounts, Events, OAuthSessions, TikTokAuth
 
 # OAuth error values TikTok documents (TIKTOK-API.md §1) plus RFC 6749's two server-side ones. Only these
 # are echoed back to return_to as `reason`; anything else becomes "oauth_error", so a crafted callback
@@ -40,30 +41,6 @@ OAUTH_ERROR_CODES = FINAL_OAUTH_CODES | {"server_error", "temporarily_unavailabl
 # The parameters our redirect sets; any of them already in return_to is dropped so the app cannot be told
 # "connected" by a return_to that was crafted with `tiktok=connected&open_id=...` in it.
 RESULT_PARAMS = ("tiktok", "reason", "missing", "open_id")
-
-
-class SessionStore(Protocol):
-    def create(self, session: OAuthSession) -> None: ...
-
-    def consume(self, state_id: str) -> OAuthSession: ...
-
-
-class AccountStore(Protocol):
-    def save_connection(
-        self, tenant_id: str, open_id: str, profile: UserInfo, tokens: TokenSet, *, now: int
-    ) -> Account: ...
-
-
-class EventsPort(Protocol):
-    def publish(self, detail_type: str, detail: dict[str, Any], *, tenant_id: str) -> None: ...
-
-
-class OAuthClient(Protocol):
-    def exchange_code(self, code: str, redirect_uri: str, code_verifier: str | None) -> TokenSet: ...
-
-    def revoke(self, access_token: str) -> None: ...
-
-    def user_info(self, access_token: str, fields: Sequence[str]) -> UserInfo: ...
 
 
 @dataclass(frozen=True)
@@ -103,7 +80,7 @@ def start_connect(
     return_to: str | None,
     scopes: str | None,
     config: ConnectConfig,
-    sessions: SessionStore,
+    sessions: OAuthSessions,
     now: int,
 ) -> StartResult:
     """Validate return_to and scopes, store a pending session, and build TikTok's authorize URL."""
@@ -138,7 +115,7 @@ def start_connect(
     return StartResult(authorize_url=url, state_id=state_id, expires_at=expires_at)
 
 
-def _consume(token: str | None, *, config: ConnectConfig, sessions: SessionStore, now: int) -> OAuthSession:
+def _consume(token: str | None, *, config: ConnectConfig, sessions: OAuthSessions, now: int) -> OAuthSession:
     state_id = verify_state(token, key=config.state_key, stage=config.stage, now=now)
     try:
         session = sessions.consume(state_id)
@@ -161,7 +138,7 @@ def _fail(session: OAuthSession, reason: str, **extra: str) -> CallbackResult:
     return CallbackResult(location=location, outcome="error", reason=reason)
 
 
-def _revoke_quietly(client: OAuthClient, tokens: TokenSet) -> None:
+def _revoke_quietly(client: TikTokAuth, tokens: TokenSet) -> None:
     # Best effort: we will not keep this grant, so do not leave it alive at TikTok either.
     try:
         client.revoke(tokens.access_token)
@@ -175,10 +152,10 @@ def complete_connect(
     query: Mapping[str, str],
     *,
     config: ConnectConfig,
-    sessions: SessionStore,
-    accounts: AccountStore,
-    client: OAuthClient,
-    events: EventsPort,
+    sessions: OAuthSessions,
+    accounts: Accounts,
+    client: TikTokAuth,
+    events: Events,
     now: int,
 ) -> CallbackResult:
     """Handle TikTok's redirect. Raises InvalidState (no redirect possible) for a bad state; every other
@@ -246,7 +223,7 @@ def connected_event_detail(account: Account) -> dict[str, Any]:
     }
 
 
-def _announce_connected(events: EventsPort, account: Account) -> None:
+def _announce_connected(events: Events, account: Account) -> None:
     # The account is stored and the user is on the way back connected: a bus hiccup must not turn that into
     # an error page, so a failed event is logged (and alarmed on through the log), not raised.
     try:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from tiktok_publisher.domain.errors import AccountNeedsReconnect
+
 
 class AccountStatus(StrEnum):
     """DESIGN.md §3. Only `active` accounts are in the refresh_due index and may post."""
@@ -68,3 +70,12 @@ def refresh_due_at_for(access_expires_at: int, refresh_expires_at: int) -> int:
     if refresh <= 0:
         return access
     return min(access, refresh - REFRESH_TOKEN_WINDOW_S)
+
+
+def require_active(account: Account) -> None:
+    """Refuse to act for an account that is not active (409: connect it again before posting)."""
+    if account.status != AccountStatus.ACTIVE:
+        raise AccountNeedsReconnect(
+            f"This account is {account.status.replace('_', ' ')}. Connect it again before posting.",
+            details={"status": account.status},
+        )

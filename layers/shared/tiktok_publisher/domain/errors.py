@@ -42,3 +42,15 @@ class UpstreamError(DomainError):
 
     status_code = 502
     code = "upstream_error"
+
+
+class AccountNeedsReconnect(Conflict):
+    """The account's grant is dead (or the account is not active): only the user can connect it again."""
+
+    code = "account_needs_reconnect"
+
+
+class CreatorCannotPost(Conflict):
+    """TikTok says the creator cannot post right now (quota, anti-spam): the form must stop and say so."""
+
+    code = "creator_cannot_post"

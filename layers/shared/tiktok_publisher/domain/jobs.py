@@ -1,4 +1,4 @@
-"""Publish jobs on SQS: what a message says, and the port that sends one (optionally delayed).
+"""Publish jobs: what a message on the publish queue says.
 
 A message only names the post and counts retries/polls (they size the next delay). Everything that
 matters for correctness lives on the post row, so a duplicated, replayed or stale message is harmless:
@@ -9,11 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, replace
-from typing import Any
 
-from tiktok_publisher.adapters import aws
-
-MAX_DELAY_SECONDS = 900  # SQS DelaySeconds ceiling
 STEP = "step"  # move the post one step along its state machine
 RECONCILE = "reconcile"  # ask TikTok once about an `unconfirmed` post that has a publish_id
 
@@ -61,20 +57,3 @@ class Job:
     def fresh(self) -> Job:
         """A new step: counters back to zero."""
         return replace(self, attempt=0, poll=0)
-
-
-class SqsJobQueue:
-    """Sends jobs to PUBLISH_QUEUE_URL."""
-
-    def __init__(self, queue_url: str, sqs_client: Any | None = None) -> None:
-        self.queue_url = queue_url
-        self._client = sqs_client
-
-    @property
-    def _sqs(self) -> Any:
-        return self._client if self._client is not None else aws.client("sqs")
-
-    def send(self, job: Job, *, delay: float = 0) -> None:
-        """Enqueue `job`, visible after `delay` seconds (clamped to SQS's 0..900)."""
-        seconds = max(0, min(MAX_DELAY_SECONDS, round(delay)))
-        self._sqs.send_message(QueueUrl=self.queue_url, MessageBody=job.to_json(), DelaySeconds=seconds)

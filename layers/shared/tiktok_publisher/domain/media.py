@@ -12,7 +12,7 @@ Readings of TikTok's loose units, each the safer one:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tiktok_publisher.domain.chunks import MAX_VIDEO_SIZE
@@ -184,3 +184,13 @@ def check_photo(info: ImageInfo, *, loc: Loc = ("media",)) -> list[Problem]:
             )
         )
     return problems
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """A stored media object: key, size, Content-Type and user metadata (what a HEAD tells)."""
+
+    key: str
+    size: int
+    content_type: str | None
+    metadata: dict[str, str] = field(default_factory=dict)

@@ -38,3 +38,11 @@ def raise_if_problems(problems: Iterable[Problem]) -> None:
         "The request has invalid fields: " + ", ".join(dict.fromkeys(p.path for p in found)) + ".",
         details={"fields": [p.as_field() for p in found]},
     )
+
+
+def invalid(path: str, kind: str, message: str) -> InvalidInput:
+    """An InvalidInput in the API's 422 shape (one field, with its path)."""
+    return InvalidInput(
+        f"The request has invalid fields: {path}. {message}",
+        details={"fields": [{"path": path, "type": kind, "message": message}]},
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tiktok_publisher.adapters.eventbridge import DetailType
+from tiktok_publisher.domain.events import DetailType
 from tiktok_publisher.domain.posts import Post, PostStatus
 from tiktok_publisher.domain.taxonomy import ErrorInfo
 from tiktok_publisher.domain.tiktok import PublishStatusValue

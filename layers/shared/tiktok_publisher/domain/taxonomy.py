@@ -12,9 +12,18 @@ between inits of one token), creator_info 20/min (3 s), status 30/min (2 s), use
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
+
+from tiktok_publisher.domain.errors import (
+    AccountNeedsReconnect,
+    CreatorCannotPost,
+    DomainError,
+    UpstreamError,
+)
+from tiktok_publisher.domain.tiktok_errors import TikTokError
 
 
 class ErrorClass(StrEnum):
@@ -240,6 +249,28 @@ def classify_upload_status(http_status: int) -> ErrorInfo:
     """Classify the HTTP status of a chunk PUT that was not 201/206 (§5)."""
     code = _UPLOAD_STATUS_CODES.get(http_status)
     return classify(code, http_status) if code else classify(None, http_status)
+
+
+TOKEN_REPLACED_MESSAGE = "The account's TikTok authorization was renewed while TikTok was asked. Try again."
+
+
+def creator_info_refused(exc: TikTokError, *, mark_token_dead: Callable[[TikTokError], bool]) -> DomainError:
+    """What to raise when TikTok refused creator_info (TIKTOK-API.md §4, §8).
+
+    A RECONNECT-class answer means the access token no longer works: `mark_token_dead(exc)` marks the account
+    through the refresher's conditional mark (AccountNeedsReconnect), or says False when a refresh or
+    reconnect replaced the token meanwhile, whose tokens stand (UpstreamError, retryable). A QUOTA answer
+    means the creator cannot post now, and the form must stop and say so (CreatorCannotPost).
+    """
+    problem = classify(exc.code, exc.http_status)
+    details: dict[str, object] = {"tiktok_code": exc.code, "log_id": exc.log_id}
+    if problem.error_class is ErrorClass.RECONNECT:
+        if mark_token_dead(exc):
+            return AccountNeedsReconnect(problem.message, details=details)
+        return UpstreamError(TOKEN_REPLACED_MESSAGE, details=details)
+    if problem.error_class is ErrorClass.QUOTA:
+        return CreatorCannotPost(problem.message, details=details)
+    return UpstreamError(problem.message, details=details)
 
 
 # Per access token, per minute (TIKTOK-API.md §6).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -77,3 +78,22 @@ class PublishStatus(BaseModel):
     post_ids: list[str] = Field(default_factory=list)
     uploaded_bytes: int | None = None
     downloaded_bytes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkResult:
+    """Answer to one chunk PUT: 206 more expected, 201 complete, 4xx/5xx see TIKTOK-API.md §5.
+
+    received_last is LAST from `Content-Range: bytes 0-LAST/TOTAL` (None when absent).
+    """
+
+    status_code: int
+    received_last: int | None
+    total: int | None = None
+    error_code: str | None = None
+    log_id: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        """TikTok has every byte (201)."""
+        return self.status_code == 201

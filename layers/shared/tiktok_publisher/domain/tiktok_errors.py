@@ -4,7 +4,7 @@ requests exception (its text can hold a URL with a capability in it)."""
 
 from __future__ import annotations
 
-from tiktok_publisher.observability import redact_text
+from tiktok_publisher.domain.redaction import redact_text
 
 # v2 codes (and OAuth errors) that mean "the same request may succeed later".
 RETRYABLE_CODES = frozenset(

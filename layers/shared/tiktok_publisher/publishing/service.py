@@ -19,26 +19,20 @@ from typing import Any, Protocol
 
 from ulid import ULID
 
-from tiktok_publisher.accounts.service import (
-    AccountNeedsReconnect,
-    CreatorCannotPost,
-    TokenPort,
-    raise_dead_token,
-)
-from tiktok_publisher.adapters.posts_table import PostRepository
-from tiktok_publisher.adapters.s3_media import ObjectInfo, S3Media
-from tiktok_publisher.domain import post_rules as rules
-from tiktok_publisher.domain.errors import Conflict, NotFound, UpstreamError
+from tiktok_publisher.domain.accounts import Account, require_active
+from tiktok_publisher.domain.errors import Conflict, NotFound
 from tiktok_publisher.domain.jobs import Job
-from tiktok_publisher.domain.media import ImageInfo, MediaInfo, check_photo, check_video
-from tiktok_publisher.domain.post_info import PostInfo
+from tiktok_publisher.domain.media import ImageInfo, MediaInfo, ObjectInfo, check_photo, check_video
+from tiktok_publisher.domain.post_info import tiktok_post_info
+from tiktok_publisher.domain.post_validation import validate_post
 from tiktok_publisher.domain.posts import ABSENT, Post, PostStatus, iso_now
 from tiktok_publisher.domain.problems import Problem, raise_if_problems
 from tiktok_publisher.domain.schedule import check_publish_at
-from tiktok_publisher.domain.taxonomy import ErrorClass, classify
+from tiktok_publisher.domain.taxonomy import creator_info_refused
 from tiktok_publisher.domain.tiktok import CreatorInfo
 from tiktok_publisher.domain.tiktok_errors import TikTokError
 from tiktok_publisher.observability import logger
+from tiktok_publisher.ports import Accounts, JobQueue, MediaStore, Posts, PullUrls, TikTokContent, Tokens
 from tiktok_publisher.publishing.probe import MediaProbeError, probe_image, probe_video
 from tiktok_publisher.publishing.schemas import CreatePostRequest, PhotoImage, VideoMedia
 from tiktok_publisher.publishing.uploads import (
@@ -62,30 +56,21 @@ class IdempotencyConflict(Conflict):
     code = "idempotency_conflict"
 
 
-class JobQueue(Protocol):
-    def send(self, job: Job, *, delay: float = 0) -> None: ...
-
-
-class PullUrls(Protocol):
-    @property
-    def enabled(self) -> bool: ...
-
-
 class UploadClaim(Protocol):
     def claim_found(self, post: Post, found: ObjectInfo) -> str: ...
 
 
 @dataclass
 class PublishService:
-    posts: PostRepository
-    accounts: Any
-    client: Any
-    media: S3Media
+    posts: Posts
+    accounts: Accounts
+    client: TikTokContent
+    media: MediaStore
     queue: JobQueue
     upload_ids: UploadIds
     pull: PullUrls
     audited: bool
-    refresher: TokenPort  # access tokens: the shared refresh path (DESIGN.md §6)
+    refresher: Tokens  # access tokens: the shared refresh path (DESIGN.md §6)
     trigger: UploadClaim  # the S3 upload trigger's logic, for an upload that landed before its post
     idempotency_store: Any = None  # a Powertools BasePersistenceLayer; None disables idempotency (unit use)
     clock: Callable[[], float] = time.time
@@ -149,11 +134,7 @@ class PublishService:
         body = CreatePostRequest.model_validate(request["body"])
         now = self.clock()
         account = self.accounts.get(tenant_id, body.open_id)  # 404 for another tenant's account
-        if account.status != "active":
-            raise AccountNeedsReconnect(
-                f"This account is {account.status.replace('_', ' ')}. Connect it again before posting.",
-                details={"status": account.status},
-            )
+        require_active(account)
         problems: list[Problem] = []
         media_info: MediaInfo | None = None
         upload_id: str | None = None
@@ -165,7 +146,7 @@ class PublishService:
             source = self._photo_source(tenant_id, body.open_id, body.media.images, problems)
             source["cover_index"] = body.media.cover_index
         creator = self._creator_info(account) if body.mode == "direct" else None
-        problems += rules.validate_post(
+        problems += validate_post(
             creator_info=creator,
             post_info=body.post_info,
             mode=body.mode,
@@ -192,7 +173,7 @@ class PublishService:
             media=media_type,
             status=status,
             source=source,
-            post_info=tiktok_post_info(body.post_info, media_type=media_type, creator=creator),
+            post_info=tiktok_post_info(body.post_info, creator, media_type=media_type, mode=body.mode),
             idempotency_key=str(request["key"]),
             upload_id=upload_id,
             publish_at=publish_at,
@@ -215,23 +196,20 @@ class PublishService:
         outcome = self.trigger.claim_found(post, found)
         logger.info("upload found right after the post was written", extra={"outcome": outcome})
 
-    def _creator_info(self, account: Any) -> CreatorInfo:
+    def _creator_info(self, account: Account) -> CreatorInfo:
         """Fresh creator_info (TIKTOK-API.md §4: queried before every direct post)."""
         now = int(self.clock())
-        token = self.refresher.ensure_fresh_token(account.tenant_id, account.open_id, now=now)
+        tenant_id, open_id = account.tenant_id, account.open_id
+        token = self.refresher.ensure_fresh_token(tenant_id, open_id, now=now)
         try:
-            info: CreatorInfo = self.client.creator_info(token)
+            return self.client.creator_info(token)
         except TikTokError as exc:
-            error = classify(exc.code, exc.http_status)
-            details = {"tiktok_code": exc.code, "log_id": exc.log_id}
-            if error.error_class is ErrorClass.RECONNECT:
-                raise_dead_token(
-                    self.refresher, account.tenant_id, account.open_id, token, exc, error.message, now=now
-                )
-            if error.error_class is ErrorClass.QUOTA:
-                raise CreatorCannotPost(error.message, details=details) from None
-            raise UpstreamError(error.message, details=details) from None
-        return info
+            raise creator_info_refused(
+                exc,
+                mark_token_dead=lambda refused: self.refresher.mark_token_dead(
+                    tenant_id, open_id, token, code=refused.code, log_id=refused.log_id, now=now
+                ),
+            ) from None
 
     def _video_source(
         self, tenant_id: str, open_id: str, media: VideoMedia, problems: list[Problem]
@@ -407,30 +385,3 @@ def _one_per_path(problems: list[Problem]) -> list[Problem]:
             seen.add(problem.path)
             unique.append(problem)
     return unique
-
-
-def tiktok_post_info(
-    info: PostInfo | None, *, media_type: str, creator: CreatorInfo | None
-) -> dict[str, Any]:
-    """post_info as TikTok's init takes it. Interactions not chosen stay off (TikTok's UX: toggles start
-    off), those the creator disabled are always off; brand toggles only count with disclosure on."""
-    if info is None:
-        return {}
-    out: dict[str, Any] = {}
-    for name in ("title", "description", "privacy_level", "video_cover_timestamp_ms"):
-        value = getattr(info, name)
-        if value is not None:
-            out[name] = value
-    interactions = ("comment",) if media_type == "photo" else ("comment", "duet", "stitch")
-    for name in interactions:
-        chosen = getattr(info, f"disable_{name}")
-        creator_off = bool(creator and getattr(creator, f"{name}_disabled"))
-        out[f"disable_{name}"] = True if chosen is None or creator_off else bool(chosen)
-    disclosure = info.disclosure_on
-    out["brand_content_toggle"] = bool(disclosure and info.brand_content_toggle)
-    out["brand_organic_toggle"] = bool(disclosure and info.brand_organic_toggle)
-    if media_type == "video" and info.is_aigc is not None:
-        out["is_aigc"] = info.is_aigc
-    if media_type == "photo" and info.auto_add_music is not None:
-        out["auto_add_music"] = info.auto_add_music
-    return out

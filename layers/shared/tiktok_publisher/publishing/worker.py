@@ -15,7 +15,7 @@ A definite refusal from TikTok (an answer carrying its error envelope: 4xx, 429,
 exists, so the marker is cleared and a retry or the FILE_UPLOAD fallback may init again; a missing or
 unreadable answer (timeout, reset, HTML 502) is treated like the crash: unconfirmed.
 After publish_id is stored nothing calls init for that task: an upload resumes from TikTok's Content-Range,
-processing is polled. Re-initialising is only done when TikTok itself reports the old task dead (PostStatus.FAILED with
+processing is polled. Re-initialising is only done when TikTok itself reports the old task dead (FAILED with
 a pull failure, or an upload_url that expired before the last chunk, when no video can come out of it).
 
 Waiting never sleeps in Lambda: the next step is a new SQS message with DelaySeconds.
@@ -32,12 +32,10 @@ import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, NoReturn, Protocol
+from typing import Any, NoReturn
 
-from tiktok_publisher.accounts.service import AccountNeedsReconnect, TokenPort
-from tiktok_publisher.adapters.posts_table import PostRepository
 from tiktok_publisher.domain.chunks import ChunkPlan, plan_chunks
-from tiktok_publisher.domain.errors import NotFound, UpstreamError
+from tiktok_publisher.domain.errors import AccountNeedsReconnect, NotFound, UpstreamError
 from tiktok_publisher.domain.jobs import RECONCILE, Job
 from tiktok_publisher.domain.posts import ABSENT, TERMINAL, Post, PostStatus
 from tiktok_publisher.domain.status import (
@@ -63,6 +61,16 @@ from tiktok_publisher.domain.taxonomy import (
 from tiktok_publisher.domain.tiktok import InitResult, PublishStatusValue
 from tiktok_publisher.domain.tiktok_errors import TikTokError, TikTokTransportError
 from tiktok_publisher.observability import logger
+from tiktok_publisher.ports import (
+    Accounts,
+    Events,
+    JobQueue,
+    MediaStore,
+    Posts,
+    PullUrls,
+    TikTokContent,
+    Tokens,
+)
 from tiktok_publisher.publishing.transfer import (
     ChunkUploader,
     ContinuousSource,
@@ -77,39 +85,6 @@ RETRY_CAP_S = 900
 MAX_REINITS = 3  # fresh inits after TikTok reported the previous task dead
 ACTIVE = frozenset({PostStatus.QUEUED, PostStatus.UPLOADING, PostStatus.PROCESSING})
 NOT_TERMINAL = (*ACTIVE, "awaiting_upload", "scheduled")
-
-
-class JobQueue(Protocol):
-    def send(self, job: Job, *, delay: float = 0) -> None: ...
-
-
-class Events(Protocol):
-    def publish(self, detail_type: str, detail: dict[str, Any], *, tenant_id: str) -> None: ...
-
-
-class PullUrls(Protocol):
-    @property
-    def enabled(self) -> bool: ...
-
-    def url_for(self, key: str, *, now: float) -> str: ...
-
-
-class TikTok(Protocol):
-    def refresh(self, refresh_token: str) -> Any: ...
-
-    def revoke(self, access_token: str) -> None: ...
-
-    def creator_info(self, access_token: str) -> Any: ...
-
-    def init_video(
-        self, access_token: str, *, inbox: bool, post_info: dict[str, Any] | None, source_info: dict[str, Any]
-    ) -> InitResult: ...
-
-    def init_photo(self, access_token: str, *, body: dict[str, Any]) -> InitResult: ...
-
-    def fetch_status(self, access_token: str, publish_id: str) -> Any: ...
-
-    def upload_chunk(self, upload_url: str, data: Any, **kwargs: Any) -> Any: ...
 
 
 class Seams:
@@ -135,14 +110,14 @@ class _StepEnded(Exception):
 
 @dataclass
 class PublishWorker:
-    posts: PostRepository
-    accounts: Any
-    client: TikTok
-    media: Any  # S3Media: open_from / iter_range
+    posts: Posts
+    accounts: Accounts
+    client: TikTokContent
+    media: MediaStore
     queue: JobQueue
     events: Events
     pull: PullUrls
-    refresher: TokenPort  # access tokens: the shared refresh path (DESIGN.md §6)
+    refresher: Tokens  # access tokens: the shared refresh path (DESIGN.md §6)
     clock: Callable[[], float] = time.time
     seams: Seams = field(default_factory=Seams)
     sleep: Callable[[float], None] = time.sleep
@@ -442,7 +417,7 @@ class PublishWorker:
             )
             return
         if post.transfer == "pull" and error.retryable and post.attempts < MAX_REINITS:
-            # TikTok's task is PostStatus.FAILED (dead): a new one cannot duplicate it.
+            # TikTok's task is FAILED (dead): a new one cannot duplicate it.
             self._reinit(post, job, error)
             return
         self._fail(post, error, expect={"publish_id": post.publish_id})

@@ -28,13 +28,13 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from tiktok_publisher.accounts.service import AccountNeedsReconnect
-from tiktok_publisher.adapters.eventbridge import DetailType
 from tiktok_publisher.domain.accounts import Account, AccountStatus, Credentials, iso
 from tiktok_publisher.domain.errors import NotFound, UpstreamError
+from tiktok_publisher.domain.events import DetailType
+from tiktok_publisher.domain.refresh import LEASE_S, due_on_demand, usable_while_busy
 from tiktok_publisher.domain.tiktok import TokenSet
 from tiktok_publisher.domain.tiktok_errors import OAuthError, TikTokError
 from tiktok_publisher.observability import logger
-from tiktok_publisher.refresh.policy import LEASE_S, due_on_demand, usable_while_busy
 
 # OAuth answers meaning "this grant is dead": only the user can bring the account back.
 DEAD_GRANT_CODES = frozenset({"invalid_grant"})

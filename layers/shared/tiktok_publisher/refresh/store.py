@@ -22,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from tiktok_publisher.adapters import aws
 from tiktok_publisher.adapters.dynamodb import StoreError
 from tiktok_publisher.domain.accounts import AccountStatus, iso
-from tiktok_publisher.refresh.policy import ShardCursor
+from tiktok_publisher.domain.refresh import ShardCursor
 
 REFRESH_DUE_INDEX = "refresh_due"
 _ACTIVE = "active"

@@ -17,9 +17,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from tiktok_publisher.domain.refresh import ShardCursor, due_in_sweep
 from tiktok_publisher.observability import logger
 from tiktok_publisher.refresh.core import Outcome, RefreshResult, TokenRefresher
-from tiktok_publisher.refresh.policy import ShardCursor, due_in_sweep
 from tiktok_publisher.refresh.store import DueAccount, DuePage
 
 DEFAULT_CONCURRENCY = 8

@@ -8,14 +8,13 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from aws_lambda_powertools.metrics import MetricUnit
 
-from tiktok_publisher import observability
 from tiktok_publisher.accounts import service
-from tiktok_publisher.api.ports import Ports
+from tiktok_publisher.bootstrap import Ports
 from tiktok_publisher.entrypoints.http.caller import CallerDep
 from tiktok_publisher.entrypoints.http.docs import empty_response, error_responses, ok_response
 from tiktok_publisher.entrypoints.http.errors import BASE_HEADERS
+from tiktok_publisher.observability import count
 
 # TikTok open_ids are opaque; bound them so a path parameter cannot be abused as a payload.
 OpenId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
@@ -55,9 +54,9 @@ def register_accounts(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -
     def disconnect(who: CallerDep, open_id: OpenId) -> Response[None]:
         p = ports()
         service.disconnect(
-            who.tenant_id, open_id, accounts=p.accounts, client=p.client, tokens=p.refresher, now=p.now()
+            who.tenant_id, open_id, accounts=p.accounts, client=p.tiktok, tokens=p.refresher, now=p.now()
         )
-        observability.metrics.add_metric(name="AccountDisconnected", unit=MetricUnit.Count, value=1)
+        count("AccountDisconnected")
         return Response(status_code=HTTPStatus.NO_CONTENT, headers=dict(BASE_HEADERS))
 
     @app.get(
@@ -93,7 +92,7 @@ def register_accounts(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -
             who.tenant_id,
             open_id,
             accounts=p.accounts,
-            client=p.client,
+            client=p.tiktok,
             tokens=p.refresher,
             audited=p.settings.app_audited,
             media_type=media_type,

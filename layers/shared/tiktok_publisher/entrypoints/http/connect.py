@@ -8,17 +8,15 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, Field
 
-from tiktok_publisher import observability
-from tiktok_publisher.api.ports import Ports
+from tiktok_publisher.bootstrap import Ports
 from tiktok_publisher.connect.service import complete_connect, start_connect
 from tiktok_publisher.connect.state import InvalidState
 from tiktok_publisher.entrypoints.http.caller import CallerDep
 from tiktok_publisher.entrypoints.http.docs import empty_response, error_responses, ok_response
 from tiktok_publisher.entrypoints.http.errors import BASE_HEADERS, HTML_ERRORS, html_page
-from tiktok_publisher.observability import logger
+from tiktok_publisher.observability import count, logger
 
 START_PATH = "/v1/oauth/tiktok/start"
 CALLBACK_PATH = "/v1/oauth/tiktok/callback"
@@ -69,7 +67,7 @@ def register_start(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -> N
             sessions=p.sessions,
             now=p.now(),
         )
-        _count("OAuthStarted")
+        count("OAuthStarted")
         if redirect:
             return Response(
                 status_code=HTTPStatus.FOUND, headers={**BASE_HEADERS, "Location": result.authorize_url}
@@ -120,17 +118,13 @@ def register_callback(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -
                 config=p.connect_config,
                 sessions=p.sessions,
                 accounts=p.accounts,
-                client=p.client,
+                client=p.tiktok,
                 events=p.events,
                 now=p.now(),
             )
         except InvalidState as exc:
             logger.info("oauth callback with invalid state", extra={"reason": exc.reason})
-            _count("OAuthStateRejected")
+            count("OAuthStateRejected")
             return html_page(HTTPStatus.BAD_REQUEST, "This link cannot be used", exc.message)
-        _count("AccountConnected" if result.outcome == "connected" else "AccountConnectFailed")
+        count("AccountConnected" if result.outcome == "connected" else "AccountConnectFailed")
         return Response(status_code=HTTPStatus.FOUND, headers={**BASE_HEADERS, "Location": result.location})
-
-
-def _count(name: str) -> None:
-    observability.metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)

@@ -6,9 +6,10 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 
+from tiktok_publisher.bootstrap import Ports
 from tiktok_publisher.entrypoints.http.caller import CallerDep
 from tiktok_publisher.entrypoints.http.errors import BASE_HEADERS
 from tiktok_publisher.publishing.schemas import (
@@ -44,12 +45,12 @@ def _json(status: int, body: Any) -> Response[Any]:
     )
 
 
-def register_publish_routes(app: Any, publishing: Callable[[], Any]) -> None:
-    """Register the publish routes on `app`; `publishing()` returns the wired ports (wiring.Publishing)."""
+def register_publish_routes(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -> None:
+    """Register the publish routes on `app`."""
 
     @app.post("/v1/uploads", summary="Get a presigned URL to upload media", tags=["Posts"], responses=_ERRORS)
     def create_upload(who: CallerDep, body: UploadRequest) -> Response[UploadResponse]:
-        ticket = publishing().uploads.create(
+        ticket = ports().uploads.create(
             who.tenant_id,
             open_id=body.open_id,
             filename=body.filename,
@@ -69,9 +70,9 @@ def register_publish_routes(app: Any, publishing: Callable[[], Any]) -> None:
     def create_post(
         who: CallerDep, body: CreatePostRequest, idempotency_key: IdempotencyKey
     ) -> Response[PostView]:
-        ports = publishing()
-        ports.service.register_lambda_context(app.lambda_context)
-        post = ports.service.create_post(who.tenant_id, idempotency_key, body)
+        service = ports().publish_service
+        service.register_lambda_context(app.lambda_context)
+        post = service.create_post(who.tenant_id, idempotency_key, body)
         return _json(HTTPStatus.ACCEPTED, post.to_api())
 
     @app.get("/v1/posts", summary="List an account's posts, newest first", tags=["Posts"], responses=_ERRORS)
@@ -81,14 +82,14 @@ def register_publish_routes(app: Any, publishing: Callable[[], Any]) -> None:
         cursor: Annotated[str | None, Query(max_length=2048)] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
     ) -> PostPage:
-        posts, next_cursor = publishing().service.list_posts(
+        posts, next_cursor = ports().publish_service.list_posts(
             who.tenant_id, open_id, cursor=cursor, limit=limit
         )
         return PostPage(posts=[PostView(**p.to_api()) for p in posts], next_cursor=next_cursor)
 
     @app.get("/v1/posts/<post_id>", summary="One post", tags=["Posts"], responses=_ERRORS)
     def get_post(who: CallerDep, post_id: PostId) -> PostView:
-        return PostView(**publishing().service.get_post(who.tenant_id, post_id).to_api())
+        return PostView(**ports().publish_service.get_post(who.tenant_id, post_id).to_api())
 
     @app.delete(
         "/v1/posts/<post_id>",
@@ -98,4 +99,4 @@ def register_publish_routes(app: Any, publishing: Callable[[], Any]) -> None:
         responses={**_ERRORS, 409: {"description": "Too late to cancel"}},
     )
     def cancel_post(who: CallerDep, post_id: PostId) -> PostView:
-        return PostView(**publishing().service.cancel_post(who.tenant_id, post_id).to_api())
+        return PostView(**ports().publish_service.cancel_post(who.tenant_id, post_id).to_api())

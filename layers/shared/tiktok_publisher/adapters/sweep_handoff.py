@@ -12,15 +12,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from tiktok_publisher.adapters import aws
-from tiktok_publisher.adapters.eventbridge import SOURCE
-from tiktok_publisher.refresh.policy import ShardCursor
+from tiktok_publisher.domain.events import CONTINUATION_DETAIL_TYPE, SOURCE, HandOffError
+from tiktok_publisher.domain.refresh import ShardCursor
 
-CONTINUATION_DETAIL_TYPE = "Refresh Sweep Continuation"
 _BATCH = 10  # PutEvents entries per call
-
-
-class HandOffError(RuntimeError):
-    """EventBridge did not take every continuation."""
 
 
 class EventBridgeHandOff:
