@@ -256,7 +256,7 @@ class Ports:
         from tiktok_publisher.refresh.sweep import RefreshSweep
 
         return RefreshRuntime(
-            settings=self.settings,
+            shards=self.settings.refresh_shards,
             refresher=self.refresher,
             sweep=RefreshSweep(self.refresher, RefreshStore(self.settings.require("accounts_table"))),
             handoff=self.handoff,

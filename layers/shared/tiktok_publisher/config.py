@@ -140,15 +140,18 @@ _provider: Any = None
 
 
 def _secrets_provider() -> Any:
-    # Powertools Parameters imported lazily: functions that never read secrets do not pay for it.
+    # Powertools Parameters and botocore imported lazily: functions that never read secrets do not pay for it.
     global _provider
     with _provider_lock:
         if _provider is None:
             from aws_lambda_powertools.utilities.parameters import SecretsProvider
+            from botocore.config import Config
 
-            from tiktok_publisher.adapters.aws import client
-
-            _provider = SecretsProvider(boto3_client=client("secretsmanager"))
+            # Tight timeouts, as every client of the package (adapters/aws.py): a slow Secrets Manager fails
+            # inside the Lambda timeout. boto3 honours AWS_ENDPOINT_URL (the local stack) by itself.
+            _provider = SecretsProvider(
+                boto_config=Config(connect_timeout=2, read_timeout=10, retries={"mode": "standard"})
+            )
         return _provider
 
 

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from tests.integration.lifecycle.conftest import connect
-from tiktok_publisher.accounts.service import AccountNeedsReconnect
 from tiktok_publisher.adapters.accounts_table import AccountRepository
 from tiktok_publisher.bootstrap import ports
 from tiktok_publisher.domain.accounts import REFRESH_TOKEN_WINDOW_S, refresh_due_at_for
+from tiktok_publisher.domain.errors import AccountNeedsReconnect
 from tiktok_publisher.domain.events import CONTINUATION_DETAIL_TYPE
 from tiktok_publisher.domain.tiktok_errors import OAuthError
 from tiktok_publisher.entrypoints.refresh import handle

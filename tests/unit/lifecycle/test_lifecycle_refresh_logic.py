@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from tiktok_publisher.accounts.service import AccountNeedsReconnect
 from tiktok_publisher.domain.accounts import Account, Credentials
-from tiktok_publisher.domain.errors import NotFound, UpstreamError
+from tiktok_publisher.domain.errors import AccountNeedsReconnect, NotFound, UpstreamError
 from tiktok_publisher.domain.refresh import ShardCursor
 from tiktok_publisher.domain.tiktok import TokenSet
 from tiktok_publisher.domain.tiktok_errors import OAuthError, TikTokTransportError

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pynamodb.exceptions import PynamoDBException
 
 from tiktok_publisher.adapters.dynamodb import AccountModel, StoreError, is_condition_failure
+from tiktok_publisher.config import get_settings
 from tiktok_publisher.domain.accounts import (
     Account,
     AccountStatus,
@@ -65,7 +66,6 @@ def default_cipher() -> TokenCipher:
         if _default_cipher is None:
             from tiktok_publisher.adapters import aws
             from tiktok_publisher.adapters.kms_cipher import TokenCipher
-            from tiktok_publisher.config import get_settings
 
             _default_cipher = TokenCipher(aws.client("kms"), get_settings().require("token_key_id"))
         return _default_cipher
@@ -95,8 +95,6 @@ class AccountRepository:
     @property
     def refresh_shards(self) -> int:
         if self._refresh_shards is None:
-            from tiktok_publisher.config import get_settings
-
             self._refresh_shards = get_settings().refresh_shards
         return self._refresh_shards
 

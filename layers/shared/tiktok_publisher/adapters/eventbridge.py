@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from tiktok_publisher.config import get_settings
 from tiktok_publisher.domain.events import SOURCE, EventPublishError, check_safe
 from tiktok_publisher.observability import logger
 
@@ -25,8 +26,6 @@ class EventPublisher:
     @property
     def bus_name(self) -> str:
         if self._bus_name is None:
-            from tiktok_publisher.config import get_settings
-
             self._bus_name = str(get_settings().require("event_bus_name"))
         return self._bus_name
 

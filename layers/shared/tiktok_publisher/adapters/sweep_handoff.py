@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tiktok_publisher.adapters import aws
+from tiktok_publisher.config import get_settings
 from tiktok_publisher.domain.events import CONTINUATION_DETAIL_TYPE, SOURCE, HandOffError
 from tiktok_publisher.domain.refresh import ShardCursor
 
@@ -28,8 +29,6 @@ class EventBridgeHandOff:
     @property
     def bus_name(self) -> str:
         if self._bus_name is None:
-            from tiktok_publisher.config import get_settings
-
             self._bus_name = str(get_settings().require("event_bus_name"))
         return self._bus_name
 

@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 
+from tiktok_publisher.config import ConfigError, get_secrets, get_settings
 from tiktok_publisher.domain.errors import Unauthorized
 from tiktok_publisher.observability import logger
 
 if TYPE_CHECKING:
+    # AppSecrets is a pydantic model: the authorizer never imports pydantic at cold start.
     from tiktok_publisher.config import AppSecrets, Settings
 
 LEEWAY_SECONDS = 30
@@ -164,8 +166,6 @@ def _authorization_header(event: Mapping[str, Any]) -> str | None:
 
 def authorize_request(event: Mapping[str, Any]) -> dict[str, Any]:
     """Lambda REQUEST authorizer (payload 2.0, simple response) for one API Gateway event."""
-    from tiktok_publisher.config import ConfigError, get_secrets, get_settings
-
     try:
         token = bearer_token(_authorization_header(event))
         settings = get_settings()

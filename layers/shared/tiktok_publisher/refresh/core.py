@@ -27,9 +27,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from tiktok_publisher.accounts.service import AccountNeedsReconnect
 from tiktok_publisher.domain.accounts import Account, AccountStatus, Credentials, iso
-from tiktok_publisher.domain.errors import NotFound, UpstreamError
+from tiktok_publisher.domain.errors import AccountNeedsReconnect, NotFound, UpstreamError
 from tiktok_publisher.domain.events import DetailType
 from tiktok_publisher.domain.refresh import LEASE_S, due_on_demand, usable_while_busy
 from tiktok_publisher.domain.tiktok import TokenSet

@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tiktok_publisher.config import Settings
 from tiktok_publisher.domain.events import HandOffError
 from tiktok_publisher.domain.refresh import (
     MAX_HOPS,
@@ -33,7 +32,7 @@ def _count(name: str, value: float) -> None:
 
 @dataclass
 class RefreshRuntime:
-    settings: Settings
+    shards: int
     refresher: TokenRefresher
     sweep: RefreshSweep
     handoff: SweepHandOff
@@ -55,7 +54,7 @@ class RefreshRuntime:
     def run_sweep(self, *, now: int, time_left: Callable[[], float]) -> dict[str, Any]:
         """A full scheduled sweep over every shard."""
         horizon = sweep_horizon(now)
-        cursors = [ShardCursor(shard) for shard in all_shards(self.settings.refresh_shards)]
+        cursors = [ShardCursor(shard) for shard in all_shards(self.shards)]
         report = self.sweep.run(cursors, horizon=horizon, time_left=time_left)
         return self.finish(report, hop=0)
 

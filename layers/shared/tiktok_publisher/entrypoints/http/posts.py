@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from tiktok_publisher.bootstrap import Ports
 from tiktok_publisher.entrypoints.http.caller import CallerDep
@@ -32,7 +33,7 @@ IdempotencyKey = Annotated[
         description="Any unique string per intended post; repeating it returns the same post.",
     ),
 ]
-_ERRORS: dict[int | str, dict[str, Any]] = {
+_ERRORS: dict[int, OpenAPIResponse] = {
     401: {"description": "Missing or invalid bearer token"},
     404: {"description": "No such account, upload, object or post for this tenant"},
     422: {"description": "Invalid fields (with their paths)"},
