@@ -56,3 +56,62 @@ def run_together(calls: list[Callable[[], Any]], gate: RefreshGate, *, timeout: 
         thread.join(timeout=timeout)
     assert not any(t.is_alive() for t in threads), "a racing call did not finish"
     return results
+
+
+class ManualClock:
+    """An epoch clock that moves only when the test moves it (leases expire on it, never on the machine's
+    speed). Also usable as a monotonic clock that never reaches a deadline on its own."""
+
+    def __init__(self, start: float) -> None:
+        self._now = float(start)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds: float) -> float:
+        with self._lock:
+            self._now += seconds
+            return self._now
+
+
+class HeldRefresh:
+    """Wraps a TikTok client's `refresh`: the request really reaches TikTok (which rotates the refresh token
+    at once), then the answer is held back from the caller until the test calls `release()`.
+
+    This is the window the refresh race lives in: TikTok has issued new tokens, the caller has not saved
+    them yet. `reached` is set when TikTok has answered; a held caller waits at most `timeout`."""
+
+    def __init__(self, refresh: Callable[[str], Any], *, timeout: float = 60.0) -> None:
+        self._refresh = refresh
+        self._timeout = timeout
+        self.reached = threading.Event()
+        self._release = threading.Event()
+        self.calls = 0
+
+    def refresh(self, refresh_token: str) -> Any:
+        self.calls += 1
+        try:
+            return self._refresh(refresh_token)
+        finally:
+            self.reached.set()
+            if not self._release.wait(timeout=self._timeout):
+                raise AssertionError("a held refresh was never released")
+
+    def release(self) -> None:
+        self._release.set()
+
+
+class CountingRefresh:
+    """Wraps a TikTok client's `refresh` and counts the calls that reached TikTok (thread-safe)."""
+
+    def __init__(self, refresh: Callable[[str], Any]) -> None:
+        self._refresh = refresh
+        self._lock = threading.Lock()
+        self.calls = 0
+
+    def refresh(self, refresh_token: str) -> Any:
+        with self._lock:
+            self.calls += 1
+        return self._refresh(refresh_token)

@@ -18,6 +18,9 @@ from local_stack.procs import watch_stdin_then_exit
 
 def _patch_moto() -> None:
     """Mend where moto differs from AWS in ways the local stack meets."""
+    from local_stack.moto_patches import make_dynamodb_atomic
+
+    make_dynamodb_atomic()
     # moto's CloudFormation Ref of AWS::Events::EventBus returns the model object, not its name.
     from moto.events.models import EventBus
 

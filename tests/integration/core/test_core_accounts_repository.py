@@ -242,7 +242,13 @@ def test_refresh_due_at_is_written_with_the_shard_on_every_save_and_removed_with
     assert _raw(aws)["refresh_due_at"] == {"N": str(NOW + 80 + 86400)}
     version = repo.get("tenant-1", "open-A").version
     assert RefreshStore().mark_needs_reconnect(
-        "tenant-1", "open-A", expected_version=version, reason="invalid_grant", now=NOW + 90
+        "tenant-1",
+        "open-A",
+        expected_version=version,
+        reason="invalid_grant",
+        now=NOW + 90,
+        lease_owner=None,
+        lease_now=NOW + 90,
     )
     assert {"refresh_shard", "refresh_due_at"}.isdisjoint(_raw(aws))
     repo.save_connection("tenant-1", "open-A", PROFILE, tokens(4), now=NOW + 100)

@@ -128,11 +128,19 @@ class Accounts:
         self, tenant_id: str, open_id: str, tokens: TokenSet, *, expected_version: int, now: int
     ) -> bool:
         assert expected_version == self.account.version
-        if self.refresh_race_lost:
+        if self.refresh_race_lost:  # another refresher saved first (which bumps the version)
             self.tokens = ("act.winner", "rft.winner")
+            self.account = replace(
+                self.account, version=self.account.version + 1, access_expires_at=NOW + 86400
+            )
             return False
         self.tokens = (tokens.access_token, tokens.refresh_token)
         return True
+
+    def restore_refreshed(
+        self, tenant_id: str, open_id: str, tokens: TokenSet, *, marked_from_version: int, now: int
+    ) -> Account | None:
+        return None  # these tests never mark an account that a refresh then restores
 
     def mark_needs_reconnect(self, tenant_id: str, open_id: str, reason: str) -> None:
         self.calls.append(f"needs_reconnect:{reason}")
@@ -157,7 +165,15 @@ class Leases:
         return None
 
     def mark_needs_reconnect(
-        self, tenant_id: str, open_id: str, *, expected_version: int, reason: str, now: int
+        self,
+        tenant_id: str,
+        open_id: str,
+        *,
+        expected_version: int,
+        reason: str,
+        now: int,
+        lease_owner: str | None,
+        lease_now: int,
     ) -> bool:
         if self.accounts.account.version != expected_version:
             return False
@@ -398,11 +414,25 @@ class ReconnectingLeases(Leases):
     """A reconnect lands between the refresher's read of the row and its conditional mark."""
 
     def mark_needs_reconnect(
-        self, tenant_id: str, open_id: str, *, expected_version: int, reason: str, now: int
+        self,
+        tenant_id: str,
+        open_id: str,
+        *,
+        expected_version: int,
+        reason: str,
+        now: int,
+        lease_owner: str | None,
+        lease_now: int,
     ) -> bool:
         _reconnect(self.accounts)
         return super().mark_needs_reconnect(
-            tenant_id, open_id, expected_version=expected_version, reason=reason, now=now
+            tenant_id,
+            open_id,
+            expected_version=expected_version,
+            reason=reason,
+            now=now,
+            lease_owner=lease_owner,
+            lease_now=lease_now,
         )
 
 

@@ -32,6 +32,7 @@ class Row:
     access: str
     refresh: str
     lease: tuple[str, int, int] | None = None  # owner, until, version
+    marked_from: int | None = None  # the version a needs_reconnect mark was made from
 
 
 class FakeAccounts:
@@ -86,17 +87,54 @@ class FakeAccounts:
                 row.lease = None
 
     def mark_needs_reconnect(
-        self, tenant_id: str, open_id: str, *, expected_version: int, reason: str, now: int
+        self,
+        tenant_id: str,
+        open_id: str,
+        *,
+        expected_version: int,
+        reason: str,
+        now: int,
+        lease_owner: str | None,
+        lease_now: int,
     ) -> bool:
         with self.lock:
             row = self.rows[open_id]
             if row.account.version != expected_version:
                 return False
+            if lease_owner is not None and (row.lease is None or row.lease[0] != lease_owner):
+                return False  # our lease was taken over: the newer holder decides
+            if (
+                lease_owner is None
+                and row.lease
+                and row.lease[1] >= lease_now
+                and row.lease[2] == expected_version
+            ):
+                return False  # a refresher holds the account right now
             row.account = replace(
                 row.account, status="needs_reconnect", last_error=reason, version=expected_version + 1
             )
+            row.lease = None
+            row.marked_from = expected_version
             self.marked.append(open_id)
             return True
+
+    def restore_refreshed(
+        self, tenant_id: str, open_id: str, tokens: TokenSet, *, marked_from_version: int, now: int
+    ) -> Account | None:
+        with self.lock:
+            row = self.rows[open_id]
+            if row.account.status != "needs_reconnect" or row.marked_from != marked_from_version:
+                return None
+            row.account = replace(
+                row.account,
+                status="active",
+                last_error=None,
+                version=row.account.version + 1,
+                access_expires_at=now + tokens.expires_in,
+            )
+            row.access, row.refresh = tokens.access_token, tokens.refresh_token
+            row.marked_from = None
+            return row.account
 
 
 class FakeTikTok:
@@ -139,8 +177,13 @@ class FakeEvents:
         self.sent.append((detail_type, detail, tenant_id))
 
 
-def make(rows: FakeAccounts, tiktok: FakeTikTok, events: FakeEvents | None = None) -> TokenRefresher:
-    return TokenRefresher(rows, rows, tiktok, events or FakeEvents(), sleep=lambda _s: None)
+def make(
+    rows: FakeAccounts, tiktok: FakeTikTok, events: FakeEvents | None = None, *, clock: float = NOW
+) -> TokenRefresher:
+    """A refresher over the fakes whose leases are taken and compared at `clock`."""
+    return TokenRefresher(
+        rows, rows, tiktok, events or FakeEvents(), sleep=lambda _s: None, clock=lambda: clock
+    )
 
 
 def due(_a: Account) -> bool:
@@ -215,7 +258,11 @@ def test_a_held_lease_makes_others_busy_and_an_expired_one_does_not() -> None:
     tiktok = FakeTikTok({"rft.old"})
     assert make(rows, tiktok).refresh("t1", "o1", now=NOW, due=due).outcome is Outcome.BUSY
     assert tiktok.calls == 0
-    assert make(rows, tiktok).refresh("t1", "o1", now=NOW + 11, due=due).outcome is Outcome.REFRESHED
+    # The lease ends on the refresher's clock (never on the caller's `now`)
+    assert make(rows, tiktok).refresh("t1", "o1", now=NOW, due=due).outcome is Outcome.BUSY
+    assert (
+        make(rows, tiktok, clock=NOW + 11).refresh("t1", "o1", now=NOW, due=due).outcome is Outcome.REFRESHED
+    )
 
 
 def test_on_demand_uses_a_still_valid_token_while_another_refresher_works() -> None:
@@ -235,7 +282,7 @@ def test_on_demand_waits_for_the_other_refresher_when_the_token_is_expiring() ->
             )
             rows.rows["o1"].access = "act.theirs"
 
-    refresher = TokenRefresher(rows, rows, FakeTikTok(set()), FakeEvents(), sleep=sleep)
+    refresher = TokenRefresher(rows, rows, FakeTikTok(set()), FakeEvents(), sleep=sleep, clock=lambda: NOW)
     assert refresher.ensure_fresh_token("t1", "o1", now=NOW) == "act.theirs"
 
 
@@ -249,6 +296,7 @@ def test_on_demand_gives_up_after_its_wait_budget() -> None:
         FakeEvents(),
         sleep=lambda _s: None,
         monotonic=lambda: float(next(clock)),
+        clock=lambda: NOW,
     )
     with pytest.raises(UpstreamError):
         refresher.ensure_fresh_token("t1", "o1", now=NOW, wait_s=5)

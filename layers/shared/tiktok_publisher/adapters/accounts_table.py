@@ -178,6 +178,7 @@ class AccountRepository:
             m.connected_at.set(m.connected_at | stamp),
             m.updated_at.set(stamp),
             m.last_error.remove(),
+            m.reconnect_from_version.remove(),
         ]
         # A profile read with fewer scopes than last time must not erase what we knew.
         for attr, value in (
@@ -200,29 +201,10 @@ class AccountRepository:
     ) -> bool:
         """Store refreshed tokens if the row is still active at `expected_version`; False when another writer
         won. Recomputes refresh_due_at (the account's place in the refresh_due index)."""
-        access_enc = self.cipher.encrypt(
-            tokens.access_token, tenant_id=tenant_id, open_id=open_id, kind="access"
-        )
-        refresh_enc = self.cipher.encrypt(
-            tokens.refresh_token, tenant_id=tenant_id, open_id=open_id, kind="refresh"
-        )
         m = AccountModel
-        access_expires_at = now + tokens.expires_in
-        refresh_expires_at = now + tokens.refresh_expires_in
-        actions: list[Any] = [
-            m.access_token_enc.set(access_enc),
-            m.refresh_token_enc.set(refresh_enc),
-            m.access_expires_at.set(access_expires_at),
-            m.refresh_expires_at.set(refresh_expires_at),
-            m.refresh_due_at.set(refresh_due_at_for(access_expires_at, refresh_expires_at)),
-            m.version.add(1),
-            m.updated_at.set(iso(now)),
-        ]
-        if tokens.scopes:
-            actions.append(m.scopes.set(list(tokens.scopes)))
         try:
             AccountModel(tenant_id, open_id).update(
-                actions=actions,
+                actions=self._refreshed_actions(tenant_id, open_id, tokens, now=now),
                 # Every status change bumps version, so this is the refresher's view; `active` keeps
                 # refresh_due_at off rows that are out of the index (no refresh_shard).
                 condition=m.tenant_id.exists()
@@ -235,6 +217,59 @@ class AccountRepository:
                 return False
             raise StoreError.wrap("save refreshed tokens", exc) from None
         return True
+
+    def restore_refreshed(
+        self, tenant_id: str, open_id: str, tokens: TokenSet, *, marked_from_version: int, now: int
+    ) -> Account | None:
+        """Store refreshed tokens over a needs_reconnect mark made from `marked_from_version` (the version
+        the refresher read): TikTok just issued them, so the grant lives and the mark was a racing refresher's
+        mistake. The account is active again, back in the refresh index. None when the row is not marked
+        from that version (a reconnect, a disconnect or a later mark won)."""
+        m = AccountModel
+        actions = [
+            *self._refreshed_actions(tenant_id, open_id, tokens, now=now),
+            m.status.set(AccountStatus.ACTIVE.value),
+            m.refresh_shard.set(refresh_shard_for(tenant_id, open_id, self.refresh_shards)),
+            m.last_error.remove(),
+            m.reconnect_from_version.remove(),
+        ]
+        item = AccountModel(tenant_id, open_id)
+        try:
+            item.update(
+                actions=actions,
+                condition=m.tenant_id.exists()
+                & (m.status == AccountStatus.NEEDS_RECONNECT.value)
+                & (m.reconnect_from_version == marked_from_version),
+            )
+        except PynamoDBException as exc:
+            if is_condition_failure(exc):
+                return None
+            raise StoreError.wrap("restore refreshed tokens", exc) from None
+        logger.warning(
+            "refreshed tokens restored an account marked needs_reconnect by a racing refresher",
+            extra={"open_id": open_id, "marked_from_version": marked_from_version},
+        )
+        return _to_account(item)
+
+    def _refreshed_actions(
+        self, tenant_id: str, open_id: str, tokens: TokenSet, *, now: int
+    ) -> Sequence[Any]:
+        """Sealed tokens, their ends, the account's place in the refresh index, a version bump."""
+        m = AccountModel
+        access_expires_at = now + tokens.expires_in
+        refresh_expires_at = now + tokens.refresh_expires_in
+        actions: list[Any] = [
+            m.access_token_enc.set(self._seal(tokens.access_token, tenant_id, open_id, "access")),
+            m.refresh_token_enc.set(self._seal(tokens.refresh_token, tenant_id, open_id, "refresh")),
+            m.access_expires_at.set(access_expires_at),
+            m.refresh_expires_at.set(refresh_expires_at),
+            m.refresh_due_at.set(refresh_due_at_for(access_expires_at, refresh_expires_at)),
+            m.version.add(1),
+            m.updated_at.set(iso(now)),
+        ]
+        if tokens.scopes:
+            actions.append(m.scopes.set(list(tokens.scopes)))
+        return actions
 
     def mark_needs_reconnect(
         self, tenant_id: str, open_id: str, reason: str, *, now: int | None = None
@@ -265,6 +300,9 @@ class AccountRepository:
 
     # ------------------------------------------------------------------ plumbing
 
+    def _seal(self, token: str, tenant_id: str, open_id: str, kind: str) -> bytes:
+        return self.cipher.encrypt(token, tenant_id=tenant_id, open_id=open_id, kind=kind)
+
     def _set_status(
         self,
         tenant_id: str,
@@ -282,6 +320,7 @@ class AccountRepository:
             m.refresh_due_at.remove(),
             m.version.add(1),
             m.updated_at.set(iso(now if now is not None else int(time.time()))),
+            m.reconnect_from_version.remove(),
         ]
         actions.append(m.last_error.set(redact_text(reason)[:500]) if reason else m.last_error.remove())
         if drop_tokens:

@@ -123,6 +123,9 @@ class AccountModel(Model):
     connected_at = UnicodeAttribute(null=True)
     updated_at = UnicodeAttribute(null=True)
     last_error = UnicodeAttribute(null=True)
+    # Set by a dead-grant mark to the version it was made from: tokens TikTok issued to a refresher that
+    # read that same version still win over the mark (refresh/core.py, docs/events.md).
+    reconnect_from_version = NumberAttribute(null=True)
 
     by_open_id = AccountByOpenIdIndex()
     refresh_due = AccountRefreshDueIndex()

@@ -24,9 +24,11 @@ ON_DEMAND_MARGIN_S = 300
 # expire between runs on a slower one.
 DEFAULT_RUN_INTERVAL_S = 3600
 SWEEP_MARGIN_S = 900
-# A refresher holds the account this long at most (a TikTok refresh with the client's timeouts takes
-# ~11 s at worst); a crashed holder blocks others no longer than this.
-LEASE_S = 30
+# A refresher holds the account this long at most; a crashed holder blocks others no longer than this. It
+# outlasts the slowest refresh call by a wide margin (the publishing client: 3 connect attempts of 3.05 s,
+# up to 2 x 4 s of backoff and a 15 s read, ~32 s), so a lease runs out under a live holder only when that
+# holder stalled; even then the takeover cannot lose the grant (refresh/core.py, docs/events.md).
+LEASE_S = 90
 # An access token with at least this much life left is handed out while someone else refreshes it.
 MIN_USABLE_S = 60
 # Hand-offs of one sweep to the next invocation, at most; beyond that the next scheduled run starts over.

@@ -4,17 +4,26 @@
     not due any more / version moved       -> nothing to do (someone else refreshed)
     lease on the row at version v          -> else BUSY: another refresher is at it right now
     TikTok refresh(refresh_token)
-      ok            -> save_refreshed(expected_version=v); a lost write re-reads and uses the winner's token
-      invalid_grant -> re-read: version moved? the winner's token stands. Else needs_reconnect (conditional
-                       on v) + "Account Needs Reconnect"
+      ok            -> save at v; else restore over a needs_reconnect mark made from v; else the row moved
+                       (a reconnect, a disconnect): the newer tokens stand
+      invalid_grant -> needs_reconnect (made from v, only while we still hold the lease) + "Account Needs
+                       Reconnect"; if the row moved or the lease was taken over, the other side's tokens
+                       stand (or will: wait for them)
       anything else -> TRANSIENT: left for the next run; the lease is released
 
-A TikTok call outside a refresh that finds the access token dead (creator_info) goes through the same
-conditional mark with `mark_token_dead`: only if the row still holds that token, at the version just read.
-
-With strict rotation two refreshers of one refresh token cannot both succeed: the second gets invalid_grant.
-The lease makes that rare (one refresher per account at a time), and the version check on invalid_grant
-makes it harmless (the loser never marks an account whose token was just renewed).
+Why a live grant is never lost (the argument in full: docs/events.md, "A live grant is never lost"). With
+strict rotation only one refresher of a refresh token can succeed; every other one gets invalid_grant.
+- Tokens from TikTok win. A refresher holding tokens TikTok just issued from version v saves them at v, or
+  over a needs_reconnect mark made from v (`restore_refreshed`): they are proof the grant lives, so no
+  mark made from the same version can have been right. The SaaS then gets "Account Connected" with
+  `restored: true` after the mark's "Account Needs Reconnect".
+- Only the current lease holder marks (fencing): a refresher whose lease ran out and was taken over never
+  marks; and a TikTok call that finds the access token dead outside a refresh (`mark_token_dead`) never
+  marks while a refresher holds a live lease.
+- One clock for leases: every lease is taken and compared on this refresher's `clock` (wall time), never on
+  the caller's `now` (a worker's injected clock, a late job's timestamp), so a lease looks the same to all.
+- The lease outlasts the slowest refresh call (policy.LEASE_S), so a takeover happens only after a holder
+  stalled or died; the first rule keeps even that case safe.
 """
 
 from __future__ import annotations
@@ -71,6 +80,10 @@ class AccountsPort(Protocol):
         self, tenant_id: str, open_id: str, tokens: TokenSet, *, expected_version: int, now: int
     ) -> bool: ...
 
+    def restore_refreshed(
+        self, tenant_id: str, open_id: str, tokens: TokenSet, *, marked_from_version: int, now: int
+    ) -> Account | None: ...
+
 
 class LeasePort(Protocol):
     def acquire_lease(
@@ -80,7 +93,15 @@ class LeasePort(Protocol):
     def release_lease(self, tenant_id: str, open_id: str, *, owner: str) -> None: ...
 
     def mark_needs_reconnect(
-        self, tenant_id: str, open_id: str, *, expected_version: int, reason: str, now: int
+        self,
+        tenant_id: str,
+        open_id: str,
+        *,
+        expected_version: int,
+        reason: str,
+        now: int,
+        lease_owner: str | None,
+        lease_now: int,
     ) -> bool: ...
 
 
@@ -106,6 +127,8 @@ class TokenRefresher:
     lease_s: int = LEASE_S
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
+    # Leases are taken and compared on this clock only (wall time in production; see module docstring).
+    clock: Callable[[], float] = time.time
 
     def refresh(
         self,
@@ -131,12 +154,12 @@ class TokenRefresher:
             return _current(Outcome.FRESH, creds)
         owner = secrets.token_hex(8)
         if not self.leases.acquire_lease(
-            tenant_id, open_id, version=account.version, owner=owner, now=now, ttl=self.lease_s
+            tenant_id, open_id, version=account.version, owner=owner, now=int(self.clock()), ttl=self.lease_s
         ):
-            return self._after_lost_lease(tenant_id, open_id, account.version)
+            return self._reread(tenant_id, open_id, account.version)
         saved = False
         try:
-            result = self._refresh_leased(creds, now=now)
+            result = self._refresh_leased(creds, owner=owner, now=now)
             saved = result.outcome in (Outcome.REFRESHED, Outcome.NEEDS_RECONNECT)
             return result
         finally:
@@ -144,8 +167,9 @@ class TokenRefresher:
                 # Saving bumped the version, which already voided the lease; otherwise hand it back now.
                 self.leases.release_lease(tenant_id, open_id, owner=owner)
 
-    def _after_lost_lease(self, tenant_id: str, open_id: str, version: int) -> RefreshResult:
-        """The lease write failed: the account moved (use its tokens) or someone holds it."""
+    def _reread(self, tenant_id: str, open_id: str, version: int) -> RefreshResult:
+        """After a lost lease, a lost save or a refused mark: the account moved (use its tokens), left
+        service, or is still at `version` with another refresher at it (BUSY: its tokens are coming)."""
         try:
             creds = self.accounts.get_credentials(tenant_id, open_id)
         except NotFound:
@@ -156,14 +180,14 @@ class TokenRefresher:
             return _current(Outcome.RACED, creds)
         return _current(Outcome.BUSY, creds)
 
-    def _refresh_leased(self, creds: Credentials, *, now: int) -> RefreshResult:
+    def _refresh_leased(self, creds: Credentials, *, owner: str, now: int) -> RefreshResult:
         account = creds.account
         tenant_id, open_id, version = account.tenant_id, account.open_id, account.version
         try:
             tokens = self.client.refresh(creds.refresh_token)
         except OAuthError as exc:
             if exc.code in DEAD_GRANT_CODES:
-                return self._dead_grant(account, exc, now=now)
+                return self._dead_grant(account, exc, owner=owner, now=now)
             if exc.code in APP_CONFIG_CODES:
                 logger.error(
                     "tiktok refused the app's credentials on refresh",
@@ -179,31 +203,43 @@ class TokenRefresher:
             return RefreshResult(Outcome.TRANSIENT, error_code="open_id_mismatch")
         if self.accounts.save_refreshed(tenant_id, open_id, tokens, expected_version=version, now=now):
             logger.info("access token refreshed", extra={"open_id": open_id, "version": version + 1})
-            return RefreshResult(
-                Outcome.REFRESHED, tokens.access_token, access_expires_at=now + tokens.expires_in
-            )
-        # Someone wrote the row while we held the lease (a reconnect): their tokens stand, ours are dropped.
-        try:
-            return _current(Outcome.RACED, self.accounts.get_credentials(tenant_id, open_id))
-        except NotFound:
-            return RefreshResult(Outcome.GONE)
+            return _issued(tokens, now=now)
+        restored = self.accounts.restore_refreshed(
+            tenant_id, open_id, tokens, marked_from_version=version, now=now
+        )
+        if restored is not None:
+            self._announce_restored(restored)
+            return _issued(tokens, now=now)
+        # Someone wrote the row while we held the lease (a reconnect, a disconnect): theirs stands.
+        return self._reread(tenant_id, open_id, version)
 
-    def _dead_grant(self, account: Account, exc: OAuthError, *, now: int) -> RefreshResult:
-        tenant_id, open_id = account.tenant_id, account.open_id
-        try:
-            current = self.accounts.get_credentials(tenant_id, open_id)
-        except NotFound:
-            return RefreshResult(Outcome.GONE)
-        if current.account.version != account.version:
-            # Our refresh token was rotated away by a refresher that won: its tokens are the live ones.
-            return _current(Outcome.RACED, current)
+    def _dead_grant(self, account: Account, exc: OAuthError, *, owner: str, now: int) -> RefreshResult:
         reason = f"{exc.code}: {exc.message}" if exc.message else exc.code
-        if not self._mark_needs_reconnect(account, code=exc.code, reason=reason, log_id=exc.log_id, now=now):
-            try:
-                return _current(Outcome.RACED, self.accounts.get_credentials(tenant_id, open_id))
-            except NotFound:
-                return RefreshResult(Outcome.GONE)
+        if not self._mark_needs_reconnect(
+            account, code=exc.code, reason=reason, log_id=exc.log_id, now=now, lease_owner=owner
+        ):
+            # The row moved (the winner saved: use its tokens), or our lease was taken over by a refresher
+            # that decides in our place (BUSY: its outcome is coming).
+            return self._reread(account.tenant_id, account.open_id, account.version)
         return RefreshResult(Outcome.NEEDS_RECONNECT, error_code=exc.code, log_id=exc.log_id)
+
+    def _announce_restored(self, account: Account) -> None:
+        """Undo, for the SaaS, the "Account Needs Reconnect" a racing refresher sent."""
+        detail = {
+            "open_id": account.open_id,
+            "display_name": account.display_name,
+            "username": account.username,
+            "scopes": list(account.scopes),
+            "reconnected": True,
+            "restored": True,
+        }
+        try:
+            self.events.publish(DetailType.ACCOUNT_CONNECTED, detail, tenant_id=account.tenant_id)
+        except Exception as event_exc:
+            logger.error(
+                "account restored: event not published",
+                extra={"open_id": account.open_id, "error_class": type(event_exc).__name__},
+            )
 
     def mark_token_dead(
         self, tenant_id: str, open_id: str, access_token: str, *, code: str, log_id: str | None, now: int
@@ -211,10 +247,11 @@ class TokenRefresher:
         """TikTok refused `access_token` outside a refresh (e.g. creator_info said it is invalid): mark the
         account needs_reconnect and emit "Account Needs Reconnect", through the refresh's conditional mark.
 
-        The row is read again and marked only if it still holds that access token, at the version read:
-        a refresh or reconnect that replaced it (before or during this call) is never overruled. True when
-        the account is out of service (marked now, or already not active / without tokens); False when its
-        tokens were replaced since, so the caller may try again with the new ones.
+        The row is read again and marked only if it still holds that access token, at the version read, and
+        no refresher holds a live lease on it: a refresh or reconnect that replaced the token, or is replacing
+        it right now, is never overruled. True when the account is out of service (marked now, or already not
+        active / without tokens); False when its tokens were replaced since or are being replaced, so the
+        caller may try again with the new ones.
         """
         try:
             current = self.accounts.get_credentials(tenant_id, open_id)
@@ -224,7 +261,9 @@ class TokenRefresher:
             return True
         if not hmac.compare_digest(current.access_token.encode(), access_token.encode()):
             return False
-        if self._mark_needs_reconnect(current.account, code=code, reason=code, log_id=log_id, now=now):
+        if self._mark_needs_reconnect(
+            current.account, code=code, reason=code, log_id=log_id, now=now, lease_owner=None
+        ):
             return True
         try:
             return self.accounts.get(tenant_id, open_id).status != AccountStatus.ACTIVE
@@ -232,12 +271,26 @@ class TokenRefresher:
             return True
 
     def _mark_needs_reconnect(
-        self, account: Account, *, code: str, reason: str, log_id: str | None, now: int
+        self,
+        account: Account,
+        *,
+        code: str,
+        reason: str,
+        log_id: str | None,
+        now: int,
+        lease_owner: str | None,
     ) -> bool:
-        """needs_reconnect only if the row is still at `account.version`, then the event. False: it moved."""
+        """needs_reconnect if the row is still at `account.version` and the lease allows it (see
+        RefreshStore.mark_needs_reconnect), then the event. False: it moved, or a refresher holds it."""
         tenant_id, open_id = account.tenant_id, account.open_id
         if not self.leases.mark_needs_reconnect(
-            tenant_id, open_id, expected_version=account.version, reason=reason, now=now
+            tenant_id,
+            open_id,
+            expected_version=account.version,
+            reason=reason,
+            now=now,
+            lease_owner=lease_owner,
+            lease_now=int(self.clock()),
         ):
             return False
         logger.warning(
@@ -309,6 +362,10 @@ class TokenRefresher:
 
 def _current(outcome: Outcome, creds: Credentials) -> RefreshResult:
     return RefreshResult(outcome, creds.access_token, access_expires_at=creds.account.access_expires_at)
+
+
+def _issued(tokens: TokenSet, *, now: int) -> RefreshResult:
+    return RefreshResult(Outcome.REFRESHED, tokens.access_token, access_expires_at=now + tokens.expires_in)
 
 
 def _transient(exc: TikTokError, open_id: str) -> RefreshResult:

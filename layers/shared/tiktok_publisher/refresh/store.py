@@ -180,37 +180,63 @@ class RefreshStore:
             return
 
     def mark_needs_reconnect(
-        self, tenant_id: str, open_id: str, *, expected_version: int, reason: str, now: int
+        self,
+        tenant_id: str,
+        open_id: str,
+        *,
+        expected_version: int,
+        reason: str,
+        now: int,
+        lease_owner: str | None,
+        lease_now: int,
     ) -> bool:
-        """needs_reconnect + why, out of the refresh index, only if nobody changed the row since
-        `expected_version` (a racing refresher that won must not be overruled by our dead token)."""
+        """needs_reconnect + why, out of the refresh index, recording the version the mark was made from
+        (`reconnect_from_version`: a racing refresher's fresh tokens from that version still win).
+
+        Only if nobody changed the row since `expected_version`, and:
+        - with `lease_owner` (a refresher that got invalid_grant): that owner still holds the lease, so a
+          refresher whose lease was taken over never marks (fencing: the newer holder decides);
+        - without (a TikTok call that found the access token dead): no refresher holds a live lease at that
+          version (`lease_now` is the lease clock), since its refresh may be renewing the tokens right now.
+        """
+        names = {
+            "#t": "tenant_id",
+            "#v": "version",
+            "#st": "status",
+            "#err": "last_error",
+            "#upd": "updated_at",
+            "#from": "reconnect_from_version",
+            "#shard": "refresh_shard",
+            "#due": "refresh_due_at",
+            "#lo": "refresh_lease_owner",
+            "#lu": "refresh_lease_until",
+            "#lv": "refresh_lease_version",
+        }
+        values: dict[str, Any] = {
+            ":nr": {"S": AccountStatus.NEEDS_RECONNECT.value},
+            ":reason": {"S": reason[:500]},
+            ":at": {"S": iso(int(now))},
+            ":one": {"N": "1"},
+            ":v": {"N": str(int(expected_version))},
+        }
+        condition = "attribute_exists(#t) AND #v = :v"
+        if lease_owner is not None:
+            condition += " AND #lo = :owner AND #lv = :v"
+            values[":owner"] = {"S": lease_owner}
+        else:
+            condition += " AND (attribute_not_exists(#lu) OR #lu < :lease_now OR #lv <> :v)"
+            values[":lease_now"] = {"N": str(int(lease_now))}
         try:
             self._ddb.update_item(
                 TableName=self.table,
                 Key=_key(tenant_id, open_id),
                 UpdateExpression=(
-                    "SET #st = :nr, #err = :reason, #upd = :at ADD #v :one REMOVE #shard, #due, #lo, #lu, #lv"
+                    "SET #st = :nr, #err = :reason, #upd = :at, #from = :v ADD #v :one"
+                    " REMOVE #shard, #due, #lo, #lu, #lv"
                 ),
-                ConditionExpression="attribute_exists(#t) AND #v = :v",
-                ExpressionAttributeNames={
-                    "#t": "tenant_id",
-                    "#v": "version",
-                    "#st": "status",
-                    "#err": "last_error",
-                    "#upd": "updated_at",
-                    "#shard": "refresh_shard",
-                    "#due": "refresh_due_at",
-                    "#lo": "refresh_lease_owner",
-                    "#lu": "refresh_lease_until",
-                    "#lv": "refresh_lease_version",
-                },
-                ExpressionAttributeValues={
-                    ":nr": {"S": AccountStatus.NEEDS_RECONNECT},
-                    ":reason": {"S": reason[:500]},
-                    ":at": {"S": iso(int(now))},
-                    ":one": {"N": "1"},
-                    ":v": {"N": str(int(expected_version))},
-                },
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
             )
         except (ClientError, BotoCoreError) as exc:
             if _conditional_failed(exc):
