@@ -142,11 +142,10 @@ def run() -> dict[str, Any]:
         os.environ["TOKEN_KEY_ID"] = key
         reset_process_caches()
 
-        from tiktok_publisher.adapters.accounts_table import AccountRepository
+        from tiktok_publisher.adapters.accounts_table import AccountRepository, RefreshStore
         from tiktok_publisher.adapters.tiktok_client import TikTokClient
         from tiktok_publisher.domain.refresh import ShardCursor, all_shards, sweep_horizon
         from tiktok_publisher.refresh.core import TokenRefresher
-        from tiktok_publisher.refresh.store import RefreshStore
         from tiktok_publisher.refresh.sweep import RefreshSweep
 
         for concurrency in CONCURRENCY:
@@ -164,9 +163,9 @@ def run() -> dict[str, Any]:
                 emulator.base_url, client_key="sbawlocaldevkey", client_secret="local-dev-client-secret"
             )
             refresher = TokenRefresher(
-                AccountRepository(refresh_shards=SHARDS), RefreshStore(TABLE), client, _NoEvents()
+                AccountRepository(refresh_shards=SHARDS), RefreshStore(), client, _NoEvents()
             )
-            sweep = RefreshSweep(refresher, RefreshStore(TABLE), concurrency=concurrency)
+            sweep = RefreshSweep(refresher, RefreshStore(), concurrency=concurrency)
             report = sweep.run(
                 [ShardCursor(s) for s in all_shards(SHARDS)],
                 horizon=sweep_horizon(now),

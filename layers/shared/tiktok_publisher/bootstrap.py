@@ -165,12 +165,12 @@ class Ports:
     @cached_property
     def refresher(self) -> TokenRefresher:
         """Access tokens for every TikTok call: the path the scheduled sweep uses too (DESIGN.md §6)."""
+        from tiktok_publisher.adapters.accounts_table import RefreshStore
         from tiktok_publisher.refresh.core import TokenRefresher
-        from tiktok_publisher.refresh.store import RefreshStore
 
         return TokenRefresher(
             accounts=self.accounts,
-            leases=RefreshStore(self.settings.require("accounts_table")),
+            leases=RefreshStore(),
             client=self.tiktok,
             events=self.events,
         )
@@ -251,14 +251,14 @@ class Ports:
 
     @cached_property
     def refresh_runtime(self) -> RefreshRuntime:
+        from tiktok_publisher.adapters.accounts_table import RefreshStore
         from tiktok_publisher.refresh.runtime import RefreshRuntime
-        from tiktok_publisher.refresh.store import RefreshStore
         from tiktok_publisher.refresh.sweep import RefreshSweep
 
         return RefreshRuntime(
             shards=self.settings.refresh_shards,
             refresher=self.refresher,
-            sweep=RefreshSweep(self.refresher, RefreshStore(self.settings.require("accounts_table"))),
+            sweep=RefreshSweep(self.refresher, RefreshStore()),
             handoff=self.handoff,
         )
 

@@ -14,7 +14,7 @@ from tiktok_publisher.domain.accounts import Account, Credentials
 from tiktok_publisher.domain.jobs import Job
 from tiktok_publisher.domain.media import ObjectInfo
 from tiktok_publisher.domain.posts import Post
-from tiktok_publisher.domain.refresh import ShardCursor
+from tiktok_publisher.domain.refresh import DuePage, ShardCursor
 from tiktok_publisher.domain.sessions import OAuthSession
 from tiktok_publisher.domain.tiktok import (
     ChunkResult,
@@ -47,9 +47,43 @@ class Accounts(Protocol):
         self, tenant_id: str, open_id: str, tokens: TokenSet, *, expected_version: int, now: int
     ) -> bool: ...
 
+    def restore_refreshed(
+        self, tenant_id: str, open_id: str, tokens: TokenSet, *, marked_from_version: int, now: int
+    ) -> Account | None:
+        """Save tokens TikTok just issued over a needs_reconnect mark made from the same version."""
+        ...
+
     def mark_revoked(
         self, tenant_id: str, open_id: str, reason: str | None = ..., *, now: int | None = ...
     ) -> Account: ...
+
+
+class RefreshLeases(Protocol):
+    """The refresh's per-account lease and its fenced needs_reconnect mark (adapters/accounts_table.py)."""
+
+    def acquire_lease(
+        self, tenant_id: str, open_id: str, *, version: int, owner: str, now: int, ttl: int
+    ) -> bool: ...
+
+    def release_lease(self, tenant_id: str, open_id: str, *, owner: str) -> None: ...
+
+    def mark_needs_reconnect(
+        self,
+        tenant_id: str,
+        open_id: str,
+        *,
+        expected_version: int,
+        reason: str,
+        now: int,
+        lease_owner: str | None,
+        lease_now: int,
+    ) -> bool: ...
+
+
+class RefreshDueIndex(Protocol):
+    """The sparse refresh_due index of the Accounts table: one page of due accounts after a cursor."""
+
+    def due_page(self, cursor: ShardCursor, *, before: int, limit: int) -> DuePage: ...
 
 
 class Posts(Protocol):

@@ -155,11 +155,10 @@ def test_concurrent_scheduled_and_on_demand_refreshes_keep_a_working_refresh_tok
     user: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tests.fixtures.aws import reset_process_caches
-    from tiktok_publisher.adapters.accounts_table import AccountRepository
+    from tiktok_publisher.adapters.accounts_table import AccountRepository, RefreshStore
     from tiktok_publisher.adapters.eventbridge import EventPublisher
     from tiktok_publisher.adapters.tiktok_client import TikTokClient
     from tiktok_publisher.refresh.core import TokenRefresher
-    from tiktok_publisher.refresh.store import RefreshStore
 
     emulator(user.stack, "POST", "/_admin/config", {"access_ttl": 60})  # every refresher wants to refresh
     open_id = user.connect("creator_public")

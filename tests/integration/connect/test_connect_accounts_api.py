@@ -269,9 +269,9 @@ def test_creator_info_with_a_dead_token_emits_account_needs_reconnect(harness: H
 def test_creator_info_with_a_dead_token_does_not_overrule_a_reconnect_before_the_mark(
     harness: Harness, connect_env: Any, monkeypatch: pytest.MonkeyPatch
 ):
+    from tiktok_publisher.adapters.accounts_table import RefreshStore
     from tiktok_publisher.adapters.tiktok_client import token_set_from
     from tiktok_publisher.domain.tiktok import UserInfo
-    from tiktok_publisher.refresh.store import RefreshStore
 
     open_id = _connect(harness)
     repo = AccountRepository()

@@ -222,7 +222,7 @@ def _raw(aws: AwsEnv, open_id: str = "open-A") -> dict[str, object]:
 def test_refresh_due_at_is_written_with_the_shard_on_every_save_and_removed_with_it(
     aws: AwsEnv, repo: AccountRepository
 ) -> None:
-    from tiktok_publisher.refresh.store import RefreshStore
+    from tiktok_publisher.adapters.accounts_table import RefreshStore
 
     ending = tokens(1).model_copy(update={"refresh_expires_in": 10 * 86400})
     # Connect: the grant ends in 10 days, so the account is due 20 days ago (not in a day).

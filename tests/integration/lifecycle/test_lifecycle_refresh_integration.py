@@ -9,14 +9,13 @@ from typing import Any
 import pytest
 
 from tests.integration.lifecycle.conftest import connect
-from tiktok_publisher.adapters.accounts_table import AccountRepository
+from tiktok_publisher.adapters.accounts_table import AccountRepository, RefreshStore
 from tiktok_publisher.bootstrap import ports
 from tiktok_publisher.domain.accounts import REFRESH_TOKEN_WINDOW_S, refresh_due_at_for
 from tiktok_publisher.domain.errors import AccountNeedsReconnect
 from tiktok_publisher.domain.events import CONTINUATION_DETAIL_TYPE
 from tiktok_publisher.domain.tiktok_errors import OAuthError
 from tiktok_publisher.entrypoints.refresh import handle
-from tiktok_publisher.refresh.store import RefreshStore
 
 DAY = 86400
 REFRESH_RULE = "arn:aws:events:us-east-1:123456789012:rule/tiktok-publisher-local-refresh-tokens"

@@ -19,14 +19,13 @@ import pytest
 from tests.integration.lifecycle.conftest import Connected, connect
 from tests.races import CountingRefresh, HeldRefresh, ManualClock
 from tiktok_publisher.accounts.service import creator_form
-from tiktok_publisher.adapters.accounts_table import AccountRepository
+from tiktok_publisher.adapters.accounts_table import AccountRepository, RefreshStore
 from tiktok_publisher.adapters.dynamodb import AccountModel
 from tiktok_publisher.adapters.eventbridge import EventPublisher
 from tiktok_publisher.domain.errors import UpstreamError
 from tiktok_publisher.domain.events import DetailType
 from tiktok_publisher.domain.refresh import LEASE_S, due_in_sweep, sweep_horizon
 from tiktok_publisher.refresh.core import Outcome, RefreshResult, TokenRefresher
-from tiktok_publisher.refresh.store import RefreshStore
 
 HOUR = 3600
 DAY = 86400

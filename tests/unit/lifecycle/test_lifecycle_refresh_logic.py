@@ -10,11 +10,10 @@ import pytest
 
 from tiktok_publisher.domain.accounts import Account, Credentials
 from tiktok_publisher.domain.errors import AccountNeedsReconnect, NotFound, UpstreamError
-from tiktok_publisher.domain.refresh import ShardCursor
+from tiktok_publisher.domain.refresh import DueAccount, DuePage, ShardCursor
 from tiktok_publisher.domain.tiktok import TokenSet
 from tiktok_publisher.domain.tiktok_errors import OAuthError, TikTokTransportError
 from tiktok_publisher.refresh.core import Outcome, TokenRefresher
-from tiktok_publisher.refresh.store import DueAccount, DuePage
 from tiktok_publisher.refresh.sweep import RefreshSweep
 
 NOW = 1_800_000_000

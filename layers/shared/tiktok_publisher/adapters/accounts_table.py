@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import PynamoDBException
@@ -27,6 +27,7 @@ from tiktok_publisher.domain.accounts import (
 )
 from tiktok_publisher.domain.errors import NotFound
 from tiktok_publisher.domain.redaction import redact_text
+from tiktok_publisher.domain.refresh import DueAccount, DuePage, ShardCursor
 from tiktok_publisher.domain.tiktok import TokenSet, UserInfo
 from tiktok_publisher.observability import logger
 
@@ -347,3 +348,166 @@ class AccountRepository:
             raise NotFound("Account not found.") from None
         except PynamoDBException as exc:
             raise StoreError.wrap("get account", exc) from None
+
+
+class RefreshStore:
+    """The refresh's view of the Accounts table: the sparse refresh_due index, the per-account refresh lease
+    and the fenced needs_reconnect mark (DESIGN.md §6, docs/events.md "A live grant is never lost").
+
+    The lease lives on the account row (refresh_lease_owner, refresh_lease_until, refresh_lease_version). A
+    lease is valid only while `refresh_lease_version` equals the row's `version` and `until` is in the future,
+    so saving refreshed tokens (which bumps `version`) ends it without a second write, and a crashed holder
+    blocks others for LEASE_S at most.
+    """
+
+    # ------------------------------------------------------------------ the index
+
+    def due_page(self, cursor: ShardCursor, *, before: int, limit: int) -> DuePage:
+        """Up to `limit` active accounts of the shard with refresh_due_at < before, after the cursor. One
+        DynamoDB page: `more` from its LastEvaluatedKey, `scanned` from its ScannedCount (what the sweep pays
+        for), read through PynamoDB's result iterator."""
+        m = AccountModel
+        start: dict[str, dict[str, Any]] | None = None
+        if cursor.after is not None:
+            due_at, tenant_id, open_id = cursor.after
+            start = {
+                "refresh_shard": {"S": cursor.shard},
+                "refresh_due_at": {"N": str(int(due_at))},
+                "tenant_id": {"S": tenant_id},
+                "open_id": {"S": open_id},
+            }
+        size = max(1, int(limit))
+        try:
+            result = m.refresh_due.query(
+                cursor.shard,
+                m.refresh_due_at < int(before),
+                limit=size,
+                page_size=size,
+                last_evaluated_key=start,
+                attributes_to_get=["tenant_id", "open_id", "refresh_due_at", "version"],
+            )
+            items = [
+                DueAccount(
+                    tenant_id=item.tenant_id,
+                    open_id=item.open_id,
+                    refresh_due_at=int(item.refresh_due_at or 0),
+                    version=int(item.version or 0),
+                )
+                for item in result
+            ]
+        except PynamoDBException as exc:
+            raise StoreError.wrap("query refresh_due", exc) from None
+        return DuePage(items, result.last_evaluated_key is not None, result.page_iter.total_scanned_count)
+
+    # ------------------------------------------------------------------ the lease
+
+    def acquire_lease(
+        self, tenant_id: str, open_id: str, *, version: int, owner: str, now: int, ttl: int
+    ) -> bool:
+        """Take the account for one refresh if it is still active at `version` and nobody holds it."""
+        m = AccountModel
+        condition = (
+            m.tenant_id.exists()
+            & (m.version == int(version))
+            & (m.status == AccountStatus.ACTIVE.value)
+            & (
+                m.refresh_lease_until.does_not_exist()
+                | (m.refresh_lease_until < int(now))
+                | (m.refresh_lease_version != int(version))
+            )
+        )
+        actions = [
+            m.refresh_lease_owner.set(owner),
+            m.refresh_lease_until.set(int(now) + int(ttl)),
+            m.refresh_lease_version.set(int(version)),
+        ]
+        return self._conditional(tenant_id, open_id, actions, condition, "acquire refresh lease")
+
+    def release_lease(self, tenant_id: str, open_id: str, *, owner: str) -> None:
+        """Give the account back early (best effort: an expired lease frees itself anyway)."""
+        m = AccountModel
+        try:
+            AccountModel(tenant_id, open_id).update(
+                actions=[
+                    m.refresh_lease_owner.remove(),
+                    m.refresh_lease_until.remove(),
+                    m.refresh_lease_version.remove(),
+                ],
+                condition=m.refresh_lease_owner == owner,
+            )
+        except PynamoDBException:
+            return
+
+    def mark_needs_reconnect(
+        self,
+        tenant_id: str,
+        open_id: str,
+        *,
+        expected_version: int,
+        reason: str,
+        now: int,
+        lease_owner: str | None,
+        lease_now: int,
+    ) -> bool:
+        """needs_reconnect + why, out of the refresh index, recording the version the mark was made from
+        (`reconnect_from_version`: a racing refresher's fresh tokens from that version still win).
+
+        Only if nobody changed the row since `expected_version`, and:
+        - with `lease_owner` (a refresher that got invalid_grant): that owner still holds the lease, so a
+          refresher whose lease was taken over never marks (fencing: the newer holder decides);
+        - without (a TikTok call that found the access token dead): no refresher holds a live lease at that
+          version (`lease_now` is the lease clock), since its refresh may be renewing the tokens right now.
+        """
+        m = AccountModel
+        version = int(expected_version)
+        condition = m.tenant_id.exists() & (m.version == version)
+        if lease_owner is not None:
+            condition &= (m.refresh_lease_owner == lease_owner) & (m.refresh_lease_version == version)
+        else:
+            condition &= (
+                m.refresh_lease_until.does_not_exist()
+                | (m.refresh_lease_until < int(lease_now))
+                | (m.refresh_lease_version != version)
+            )
+        actions: list[Any] = [
+            m.status.set(AccountStatus.NEEDS_RECONNECT.value),
+            m.last_error.set(reason[:500]),
+            m.updated_at.set(iso(int(now))),
+            m.reconnect_from_version.set(version),
+            m.version.add(1),
+            m.refresh_shard.remove(),
+            m.refresh_due_at.remove(),
+            m.refresh_lease_owner.remove(),
+            m.refresh_lease_until.remove(),
+            m.refresh_lease_version.remove(),
+        ]
+        return self._conditional(tenant_id, open_id, actions, condition, "mark needs_reconnect")
+
+    def lease_of(self, tenant_id: str, open_id: str) -> Mapping[str, Any] | None:
+        """The lease attributes that are set (tests and diagnostics), or None."""
+        try:
+            item = AccountModel.get(
+                tenant_id,
+                open_id,
+                consistent_read=True,
+                attributes_to_get=["refresh_lease_owner", "refresh_lease_until", "refresh_lease_version"],
+            )
+        except AccountModel.DoesNotExist:
+            return None
+        lease = {
+            name: getattr(item, name)
+            for name in ("refresh_lease_owner", "refresh_lease_until", "refresh_lease_version")
+            if getattr(item, name) is not None
+        }
+        return lease or None
+
+    @staticmethod
+    def _conditional(tenant_id: str, open_id: str, actions: list[Any], condition: Any, what: str) -> bool:
+        """One conditional UpdateItem: False when the condition failed; StoreError when DynamoDB did."""
+        try:
+            AccountModel(tenant_id, open_id).update(actions=actions, condition=condition)
+        except PynamoDBException as exc:
+            if is_condition_failure(exc):
+                return False
+            raise StoreError.wrap(what, exc) from None
+        return True

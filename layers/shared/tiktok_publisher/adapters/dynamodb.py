@@ -126,6 +126,11 @@ class AccountModel(Model):
     # Set by a dead-grant mark to the version it was made from: tokens TikTok issued to a refresher that
     # read that same version still win over the mark (refresh/core.py, docs/events.md).
     reconnect_from_version = NumberAttribute(null=True)
+    # The refresh lease (adapters/accounts_table.py RefreshStore): valid only while refresh_lease_version is
+    # the row's version and refresh_lease_until is ahead, so saving refreshed tokens (a version bump) ends it.
+    refresh_lease_owner = UnicodeAttribute(null=True)
+    refresh_lease_until = NumberAttribute(null=True)
+    refresh_lease_version = NumberAttribute(null=True)
 
     by_open_id = AccountByOpenIdIndex()
     refresh_due = AccountRefreshDueIndex()

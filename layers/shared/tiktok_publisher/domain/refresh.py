@@ -111,3 +111,25 @@ def parse_continuation(detail: Mapping[str, Any]) -> Continuation:
     if not shard.isdigit() or hop < 0:
         raise ValueError("malformed sweep continuation (shard/hop)")
     return Continuation(ShardCursor(shard, after), horizon, hop)
+
+
+@dataclass(frozen=True)
+class DueAccount:
+    """One entry of the refresh_due index (keys and the version the index saw)."""
+
+    tenant_id: str
+    open_id: str
+    refresh_due_at: int
+    version: int
+
+    @property
+    def position(self) -> tuple[int, str, str]:
+        """The account's place in its shard (a ShardCursor.after)."""
+        return (self.refresh_due_at, self.tenant_id, self.open_id)
+
+
+@dataclass(frozen=True)
+class DuePage:
+    items: list[DueAccount]
+    more: bool  # DynamoDB has more items in range after this page
+    scanned: int  # items DynamoDB read for this page (what the sweep pays for)
