@@ -17,7 +17,7 @@ import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from tiktok_publisher.config import AppSecrets, ConfigError, Settings, get_secrets, get_settings
+from tiktok_publisher.config import ConfigError, Settings, get_secrets, get_settings
 
 if TYPE_CHECKING:
     from tiktok_publisher.adapters.accounts_table import AccountRepository
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from tiktok_publisher.adapters.sqs import SqsJobQueue
     from tiktok_publisher.adapters.sweep_handoff import EventBridgeHandOff
     from tiktok_publisher.adapters.tiktok_client import TikTokClient
+    from tiktok_publisher.app_secrets import AppSecrets
     from tiktok_publisher.connect.service import ConnectConfig
     from tiktok_publisher.dispatch.dispatcher import ScheduleDispatcher
     from tiktok_publisher.publishing.service import PublishService

@@ -10,7 +10,7 @@ Handlers use:
 which is, outermost first:
     @logger.inject_lambda_context(correlation_id_path=..., clear_state=True)
     @metrics.log_metrics(capture_cold_start_metric=True)
-    @tracer.capture_lambda_handler(capture_response=False)
+    @tracer.capture_lambda_handler(capture_response=False)   (only with TRACE_SUBSEGMENTS=true, see below)
 Logger outermost so everything below logs with the request's context; metrics flush even when the handler
 raises; the tracer never records responses (they can hold presigned URLs).
 
@@ -21,6 +21,12 @@ query strings) are masked wherever they appear.
 
 Tracer and Metrics are created on first access (module __getattr__): importing this module for the logger
 alone does not pay for the X-Ray SDK.
+
+Tracing: every function runs with Lambda's active tracing (template.yaml Globals `Tracing: Active`), so X-Ray
+records each invocation with its initialization, duration and errors, and the trace id reaches the logs,
+without any SDK in the function. The X-Ray SDK behind Powertools Tracer costs about 200 ms of imports at cold
+start (as much as boto3 itself), so the handler stack adds `capture_lambda_handler` only when
+TRACE_SUBSEGMENTS=true asks for the SDK's extras (a subsegment per AWS and TikTok call, annotations).
 """
 
 from __future__ import annotations
@@ -94,6 +100,11 @@ warnings.filterwarnings("ignore", message="No application metrics to publish", c
 API_GATEWAY_HTTP_CORRELATION = "requestContext.requestId"
 
 
+def sdk_tracing() -> bool:
+    """Whether handlers load Powertools Tracer (the X-Ray SDK) on top of Lambda's active tracing."""
+    return os.environ.get("TRACE_SUBSEGMENTS", "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def instrument_handler(
     fn: F | None = None, *, correlation_id_path: str | None = API_GATEWAY_HTTP_CORRELATION
 ) -> Any:
@@ -103,7 +114,9 @@ def instrument_handler(
     """
 
     def wrap(handler: F) -> F:
-        traced = _tracer().capture_lambda_handler(capture_response=False)(handler)
+        traced = handler
+        if sdk_tracing():
+            traced = _tracer().capture_lambda_handler(capture_response=False)(handler)
         measured = _metrics().log_metrics(capture_cold_start_metric=True)(traced)
         logged = logger.inject_lambda_context(correlation_id_path=correlation_id_path, clear_state=True)(
             measured

@@ -7,8 +7,13 @@ the worker reads the post and does whatever its state calls for, or nothing.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 STEP = "step"  # move the post one step along its state machine
 RECONCILE = "reconcile"  # ask TikTok once about an `unconfirmed` post that has a publish_id
@@ -31,16 +36,10 @@ class Job:
         return json.dumps(data, separators=(",", ":"), sort_keys=True)
 
     @classmethod
-    def from_json(cls, body: str) -> Job:
-        """Parse a message body (unknown keys ignored: older/newer workers may share the queue)."""
-        data = json.loads(body)
-        return cls(
-            tenant_id=str(data["tenant_id"]),
-            post_id=str(data["post_id"]),
-            attempt=int(data.get("attempt", 0)),
-            poll=int(data.get("poll", 0)),
-            kind=str(data.get("kind") or STEP),
-        )
+    def from_json(cls, body: str | bytes) -> Job:
+        """Parse and validate a message body with the JobMessage pydantic model (ValidationError for anything
+        that is not a job)."""
+        return Job(**_job_message().model_validate_json(body).model_dump())
 
     def retried(self) -> Job:
         """The same step, one more attempt."""
@@ -57,3 +56,28 @@ class Job:
     def fresh(self) -> Job:
         """A new step: counters back to zero."""
         return replace(self, attempt=0, poll=0)
+
+
+
+@functools.cache
+def _job_message() -> type[BaseModel]:
+    """The pydantic model of a message body, defined on first use: only the worker reads jobs (the API, the
+    dispatcher and the webhook only send them), so the others do not import pydantic for it at cold start."""
+    from pydantic import BaseModel, ConfigDict, field_validator
+
+    class JobMessage(BaseModel):
+        # Unknown keys ignored: older/newer workers may share the queue. Ids sent as numbers keep their text.
+        model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, frozen=True)
+
+        tenant_id: str
+        post_id: str
+        attempt: int = 0
+        poll: int = 0
+        kind: str = STEP
+
+        @field_validator("kind", mode="before")
+        @classmethod
+        def _kind(cls, value: Any) -> Any:
+            return value or STEP  # absent, null or "": a step
+
+    return JobMessage
