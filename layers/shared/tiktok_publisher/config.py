@@ -163,6 +163,7 @@ def get_secrets() -> AppSecrets:
     except Exception as exc:
         # Provider errors may quote the payload on a transform failure: keep only the class name.
         raise ConfigError(f"cannot read secret APP_SECRET_ID ({type(exc).__name__})") from None
+    # pydantic only here (cold start): the authorizer and functions that never read secrets skip it.
     from pydantic import ValidationError
 
     from tiktok_publisher.app_secrets import AppSecrets

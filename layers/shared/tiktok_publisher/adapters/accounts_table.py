@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import PynamoDBException
 
+from tiktok_publisher.adapters import aws
 from tiktok_publisher.adapters.dynamodb import AccountModel, StoreError, is_condition_failure
 from tiktok_publisher.config import get_settings
 from tiktok_publisher.domain.accounts import (
@@ -65,7 +66,8 @@ def default_cipher() -> TokenCipher:
     global _default_cipher
     with _default_cipher_lock:
         if _default_cipher is None:
-            from tiktok_publisher.adapters import aws
+            # cryptography and the KMS client only when a token is sealed or opened (cold start: listing
+            # accounts needs neither).
             from tiktok_publisher.adapters.kms_cipher import TokenCipher
 
             _default_cipher = TokenCipher(aws.client("kms"), get_settings().require("token_key_id"))

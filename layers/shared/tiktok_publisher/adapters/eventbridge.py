@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from tiktok_publisher.adapters import aws
 from tiktok_publisher.config import get_settings
 from tiktok_publisher.domain.events import SOURCE, EventPublishError, check_safe
 from tiktok_publisher.observability import logger
@@ -46,8 +47,6 @@ class EventPublisher:
         }
         client = self._client
         if client is None:
-            from tiktok_publisher.adapters import aws
-
             client = aws.client("events")
         try:
             answer = client.put_events(Entries=[entry])

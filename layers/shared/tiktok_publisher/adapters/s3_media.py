@@ -131,7 +131,7 @@ def _origin(url: str) -> str:
 @functools.cache
 def _pull_client(endpoint: str) -> Any:
     # A separate client: the signing host must be the public endpoint, not the one the functions use.
-    import boto3
+    import boto3  # only in s3 pull mode (cold start)
 
     return boto3.session.Session().client(
         "s3",
@@ -151,6 +151,7 @@ def cloudfront_signed_url(
     ttl: int = PULL_URL_TTL_SECONDS,
 ) -> str:
     """A CloudFront canned-policy signed URL for `key` under the distribution at `base_url`."""
+    # Only in cloudfront pull mode: the RSA signing stack stays out of every other cold start.
     from botocore.signers import CloudFrontSigner
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import padding, rsa

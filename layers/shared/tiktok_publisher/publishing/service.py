@@ -79,6 +79,7 @@ class PublishService:
 
     def __post_init__(self) -> None:
         if self.idempotency_store is not None:
+            # Powertools idempotency only where a persistence layer is wired (cold start of unit use).
             from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
             self._idempotency_config = IdempotencyConfig(
@@ -111,6 +112,7 @@ class PublishService:
         if self._create_once is None:
             result = self._create(request=request)
         else:
+            # Loaded by __post_init__ already (idempotency wired): no cold-start cost here.
             from aws_lambda_powertools.utilities.idempotency.exceptions import (
                 IdempotencyAlreadyInProgressError,
                 IdempotencyValidationError,
