@@ -128,3 +128,11 @@ def test_consent_page_marks_non_target_users_and_refuses_them(emulator: Emulator
         url, data={**form, "decision": "cancel"}, allow_redirects=False, timeout=TIMEOUT
     )
     assert parse_qs(urlsplit(cancelled.headers["Location"]).query)["error"] == ["access_denied"]
+
+
+def test_command_line_sandbox_flags() -> None:
+    from tiktok_emulator.__main__ import build_config, parse_args
+
+    config = build_config(parse_args(["--sandbox", "--target-user", "creator_private"]))
+    assert (config.sandbox, config.sandbox_target_users) == (True, ["creator_private"])
+    assert build_config(parse_args([])).sandbox is False
