@@ -58,7 +58,6 @@ class Job:
         return replace(self, attempt=0, poll=0)
 
 
-
 @functools.cache
 def _job_message() -> type[BaseModel]:
     """The pydantic model of a message body, defined on first use: only the worker reads jobs (the API, the
