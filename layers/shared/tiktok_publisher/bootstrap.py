@@ -15,11 +15,13 @@ from __future__ import annotations
 import threading
 import time
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tiktok_publisher.config import ConfigError, Settings, get_secrets, get_settings
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
+
     from tiktok_publisher.adapters.accounts_table import AccountRepository
     from tiktok_publisher.adapters.eventbridge import EventPublisher
     from tiktok_publisher.adapters.posts_table import PostRepository
@@ -149,7 +151,7 @@ class Ports:
         return secrets.cloudfront_key_pair_id, secrets.cloudfront_private_key.get_secret_value()
 
     @cached_property
-    def idempotency(self) -> Any:
+    def idempotency(self) -> BasePersistenceLayer | None:
         """Powertools' DynamoDB persistence layer on IDEMPOTENCY_TABLE, or None when the table is not set."""
         if not self.settings.idempotency_table:
             return None

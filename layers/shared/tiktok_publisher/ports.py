@@ -226,6 +226,14 @@ class RangeReader(Protocol):
     def read(self, offset: int, length: int) -> bytes: ...
 
 
+class ByteStream(Protocol):
+    """An open streaming read (an S3 GetObject body)."""
+
+    def read(self, amt: int | None = ...) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
 class MediaStore(Protocol):
     """Media objects of the bucket (adapters/s3_media.py): lookups, ranged reads, presigned uploads."""
 
@@ -240,8 +248,8 @@ class MediaStore(Protocol):
 
     def iter_range(self, key: str, first: int, last: int) -> Iterator[bytes]: ...
 
-    def open_from(self, key: str, first: int) -> Any:
-        """A streaming body of `key` from byte `first` (read(n) / close())."""
+    def open_from(self, key: str, first: int) -> ByteStream:
+        """A streaming body of `key` from byte `first`."""
         ...
 
     def presign_put(

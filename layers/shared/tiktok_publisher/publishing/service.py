@@ -15,9 +15,12 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ulid import ULID
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
 
 from tiktok_publisher.domain.accounts import Account, require_active
 from tiktok_publisher.domain.errors import Conflict, NotFound
@@ -72,7 +75,7 @@ class PublishService:
     audited: bool
     refresher: Tokens  # access tokens: the shared refresh path (DESIGN.md §6)
     trigger: UploadClaim  # the S3 upload trigger's logic, for an upload that landed before its post
-    idempotency_store: Any = None  # a Powertools BasePersistenceLayer; None disables idempotency (unit use)
+    idempotency_store: BasePersistenceLayer | None = None  # None disables idempotency (unit use)
     clock: Callable[[], float] = time.time
     _create_once: Callable[..., dict[str, Any]] | None = field(default=None, init=False, repr=False)
     _idempotency_config: Any = field(default=None, init=False, repr=False)
