@@ -151,12 +151,6 @@ def test_upload_for_a_post_scheduled_later_waits_in_the_schedule(tiktok_env: Any
     assert [m["post_id"] for m in queue_messages(aws)] == [post.post_id]
 
 
-def _settings() -> Any:
-    from tiktok_publisher.config import get_settings
-
-    return get_settings()
-
-
 def scheduled_post(env: Any, publish_at: int, tenant: str = "tenant-a") -> Any:
     account = connect(env, tenant)
     post = make_post(tenant, account.open_id, status="scheduled", publish_at=publish_at)
