@@ -35,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from tiktok_publisher.domain.accounts import Account, AccountStatus, Credentials, iso
+from tiktok_publisher.domain.accounts import Account, AccountStatus, Credentials, iso, require_active
 from tiktok_publisher.domain.errors import AccountNeedsReconnect, NotFound, UpstreamError
 from tiktok_publisher.domain.events import DetailType
 from tiktok_publisher.domain.refresh import LEASE_S, due_on_demand, usable_while_busy
@@ -309,12 +309,7 @@ class TokenRefresher:
             self.sleep(poll_s)
 
     def _raise_gone(self, tenant_id: str, open_id: str) -> None:
-        account = self.accounts.get(tenant_id, open_id)  # NotFound when the account itself is gone
-        if account.status != AccountStatus.ACTIVE:
-            raise AccountNeedsReconnect(
-                f"This account is {account.status.replace('_', ' ')}. Connect it again before posting.",
-                details={"status": account.status},
-            )
+        require_active(self.accounts.get(tenant_id, open_id))  # NotFound when the account itself is gone
         raise NotFound("This account has no stored authorization. Connect it again.")
 
 
