@@ -15,7 +15,7 @@ export SAM_CLI_TELEMETRY := 0
 # pip is configured here with file:// extra indexes that may be absent; their warnings are noise.
 PIP_QUIET := 2>&1 | { grep -v "^WARNING: Location 'file:" || true; }
 
-.PHONY: help install run test test-fast lint format build bench deploy chromium clean
+.PHONY: help install lock run test test-fast lint format build bench deploy chromium clean
 
 help:
 	@echo "make run     - start the local stack (moto server, TikTok emulator, gateway on :3000)"
@@ -24,14 +24,26 @@ help:
 	@echo "make build   - sam build (Python 3.13 from pyenv)"
 	@echo "make bench   - cold start, memory and throughput benchmarks"
 	@echo "make deploy  - sam deploy --guided"
+	@echo "make lock    - re-resolve uv.lock after a pyproject change; export the layer's and the venv's pins"
 
-$(STAMP): pyproject.toml
+# The virtualenv installs exact versions with their hashes from the lock (requirements/dev.txt, exported from
+# uv.lock), then the project itself without resolving anything again.
+$(STAMP): pyproject.toml requirements/dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip $(PIP_QUIET)
-	$(BIN)/python -m pip install -q -e '.[dev]' $(PIP_QUIET)
+	$(BIN)/python -m pip install -q --require-hashes -r requirements/dev.txt $(PIP_QUIET)
+	$(BIN)/python -m pip install -q --no-deps -e . $(PIP_QUIET)
 	touch $@
 
 install: $(STAMP)
+
+# After changing a dependency range in pyproject.toml: resolve uv.lock again and export what the virtualenv and
+# the Lambda layer install (make test checks both exports match the lock).
+UV_EXPORT := $(BIN)/uv export --frozen --no-emit-project --format requirements-txt --quiet
+lock: $(STAMP)
+	$(BIN)/uv lock
+	$(UV_EXPORT) --no-dev -o layers/shared/requirements.txt
+	$(UV_EXPORT) --all-extras -o requirements/dev.txt
 
 # SAM CLI lives in its own venv: its pins must not steer the project's dependencies.
 $(SAM_STAMP):
