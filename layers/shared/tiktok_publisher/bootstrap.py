@@ -17,7 +17,7 @@ import time
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from tiktok_publisher.config import ConfigError, Settings, get_secrets, get_settings
+from tiktok_publisher.config import ConfigError, Settings, get_secrets, get_settings, get_signing_key
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
@@ -191,14 +191,20 @@ class Ports:
             redirect_uri=s.require("oauth_redirect_uri"),
             allowed_origins=tuple(s.return_to_allowed_origins),
             pkce_mode=s.pkce_mode,
-            state_key=self.secrets.state_signing_key.get_secret_value().encode("utf-8"),
+            # Its own secret (STATE_SECRET_ID), read through Parameters' cache: a rotation reaches the next start.
+            state_key=get_signing_key("state_secret_id"),
         )
 
-    @cached_property
+    @property
     def upload_ids(self) -> UploadIds:
+        """Upload ids signed with the key of UPLOAD_SECRET_ID (only the publish function's role reads it)."""
         from tiktok_publisher.publishing.uploads import UploadIds
 
-        return UploadIds(self.secrets.state_signing_key.get_secret_value().encode("utf-8"))
+        key = get_signing_key("upload_secret_id")
+        cached = self.__dict__.get("_upload_ids")
+        if cached is None or cached[0] != key:
+            cached = self.__dict__["_upload_ids"] = (key, UploadIds(key))
+        return cached[1]
 
     @cached_property
     def uploads(self) -> UploadService:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import re
 import threading
 import types
 import typing
@@ -19,10 +20,33 @@ if TYPE_CHECKING:
     from tiktok_publisher.app_secrets import AppSecrets
 
 SECRETS_MAX_AGE_SECONDS = 300
+# A signing key (JWT HS256, OAuth state, upload ids) shorter than this is refused: HMAC-SHA256 wants a key as
+# long as its output, and a short one can be brute-forced offline from a single signed value.
+MIN_SIGNING_KEY_BYTES = 32
+# What a template or a README puts where a real value belongs; a key that says so is public. Only phrases a
+# generated key cannot plausibly contain (a 64-character random key holds "todo" about once in 15,000 keys, so
+# short words count only as the whole value).
+_PLACEHOLDER = re.compile(
+    r"FILL[\s_-]*(AFTER|IN|ME)|CHANGE[\s_-]*ME|PLACEHOLDER|REPLACE[\s_-]*(ME|THIS)|EXAMPLE"
+    r"|YOUR[\s_-]+\w*(KEY|SECRET)|^\s*(TODO|TBD|X{3,}|SECRET|PASSWORD)\s*$",
+    re.IGNORECASE,
+)
+# Log key + value the template's metric filters count (UnusableSecretAlarm): a function refusing to run with
+# a missing, placeholder or short secret pages someone instead of failing quietly.
+ALARM_KEY = "alarm"
+UNUSABLE_SECRET = "unusable_secret"
 
 
 class ConfigError(RuntimeError):
     """The environment or a secret is missing or invalid. The message names the variable, never its value."""
+
+
+class UnusableSecret(ConfigError):
+    """A secret is missing, still a placeholder, or too short to sign with: the function fails closed.
+
+    `alarm` is what the handler stack logs under ALARM_KEY (observability.instrument_handler, the resolver)."""
+
+    alarm = UNUSABLE_SECRET
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +68,9 @@ class Settings:
     publish_queue_url: str | None = None
     event_bus_name: str | None = None
     app_secret_id: str | None = None
+    jwt_secret_id: str | None = None
+    state_secret_id: str | None = None
+    upload_secret_id: str | None = None
     tiktok_api_base: str = "https://open.tiktokapis.com"
     tiktok_auth_base: str = "https://www.tiktok.com"
     oauth_redirect_uri: str | None = None
@@ -52,6 +79,7 @@ class Settings:
     jwt_issuer: str | None = None
     jwt_tenant_claim: str = "tenant_id"
     jwks_url: str | None = None
+    jwt_max_lifetime_seconds: int = 24 * 3600
     pkce_mode: Literal["hex", "base64url", "off"] = "hex"
     app_audited: bool = False
     media_pull_mode: Literal["none", "s3", "cloudfront"] = "none"
@@ -88,6 +116,11 @@ class Settings:
         return value
 
 
+_INT_RANGES = {
+    "refresh_shards": (1, 64),
+    # A caller token valid for longer than a week is a long-lived credential, not a session.
+    "jwt_max_lifetime_seconds": (60, 7 * 24 * 3600),
+}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -111,8 +144,9 @@ def _parse(name: str, raw: str, hint: Any) -> Any:
             number = int(raw.strip())
         except ValueError:
             raise ValueError("must be a whole number") from None
-        if name == "refresh_shards" and not 1 <= number <= 64:
-            raise ValueError("must be between 1 and 64")
+        low, high = _INT_RANGES.get(name, (0, 2**31))
+        if not low <= number <= high:
+            raise ValueError(f"must be between {low} and {high}")
         return number
     if typing.get_origin(hint) is list:
         return [item.strip().rstrip("/") for item in raw.split(",") if item.strip()]
@@ -169,10 +203,49 @@ def get_secrets() -> AppSecrets:
     from tiktok_publisher.app_secrets import AppSecrets
 
     try:
-        return AppSecrets.model_validate(raw)
+        secrets = AppSecrets.model_validate(raw)
     except ValidationError as exc:
         fields = ", ".join(str(e.get("loc", ("?",))[0]) for e in exc.errors())
         raise ConfigError(f"secret APP_SECRET_ID is missing or has invalid keys: {fields}") from None
+    unfilled = [
+        name
+        for name, value in (
+            ("client_key", secrets.client_key),
+            ("client_secret", secrets.client_secret.get_secret_value()),
+        )
+        if not value or _PLACEHOLDER.search(value)
+    ]
+    if unfilled:
+        # The webhook would verify signatures with a public placeholder: refuse, do not run half-configured.
+        raise UnusableSecret(
+            f"secret APP_SECRET_ID still holds a placeholder for {', '.join(unfilled)}: fill in the TikTok app's "
+            "credentials (README, Deploy)"
+        )
+    return secrets
+
+
+def check_signing_key(value: str | bytes | None, variable: str) -> bytes:
+    """The key's bytes, or UnusableSecret when it is missing, a placeholder or under MIN_SIGNING_KEY_BYTES."""
+    raw = value.encode("utf-8") if isinstance(value, str) else (value or b"")
+    if not raw.strip():
+        raise UnusableSecret(f"secret {variable} is empty")
+    if _PLACEHOLDER.search(raw.decode("utf-8", "replace")):
+        raise UnusableSecret(f"secret {variable} still holds a placeholder, not a generated key")
+    if len(raw) < MIN_SIGNING_KEY_BYTES:
+        raise UnusableSecret(f"secret {variable} is shorter than {MIN_SIGNING_KEY_BYTES} bytes")
+    return raw
+
+
+def get_signing_key(field: str) -> bytes:
+    """The signing key stored (as the whole secret string) in the secret named by setting `field`
+    (jwt_secret_id, state_secret_id, upload_secret_id); UnusableSecret when unreadable or weak."""
+    variable = field.upper()
+    secret_id = get_settings().require(field)
+    try:
+        raw = _secrets_provider().get(secret_id, max_age=SECRETS_MAX_AGE_SECONDS)
+    except Exception as exc:
+        raise UnusableSecret(f"cannot read secret {variable} ({type(exc).__name__})") from None
+    return check_signing_key(raw, variable)
 
 
 def reset_caches() -> None:

@@ -105,6 +105,31 @@ def sdk_tracing() -> bool:
     return os.environ.get("TRACE_SUBSEGMENTS", "").strip().lower() in ("1", "true", "yes", "on")
 
 
+ALARM_KEY = "alarm"
+
+
+def log_alarm(exc: BaseException) -> bool:
+    """Log an exception that carries an `alarm` code (config.UnusableSecret) as an error line with that code,
+    the one the template's metric filters count; False when it carries none."""
+    alarm = getattr(exc, "alarm", None)
+    if not isinstance(alarm, str):
+        return False
+    logger.error("refusing to run", extra={ALARM_KEY: alarm, "error": str(exc)})
+    return True
+
+
+def _alarming(handler: F) -> F:
+    @functools.wraps(handler)
+    def run(event: Any, context: Any) -> Any:
+        try:
+            return handler(event, context)
+        except Exception as exc:
+            log_alarm(exc)
+            raise
+
+    return run  # type: ignore[return-value]
+
+
 def instrument_handler(
     fn: F | None = None, *, correlation_id_path: str | None = API_GATEWAY_HTTP_CORRELATION
 ) -> Any:
@@ -114,9 +139,9 @@ def instrument_handler(
     """
 
     def wrap(handler: F) -> F:
-        traced = handler
+        traced = _alarming(handler)
         if sdk_tracing():
-            traced = _tracer().capture_lambda_handler(capture_response=False)(handler)
+            traced = _tracer().capture_lambda_handler(capture_response=False)(traced)
         measured = _metrics().log_metrics(capture_cold_start_metric=True)(traced)
         logged = logger.inject_lambda_context(correlation_id_path=correlation_id_path, clear_state=True)(
             measured

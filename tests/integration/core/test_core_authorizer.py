@@ -201,7 +201,8 @@ def test_secret_rotation_is_picked_up_after_cache_reset(aws: AwsEnv) -> None:
 
 
 def test_missing_secret_fails_closed(aws: AwsEnv, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("APP_SECRET_ID", "does/not/exist")
+    # The HS256 key is a secret of its own (JWT_SECRET_ID) since issue 11.
+    monkeypatch.setenv("JWT_SECRET_ID", "does/not/exist")
     config.reset_caches()
 
     assert call(hs256(aws.secrets["jwt_secret"])) == {"isAuthorized": False}
@@ -315,20 +316,22 @@ def _hmac_token(key: bytes, *, kid: str) -> str:
 
 def test_verify_jwt_returns_the_principal(aws: AwsEnv) -> None:
     settings = get_settings()
-    from tiktok_publisher.config import get_secrets
+    from tiktok_publisher.config import get_signing_key
 
-    principal = verify_jwt(hs256(aws.secrets["jwt_secret"]), settings=settings, secrets=get_secrets())
+    principal = verify_jwt(
+        hs256(aws.secrets["jwt_secret"]), settings=settings, hs256_key=get_signing_key("jwt_secret_id")
+    )
 
     assert principal == Principal(tenant_id="tenant-1", user_id="user-1")
 
 
 def test_verify_jwt_unauthorized_carries_a_reason_and_no_token(aws: AwsEnv) -> None:
-    from tiktok_publisher.config import get_secrets
+    from tiktok_publisher.config import get_signing_key
 
     token = hs256(aws.secrets["jwt_secret"], aud="x")
 
     with pytest.raises(Unauthorized) as caught:
-        verify_jwt(token, settings=get_settings(), secrets=get_secrets())
+        verify_jwt(token, settings=get_settings(), hs256_key=get_signing_key("jwt_secret_id"))
 
     assert caught.value.details == {"reason": "wrong_audience"}
     assert token not in str(caught.value)

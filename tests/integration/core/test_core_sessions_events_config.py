@@ -142,13 +142,14 @@ def test_secrets_come_from_secrets_manager(aws: AwsEnv) -> None:
     secrets = get_secrets()
 
     assert secrets.client_key == "sbawlocaldevkey"
-    assert secrets.jwt_secret.get_secret_value() == aws.secrets["jwt_secret"]
+    # Issue 11: the signing keys left the app secret for secrets of their own.
+    assert secrets.client_secret.get_secret_value() == aws.secrets["client_secret"]
     assert get_secrets() == secrets
 
 
 def test_secret_missing_keys_names_them_not_the_values(aws: AwsEnv) -> None:
     aws.secretsmanager.put_secret_value(
-        SecretId=aws.secret_id, SecretString=json.dumps({"client_key": "k", "client_secret": "super-hidden"})
+        SecretId=aws.secret_id, SecretString=json.dumps({"client_key": "super-hidden"})
     )
     from tiktok_publisher import config
 
@@ -157,8 +158,8 @@ def test_secret_missing_keys_names_them_not_the_values(aws: AwsEnv) -> None:
     with pytest.raises(ConfigError) as caught:
         get_secrets()
 
-    assert "jwt_secret" in str(caught.value)
-    assert "state_signing_key" in str(caught.value)
+    # Issue 11: the app secret holds the TikTok credentials only; the missing one is named.
+    assert "client_secret" in str(caught.value)
     assert "super-hidden" not in str(caught.value)
 
 

@@ -25,7 +25,7 @@ CFN = translate(SAM, parameter_values(SAM, {}))
 CONTRACT_ENV = {
     "STAGE", "ACCOUNTS_TABLE", "POSTS_TABLE", "OAUTH_SESSIONS_TABLE", "IDEMPOTENCY_TABLE", "TOKEN_KEY_ID",
     "MEDIA_BUCKET", "PUBLISH_QUEUE_URL", "EVENT_BUS_NAME", "APP_SECRET_ID", "TIKTOK_API_BASE",
-    "TIKTOK_AUTH_BASE",
+    "TIKTOK_AUTH_BASE", "JWT_SECRET_ID", "STATE_SECRET_ID", "UPLOAD_SECRET_ID", "JWT_MAX_LIFETIME_SECONDS",
     "OAUTH_REDIRECT_URI", "RETURN_TO_ALLOWED_ORIGINS", "JWT_AUDIENCE", "JWT_ISSUER", "JWT_TENANT_CLAIM",
     "JWKS_URL", "PKCE_MODE", "APP_AUDITED", "MEDIA_PULL_MODE", "MEDIA_PULL_BASE_URL", "REFRESH_SHARDS",
     "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL",
@@ -297,8 +297,12 @@ def test_roles_are_least_privilege() -> None:
 
 
 def test_secret_generates_the_signing_key_and_outputs_are_there() -> None:
-    secret = RES["AppSecret"]["Properties"]["GenerateSecretString"]
-    assert secret["GenerateStringKey"] == "state_signing_key"
+    # Issue 11: one secret per concern; CloudFormation generates every signing key (64 characters).
+    for logical in ("JwtSecret", "StateSigningSecret", "UploadSigningSecret"):
+        secret = RES[logical]["Properties"]["GenerateSecretString"]
+        assert secret["PasswordLength"] >= 32
+        assert "SecretStringTemplate" not in secret
+    assert "jwt" not in RES["AppSecret"]["Properties"]["SecretString"]
     assert {
         "ApiUrl",
         "MediaBucketName",
@@ -328,3 +332,34 @@ def test_openapi_document_describes_every_api_route_of_the_template() -> None:
     api_routes = {(method, path) for method, path in CONTRACT_ROUTES if path.startswith("/v1/")}
 
     assert api_routes <= documented, sorted(api_routes - documented)
+
+
+STATEFUL_TYPES = (
+    "AWS::KMS::Key", "AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SecretsManager::Secret",
+)  # fmt: skip
+
+
+def test_every_stateful_resource_is_retained_on_delete_and_replace() -> None:
+    # Deleting the stack (or a replacement) must never destroy the key, the tables, the bucket or the secrets.
+    stateful = {k: r for k, r in RES.items() if r["Type"] in STATEFUL_TYPES}
+    assert {"TokenKey", "AccountsTable", "PostsTable", "MediaBucket", "AppSecret", "JwtSecret"} <= set(stateful)
+    for logical, resource in stateful.items():
+        assert resource.get("DeletionPolicy") == "Retain", logical
+        assert resource.get("UpdateReplacePolicy") == "Retain", logical
+    for logical, resource in CFN["Resources"].items():
+        if resource["Type"] in STATEFUL_TYPES:
+            assert resource.get("DeletionPolicy") == "Retain", logical
+
+
+def test_unusable_secrets_raise_an_alarm_from_every_function_that_reads_one() -> None:
+    filters = _of_type("AWS::Logs::MetricFilter")
+    watched = {f["Properties"]["LogGroupName"]["Ref"] for f in filters.values()}
+    for name in ("Authorizer", "OAuthStart", "OAuthCallback", "Publish", "Webhook"):
+        assert f"{name}LogGroup" in watched
+    for f in filters.values():
+        assert f["Properties"]["FilterPattern"] == '{ $.alarm = "unusable_secret" }'
+        (metric,) = f["Properties"]["MetricTransformations"]
+        assert (metric["MetricNamespace"], metric["MetricName"]) == ("TikTokPublisher", "UnusableSecret")
+    alarm = RES["UnusableSecretAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("TikTokPublisher", "UnusableSecret")
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]

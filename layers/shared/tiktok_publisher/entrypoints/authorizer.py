@@ -1,9 +1,15 @@
 """Caller authentication for the HTTP API's Lambda REQUEST authorizer (payload 2.0, simple responses).
 
-`Authorization: Bearer <JWT>`, verified with HS256 and the jwt_secret from Secrets Manager, or, when
-JWKS_URL is set, RS256 with keys from that JWKS (PyJWKClient, cached per container). Exactly one algorithm
-is accepted per configuration: an HS256 token against an RS256 setup (the classic "public key as HMAC
-secret" confusion) and `alg: none` are refused before any key is looked up.
+`Authorization: Bearer <JWT>`, verified with HS256 and the key of its own secret (JWT_SECRET_ID, generated
+by CloudFormation), or, when JWKS_URL is set, RS256 with keys from that JWKS (PyJWKClient, cached per
+container; https only outside the local stack). Exactly one algorithm is accepted per configuration: an HS256
+token against an RS256 setup (the classic "public key as HMAC secret" confusion) and `alg: none` are refused
+before any key is looked up.
+
+Fail closed: a missing, placeholder or short HS256 key (config.check_signing_key) refuses every token, with an
+error log line carrying `alarm=unusable_secret` that the template's metric filter turns into an alarm.
+Claims: exp and sub required, iss too when JWT_ISSUER is set, a lifetime (exp - iat, or exp - now without
+iat) of at most JWT_MAX_LIFETIME_SECONDS, and the tenant and subject matched whole against their patterns.
 
 Failures raise Unauthorized with a machine reason in `details["reason"]`; the authorizer logs the reason
 and answers `isAuthorized: false` with nothing else, so a caller learns nothing about why.
@@ -13,25 +19,35 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import jwt
 
-from tiktok_publisher.config import ConfigError, get_secrets, get_settings
+from tiktok_publisher.config import (
+    ALARM_KEY,
+    UNUSABLE_SECRET,
+    ConfigError,
+    UnusableSecret,
+    get_settings,
+    get_signing_key,
+)
 from tiktok_publisher.domain.errors import Unauthorized
 from tiktok_publisher.observability import logger
 
 if TYPE_CHECKING:
-    # AppSecrets is a pydantic model: the authorizer never imports pydantic at cold start.
-    from tiktok_publisher.config import AppSecrets, Settings
+    from tiktok_publisher.config import Settings
 
 LEEWAY_SECONDS = 30
 JWKS_CACHE_SECONDS = 300
 _BEARER = re.compile(r"^\s*Bearer\s+([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*)\s*$", re.IGNORECASE)
-# tenant_id becomes part of DynamoDB keys ("{tenant_id}#{open_id}"): no separators, bounded length.
-_TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@\-]{0,127}$")
+# tenant_id becomes part of DynamoDB keys ("{tenant_id}#{open_id}") and S3 prefixes: no separators, bounded
+# length, matched whole (fullmatch: `$` alone would let "acme\n" through as a tenant of its own).
+_TENANT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@\-]{0,127}")
+# Identity providers' subjects: "auth0|abc", "google-oauth2|123", UUIDs, e-mail addresses. Logged and stored.
+_SUBJECT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@|+\-]{0,255}")
 _MAX_TOKEN_LENGTH = 8192
 
 
@@ -53,7 +69,7 @@ def bearer_token(header: str | None) -> str:
         raise _deny("missing_header")
     if len(header) > _MAX_TOKEN_LENGTH:
         raise _deny("malformed_header")
-    match = _BEARER.match(header)
+    match = _BEARER.fullmatch(header)
     if not match:
         raise _deny("malformed_header")
     return match.group(1)
@@ -79,16 +95,25 @@ def reset_jwks_clients() -> None:
         _jwks_clients.clear()
 
 
+def check_jwks_url(settings: Settings) -> None:
+    """ConfigError when JWKS_URL is not https outside the local stack (keys fetched in clear can be swapped)."""
+    url = settings.jwks_url
+    if url and settings.stage != "local" and not url.lower().startswith("https://"):
+        raise ConfigError("JWKS_URL must be an https:// URL outside the local stack")
+
+
 def verify_jwt(
     token: str,
     *,
     settings: Settings,
-    secrets: AppSecrets | None,
+    hs256_key: bytes | None,
     jwks_client: jwt.PyJWKClient | None = None,
+    now: float | None = None,
 ) -> Principal:
-    """Verify signature, exp, nbf, aud, iss (when JWT_ISSUER is set), sub and the tenant claim.
+    """Verify signature, exp, nbf, aud, iss (when JWT_ISSUER is set), the lifetime, sub and the tenant claim.
 
-    `secrets` is needed only for HS256 (no JWKS_URL). Raises Unauthorized (reason in details) on any failure.
+    `hs256_key` (checked by config.check_signing_key) is needed only for HS256 (no JWKS_URL). Raises
+    Unauthorized (reason in details) on any failure.
     """
     if not token or len(token) > _MAX_TOKEN_LENGTH:
         raise _deny("malformed_token")
@@ -110,11 +135,9 @@ def verify_jwt(
         except jwt.PyJWTError:
             raise _deny("unknown_key") from None
     else:
-        if secrets is None:
+        if not hs256_key:
             raise _deny("no_secret")
-        key = secrets.jwt_secret.get_secret_value()
-        if not key:
-            raise _deny("no_secret")
+        key = hs256_key
 
     options: Any = {"require": ["exp", "sub"], "verify_aud": True}
     if settings.jwt_issuer:
@@ -144,15 +167,29 @@ def verify_jwt(
     except jwt.PyJWTError:
         raise _deny("invalid_token") from None
 
+    _check_lifetime(claims, settings.jwt_max_lifetime_seconds, now=time.time() if now is None else now)
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject.strip():
         raise _deny("missing_sub")
+    if not _SUBJECT.fullmatch(subject):
+        raise _deny("bad_sub")
     tenant = claims.get(settings.jwt_tenant_claim)
     if not isinstance(tenant, str) or not tenant:
         raise _deny("missing_tenant")
-    if not _TENANT_ID.match(tenant):
+    if not _TENANT_ID.fullmatch(tenant):
         raise _deny("bad_tenant")
     return Principal(tenant_id=tenant, user_id=subject)
+
+
+def _check_lifetime(claims: Mapping[str, Any], max_lifetime: int, *, now: float) -> None:
+    # A leaked long-lived token is a standing credential: cap exp - iat (or, without iat, what is left of it).
+    exp = claims.get("exp")
+    iat = claims.get("iat")
+    issued = iat if isinstance(iat, int | float) and not isinstance(iat, bool) else now
+    if not isinstance(exp, int | float) or exp - issued > max_lifetime + LEEWAY_SECONDS:
+        raise _deny("lifetime_too_long")
+    if exp - now > max_lifetime + LEEWAY_SECONDS:
+        raise _deny("lifetime_too_long")
 
 
 def _authorization_header(event: Mapping[str, Any]) -> str | None:
@@ -167,12 +204,21 @@ def _authorization_header(event: Mapping[str, Any]) -> str | None:
 def authorize_request(event: Mapping[str, Any]) -> dict[str, Any]:
     """Lambda REQUEST authorizer (payload 2.0, simple response) for one API Gateway event."""
     try:
-        token = bearer_token(_authorization_header(event))
         settings = get_settings()
-        secrets = None if settings.jwks_url else get_secrets()
-        principal = verify_jwt(token, settings=settings, secrets=secrets)
+        check_jwks_url(settings)
+        # The key is checked before the token is even parsed: a placeholder key refuses every caller.
+        key = None if settings.jwks_url else get_signing_key("jwt_secret_id")
+        token = bearer_token(_authorization_header(event))
+        principal = verify_jwt(token, settings=settings, hs256_key=key)
     except Unauthorized as exc:
         logger.info("caller denied", extra={"reason": exc.details.get("reason", "unknown")})
+        return {"isAuthorized": False}
+    except UnusableSecret as exc:
+        # Fail closed, loudly in logs (and an alarm through the log's metric filter), silently to the caller.
+        logger.error(
+            "authorizer refuses to run: unusable secret",
+            extra={"reason": "unusable_secret", "error": str(exc), ALARM_KEY: UNUSABLE_SECRET},
+        )
         return {"isAuthorized": False}
     except ConfigError as exc:
         # Misconfiguration must fail closed, loudly in logs, silently to the caller.

@@ -1,7 +1,7 @@
 """Presigned S3 uploads: where a tenant's media goes, and upload ids nobody else can forge.
 
-An upload id is a ULID plus an HMAC over (tenant, open_id, ulid) under a key derived from the state signing
-secret. A post naming an upload id is therefore checked without any table: an id made for another tenant
+An upload id is a ULID plus an HMAC over (tenant, open_id, ulid) under a key derived from the upload signing
+secret (UPLOAD_SECRET_ID, its own secret). A post naming an upload id is therefore checked without any table: an id made for another tenant
 (or account) fails the MAC and answers 404, while a genuine id whose file has not arrived yet is a post
 that waits (`awaiting_upload`). Objects live under `uploads/{tenant_id}/{open_id}/{upload_id}/{filename}`,
 so the tenant is part of every key we sign and every key we accept.
@@ -91,7 +91,7 @@ class UploadIds:
     """Mints and verifies upload ids bound to (tenant, open_id)."""
 
     def __init__(self, secret: bytes) -> None:
-        # Domain separation: the same secret also signs OAuth state, under a different derived key.
+        # Domain separation: a derived key, never the secret itself, in case it is ever shared.
         self._key = hmac.new(secret, b"tiktok-publisher/upload-id/v1", hashlib.sha256).digest()
 
     def _mac(self, tenant_id: str, open_id: str, ulid: str) -> str:

@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 
 from tiktok_publisher.domain.errors import DomainError
-from tiktok_publisher.observability import logger
+from tiktok_publisher.observability import log_alarm, logger
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
@@ -134,8 +134,10 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:
-        # The class name only: messages of SDK errors can quote request parameters.
-        logger.exception("unhandled error", extra={"error_type": type(exc).__name__})
+        # A secret the function refuses to run with (fail closed) is an alarm, not an anonymous 500.
+        if not log_alarm(exc):
+            # The class name only: messages of SDK errors can quote request parameters.
+            logger.exception("unhandled error", extra={"error_type": type(exc).__name__})
         if _wants_html(app):
             return html_page(
                 HTTPStatus.INTERNAL_SERVER_ERROR,
