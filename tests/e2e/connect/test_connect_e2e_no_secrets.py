@@ -65,9 +65,10 @@ def test_no_secret_in_worker_logs_responses_or_redirects(capfd: pytest.CaptureFi
             requests.delete(f"{stack.gateway_url}/v1/accounts/{open_id}", headers=headers, timeout=TIMEOUT)
         )
         state = requests.get(f"{stack.emulator_url}/_admin/state", timeout=TIMEOUT).json()
-        secret_json = stack.client("secretsmanager").get_secret_value(SecretId=stack.app_secret_id)[
-            "SecretString"
-        ]
+        sm = stack.client("secretsmanager")
+        secret_json = sm.get_secret_value(SecretId=stack.app_secret_id)["SecretString"]
+        # Issue 11: the state key is a secret of its own.
+        state_key = sm.get_secret_value(SecretId=stack.resources["StateSigningSecret"])["SecretString"]
         # worker output is pumped by threads: wait (bounded) for the last request's log line to arrive
         logs = ""
         deadline = time.monotonic() + 10
@@ -81,7 +82,8 @@ def test_no_secret_in_worker_logs_responses_or_redirects(capfd: pytest.CaptureFi
     app_secret = json.loads(secret_json)
     secrets: dict[str, str] = {
         "client secret": app_secret["client_secret"],
-        "state key": app_secret["state_signing_key"],
+        "state key": state_key,
+        "jwt key": stack.jwt_secret,
     }
     secrets.update({f"code {c['code'][:4]}": c["code"] for c in state["codes"]})
     secrets.update({f"access {t['token'][:8]}": t["token"] for t in state["access_tokens"]})

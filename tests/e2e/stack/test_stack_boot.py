@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[3]
 CONTRACT_ENV = (
     "STAGE", "ACCOUNTS_TABLE", "POSTS_TABLE", "OAUTH_SESSIONS_TABLE", "IDEMPOTENCY_TABLE", "TOKEN_KEY_ID",
     "MEDIA_BUCKET", "PUBLISH_QUEUE_URL", "EVENT_BUS_NAME", "APP_SECRET_ID", "TIKTOK_API_BASE",
+    "JWT_SECRET_ID", "STATE_SECRET_ID", "UPLOAD_SECRET_ID",
     "TIKTOK_AUTH_BASE",
     "OAUTH_REDIRECT_URI", "RETURN_TO_ALLOWED_ORIGINS", "JWT_AUDIENCE", "PKCE_MODE", "APP_AUDITED",
     "MEDIA_PULL_MODE", "REFRESH_SHARDS", "AWS_ENDPOINT_URL",
@@ -116,8 +117,15 @@ def test_resources_come_from_the_template(local_stack: LocalStack) -> None:
         ]
     )
     assert secret["client_key"] == "sbawlocaldevkey"
-    assert secret["jwt_secret"] == local_stack.jwt_secret
-    assert len(secret["state_signing_key"]) >= 32
+    # Issue 11: the signing keys are secrets of their own, generated at provisioning as CloudFormation does.
+    sm = local_stack.client("secretsmanager")
+    keys = {
+        logical: sm.get_secret_value(SecretId=local_stack.resources[logical])["SecretString"]
+        for logical in ("JwtSecret", "StateSigningSecret", "UploadSigningSecret")
+    }
+    assert keys["JwtSecret"] == local_stack.jwt_secret
+    assert all(len(k) >= 32 for k in keys.values())
+    assert len(set(keys.values())) == 3
     alarms = local_stack.client("cloudwatch").describe_alarms()["MetricAlarms"]
     assert {a["MetricName"] for a in alarms} >= {
         "ApproximateNumberOfMessagesVisible",
