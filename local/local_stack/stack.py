@@ -81,7 +81,7 @@ class LocalStack:
         self._ports = {"gateway": gateway_port, "moto": moto_port, "emulator": emulator_port}
         self._tiktok_api_base = tiktok_api_base
         self._tiktok_auth_base = tiktok_auth_base
-        # None: the key CloudFormation's GenerateSecretString made for JwtSecret (read back after provisioning).
+        # None: the key GenerateSecretString made for JwtSecret (read back after provisioning).
         self._jwt_secret_override = jwt_secret or os.environ.get("LOCAL_JWT_SECRET") or None
         self.jwt_secret = ""
         self.schedule_interval = schedule_interval

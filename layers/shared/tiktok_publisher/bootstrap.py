@@ -191,7 +191,7 @@ class Ports:
             redirect_uri=s.require("oauth_redirect_uri"),
             allowed_origins=tuple(s.return_to_allowed_origins),
             pkce_mode=s.pkce_mode,
-            # Its own secret (STATE_SECRET_ID), read through Parameters' cache: a rotation reaches the next start.
+            # Its own secret (STATE_SECRET_ID), through Parameters' cache: a rotation reaches the next start.
             state_key=get_signing_key("state_secret_id"),
         )
 

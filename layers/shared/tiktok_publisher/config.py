@@ -44,7 +44,7 @@ class ConfigError(RuntimeError):
 class UnusableSecret(ConfigError):
     """A secret is missing, still a placeholder, or too short to sign with: the function fails closed.
 
-    `alarm` is what the handler stack logs under ALARM_KEY (observability.instrument_handler, the resolver)."""
+    `alarm` is what the handler stack logs under ALARM_KEY (observability.instrument_handler, resolver)."""
 
     alarm = UNUSABLE_SECRET
 
@@ -218,8 +218,8 @@ def get_secrets() -> AppSecrets:
     if unfilled:
         # The webhook would verify signatures with a public placeholder: refuse, do not run half-configured.
         raise UnusableSecret(
-            f"secret APP_SECRET_ID still holds a placeholder for {', '.join(unfilled)}: fill in the TikTok app's "
-            "credentials (README, Deploy)"
+            f"secret APP_SECRET_ID still holds a placeholder for {', '.join(unfilled)}: fill in the TikTok "
+            "app's credentials (README, Deploy)"
         )
     return secrets
 

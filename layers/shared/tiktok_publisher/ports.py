@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from tiktok_publisher.domain.accounts import Account, Credentials
 from tiktok_publisher.domain.jobs import Job
-from tiktok_publisher.domain.media import ObjectInfo
+from tiktok_publisher.domain.media import MediaPin, ObjectInfo
 from tiktok_publisher.domain.posts import Post
 from tiktok_publisher.domain.refresh import DuePage, ShardCursor
 from tiktok_publisher.domain.sessions import OAuthSession
@@ -246,10 +246,14 @@ class MediaStore(Protocol):
 
     def reader(self, info: ObjectInfo) -> RangeReader: ...
 
-    def iter_range(self, key: str, first: int, last: int) -> Iterator[bytes]: ...
+    def iter_range(
+        self, key: str, first: int, last: int, piece: int = ..., *, pin: MediaPin | None = None
+    ) -> Iterator[bytes]:
+        """Bytes first..last of `key`; with `pin`, of that version only (MediaChanged otherwise)."""
+        ...
 
-    def open_from(self, key: str, first: int) -> ByteStream:
-        """A streaming body of `key` from byte `first`."""
+    def open_from(self, key: str, first: int, *, pin: MediaPin | None = None) -> ByteStream:
+        """A streaming body of `key` from byte `first`; with `pin`, of that version only (MediaChanged)."""
         ...
 
     def presign_put(
@@ -263,7 +267,7 @@ class PullUrls(Protocol):
     @property
     def enabled(self) -> bool: ...
 
-    def url_for(self, key: str, *, now: float) -> str: ...
+    def url_for(self, key: str, *, now: float, pin: MediaPin | None = None) -> str: ...
 
 
 class SweepHandOff(Protocol):

@@ -342,7 +342,9 @@ STATEFUL_TYPES = (
 def test_every_stateful_resource_is_retained_on_delete_and_replace() -> None:
     # Deleting the stack (or a replacement) must never destroy the key, the tables, the bucket or the secrets.
     stateful = {k: r for k, r in RES.items() if r["Type"] in STATEFUL_TYPES}
-    assert {"TokenKey", "AccountsTable", "PostsTable", "MediaBucket", "AppSecret", "JwtSecret"} <= set(stateful)
+    assert {"TokenKey", "AccountsTable", "PostsTable", "MediaBucket", "AppSecret", "JwtSecret"} <= set(
+        stateful
+    )
     for logical, resource in stateful.items():
         assert resource.get("DeletionPolicy") == "Retain", logical
         assert resource.get("UpdateReplacePolicy") == "Retain", logical

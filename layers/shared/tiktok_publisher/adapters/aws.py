@@ -21,6 +21,16 @@ _BOTO_CONFIG_KWARGS: dict[str, Any] = {
     "max_pool_connections": 20,
 }
 
+# S3 signs presigned URLs with SigV4 (S3 refuses SigV2 on buckets created since June 2020), on the regional
+# virtual-hosted endpoint (https://{bucket}.s3.{region}.amazonaws.com; botocore falls back to path style by
+# itself for an IP endpoint such as the local stack's moto).
+_SERVICE_CONFIG: dict[str, dict[str, Any]] = {
+    "s3": {
+        "signature_version": "s3v4",
+        "s3": {"addressing_style": "virtual", "us_east_1_regional_endpoint": "regional"},
+    },
+}
+
 _lock = threading.Lock()
 _session: Any = None
 _clients: dict[str, Any] = {}
@@ -54,7 +64,7 @@ def client(service: str) -> Any:
                 service,
                 region_name=region(),
                 endpoint_url=endpoint_url(),
-                config=Config(**_BOTO_CONFIG_KWARGS),
+                config=Config(**_BOTO_CONFIG_KWARGS, **_SERVICE_CONFIG.get(service, {})),
             )
             _clients[service] = existing
         return existing

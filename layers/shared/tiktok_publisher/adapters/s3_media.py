@@ -16,20 +16,35 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tiktok_publisher.adapters import aws
-from tiktok_publisher.domain.media import ObjectInfo
+from tiktok_publisher.domain.media import MediaChanged, MediaPin, ObjectInfo
 
 PIECE_BYTES = 1024 * 1024
 # TikTok may take up to an hour to download a pulled file (TIKTOK-API.md §6); leave slack for queueing.
 PULL_URL_TTL_SECONDS = 3 * 3600
 
 
-class S3RangeReader:
-    """Random access to one S3 object through GetObject Range requests (the probe's RangeReader port)."""
+# What S3 answers a GetObject whose If-Match / versionId no longer names the stored object.
+_CHANGED = {"PreconditionFailed", "412", "NoSuchVersion", "NoSuchKey", "404", "InvalidArgument"}
 
-    def __init__(self, media: S3Media, key: str, size: int) -> None:
+
+def _pinned(pin: MediaPin | None) -> dict[str, str]:
+    if pin is None:
+        return {}
+    args = {"IfMatch": pin.etag}
+    if pin.version_id:
+        args["VersionId"] = pin.version_id
+    return args
+
+
+class S3RangeReader:
+    """Random access to one S3 object through GetObject Range requests (the probe's RangeReader port), pinned
+    to the ETag (and version) its HEAD saw: a file replaced while it is probed raises MediaChanged."""
+
+    def __init__(self, media: S3Media, key: str, size: int, pin: MediaPin | None = None) -> None:
         self._media = media
         self.key = key
         self.size = size
+        self.pin = pin
         self.requests = 0
 
     def read(self, offset: int, length: int) -> bytes:
@@ -38,7 +53,7 @@ class S3RangeReader:
             return b""
         last = min(offset + length, self.size) - 1
         self.requests += 1
-        return b"".join(self._media.iter_range(self.key, offset, last))
+        return b"".join(self._media.iter_range(self.key, offset, last, pin=self.pin))
 
 
 class S3Media:
@@ -66,6 +81,8 @@ class S3Media:
             size=int(answer["ContentLength"]),
             content_type=answer.get("ContentType"),
             metadata=dict(answer.get("Metadata") or {}),
+            etag=answer.get("ETag"),
+            version_id=answer.get("VersionId") if answer.get("VersionId") not in (None, "null") else None,
         )
 
     def first_under(self, prefix: str) -> ObjectInfo | None:
@@ -77,44 +94,78 @@ class S3Media:
         return self.head(contents[0]["Key"])
 
     def reader(self, info: ObjectInfo) -> S3RangeReader:
-        """A RangeReader over the object (for the media probe)."""
-        return S3RangeReader(self, info.key, info.size)
+        """A RangeReader over the object (for the media probe), pinned to the version `info` describes."""
+        return S3RangeReader(self, info.key, info.size, info.pin)
 
-    def iter_range(self, key: str, first: int, last: int, piece: int = PIECE_BYTES) -> Iterator[bytes]:
-        """Bytes first..last (inclusive) of `key`, streamed in pieces of at most `piece` bytes."""
-        answer = self._s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={first}-{last}")
-        body = answer["Body"]
+    def _get(self, key: str, byte_range: str, pin: MediaPin | None) -> Any:
+        try:
+            return self._s3.get_object(Bucket=self.bucket, Key=key, Range=byte_range, **_pinned(pin))
+        except ClientError as exc:
+            if pin is not None and exc.response.get("Error", {}).get("Code") in _CHANGED:
+                raise MediaChanged(key) from None
+            raise
+
+    def iter_range(
+        self, key: str, first: int, last: int, piece: int = PIECE_BYTES, *, pin: MediaPin | None = None
+    ) -> Iterator[bytes]:
+        """Bytes first..last (inclusive) of `key` (of the pinned version), in pieces of at most `piece`."""
+        body = self._get(key, f"bytes={first}-{last}", pin)["Body"]
         try:
             yield from body.iter_chunks(chunk_size=piece)
         finally:
             body.close()
 
-    def open_from(self, key: str, first: int) -> Any:
-        """A streaming body of `key` from byte `first` to the end (read(n) / close())."""
-        return self._s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={first}-")["Body"]
+    def open_from(self, key: str, first: int, *, pin: MediaPin | None = None) -> Any:
+        """A streaming body of `key` (of the pinned version) from byte `first` to its end."""
+        return self._get(key, f"bytes={first}-", pin)["Body"]
 
     def presign_put(
         self, key: str, *, content_type: str, size: int, expires_in: int
     ) -> tuple[str, dict[str, str]]:
-        """A presigned PUT for `key` and the headers the uploader must send (they are signed)."""
+        """A SigV4 presigned PUT for `key` and the headers the uploader must send.
+
+        Content-Type, Content-Length and the declared size are signed headers (X-Amz-SignedHeaders): S3
+        refuses a body of any other length, so the size declared to POST /v1/uploads is bound by the
+        signature. Browsers set Content-Length from the file themselves.
+        """
         metadata = {"declared-size": str(size)}
         url = self._s3.generate_presigned_url(
             "put_object",
-            Params={"Bucket": self.bucket, "Key": key, "ContentType": content_type, "Metadata": metadata},
+            Params={
+                "Bucket": self.bucket,
+                "Key": key,
+                "ContentType": content_type,
+                "ContentLength": size,
+                "Metadata": metadata,
+            },
             ExpiresIn=expires_in,
             HttpMethod="PUT",
         )
-        headers = {"Content-Type": content_type, "x-amz-meta-declared-size": str(size)}
+        headers = {
+            "Content-Type": content_type,
+            "Content-Length": str(size),
+            "x-amz-meta-declared-size": str(size),
+        }
         return url, headers
 
-    def presign_get_on(self, key: str, base_url: str, *, expires_in: int = PULL_URL_TTL_SECONDS) -> str:
+    def presign_get_on(
+        self,
+        key: str,
+        base_url: str,
+        *,
+        expires_in: int = PULL_URL_TTL_SECONDS,
+        version_id: str | None = None,
+    ) -> str:
         """A presigned GET generated on `base_url`'s origin (a custom S3 endpoint on the verified domain).
 
         The signature covers the host, so the URL is signed for the endpoint TikTok will call, path-style
         (`{origin}/{bucket}/{key}`): the bucket then needs no DNS name of its own under the verified domain.
         """
+        params = {"Bucket": self.bucket, "Key": key}
+        if version_id:
+            params["VersionId"] = version_id  # signed: TikTok pulls the probed version, whatever came after
         url: str = _pull_client(_origin(base_url)).generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
+            "get_object", Params=params, ExpiresIn=expires_in
         )
         if not url.startswith(base_url.rstrip("/") + "/"):
             raise ValueError(
@@ -192,12 +243,14 @@ class PullUrlSigner:
         """True when TikTok can be pointed at a URL of ours."""
         return self.mode in {"s3", "cloudfront"} and bool(self.base_url)
 
-    def url_for(self, key: str, *, now: float) -> str:
-        """A time-limited URL for `key` under the verified prefix."""
+    def url_for(self, key: str, *, now: float, pin: MediaPin | None = None) -> str:
+        """A time-limited URL for `key` under the verified prefix (S3 mode: of the pinned version)."""
         if not self.enabled or self.base_url is None:
             raise ValueError("media pull is not configured (MEDIA_PULL_MODE / MEDIA_PULL_BASE_URL)")
         if self.mode == "s3":
-            return self._media.presign_get_on(key, self.base_url)
+            return self._media.presign_get_on(
+                key, self.base_url, version_id=pin.version_id if pin is not None else None
+            )
         key_pair_id, private_key_pem = self._cloudfront_key()
         return cloudfront_signed_url(
             self.base_url, key, key_pair_id=key_pair_id, private_key_pem=private_key_pem, now=now

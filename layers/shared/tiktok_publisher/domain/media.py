@@ -12,6 +12,7 @@ Readings of TikTok's loose units, each the safer one:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,9 +189,53 @@ def check_photo(info: ImageInfo, *, loc: Loc = ("media",)) -> list[Problem]:
 
 @dataclass(frozen=True)
 class ObjectInfo:
-    """A stored media object: key, size, Content-Type and user metadata (what a HEAD tells)."""
+    """A stored media object: key, size, Content-Type and user metadata (what a HEAD tells), and which bytes
+    these are: the ETag, and the version id when the bucket keeps versions."""
 
     key: str
     size: int
     content_type: str | None
     metadata: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None
+    version_id: str | None = None
+
+    @property
+    def pin(self) -> MediaPin | None:
+        """What later reads must match to read exactly these bytes (None when S3 told no ETag)."""
+        return MediaPin(self.etag, self.version_id) if self.etag else None
+
+
+MEDIA_REPLACED = "media_replaced"
+MEDIA_REPLACED_MESSAGE = (
+    "The uploaded file was replaced after it was checked, so it was not published. Upload the file again "
+    "and create a new post."
+)
+
+
+class MediaChanged(Exception):
+    """The object is no longer the one that was probed (replaced or deleted since): its bytes are not read."""
+
+
+@dataclass(frozen=True, slots=True)
+class MediaPin:
+    """The probed object version: every later read (trigger, worker, pull URL) names it, so what reaches
+    TikTok is what was checked, and a replaced object is noticed instead of published."""
+
+    etag: str
+    version_id: str | None = None
+
+    def record(self) -> dict[str, str]:
+        """How a post's source stores it."""
+        return {"etag": self.etag, **({"version_id": self.version_id} if self.version_id else {})}
+
+    @classmethod
+    def from_source(cls, source: Mapping[str, Any]) -> MediaPin | None:
+        """The pin a post's source recorded (None for posts recorded before pins existed)."""
+        etag = source.get("etag")
+        return cls(str(etag), source.get("version_id") or None) if etag else None
+
+    def matches(self, current: ObjectInfo | None) -> bool:
+        """Whether `current` (a fresh HEAD) is still the pinned object."""
+        if current is None or current.etag != self.etag:
+            return False
+        return self.version_id is None or current.version_id in (None, self.version_id)

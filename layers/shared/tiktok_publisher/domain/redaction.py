@@ -2,8 +2,10 @@
 responses, events or errors" (DESIGN.md §4). Pure: the log formatter, the event guard and TikTok errors
 use it.
 
-Values of sensitive keys are replaced, and token-looking substrings (TikTok act./rft. tokens, bearer
-credentials, JWTs, OAuth codes and verifiers, signed URL query strings) are masked wherever they appear.
+Values of sensitive keys are replaced, and token-looking substrings are masked wherever they appear:
+TikTok act./rft./clt. tokens, `upload_token=` of TikTok's upload URLs, bearer and AWS SigV4 Authorization
+values, JWTs, OAuth codes, states, nonces and verifiers (as parameters, JSON pairs or free text such as
+"code abc123"), AWS access key ids, and the query of any signed URL (SigV2, SigV4, CloudFront).
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ MASK = "***"
 
 # Keys whose values are never logged. Matched case-insensitively anywhere in the key ("refresh_token_enc").
 _SENSITIVE_KEY = re.compile(
-    r"token|secret|passw|verifier|signature|authorization|cookie|credential|session_id|upload_url|key|^code$"
-    r"|^(auth|authorization|oauth)_code$",
+    r"token|secret|passw|verifier|signature|authorization|cookie|credential|session_id|upload_url|key|nonce"
+    r"|^code$|^(auth|authorization|oauth)_code$|^state$|^oauth_state$|^policy$|^x-amz-",
     re.IGNORECASE,
 )
 # Keys that match the pattern above but are diagnostic, not secret (an error code, a KMS key id...).
@@ -35,7 +37,14 @@ _SAFE_KEYS = frozenset(
         "partition_key",
         "sort_key",
         "key_count",
+        "x-amz-date",
+        "x-amz-algorithm",
     }
+)
+# Parameter names (query, form, header attributes) whose values are credentials.
+_SECRET_PARAMS = (
+    r"[\w.-]*(?:token|secret|signature|credential|verifier|password|nonce)|code|state|sig|policy|key-pair-id"
+    r"|X-Amz-Security-Token|Expires(?=[^\s]*Signature)"
 )
 
 _TEXT_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -43,35 +52,43 @@ _TEXT_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"(https?://[^\s?#\"'<>]+)\?[^\s\"'<>]*?(?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token"
-            r"|Signature=|Key-Pair-Id=|Policy=|sig=|signature=)[^\s\"'<>]*",
+            r"|Signature=|Key-Pair-Id=|Policy=|sig=|signature=|upload_token=|token=)[^\s\"'<>]*",
             re.IGNORECASE,
         ),
         r"\1?" + MASK,
     ),
     # TikTok access/refresh/client tokens.
     (re.compile(r"\b(act|rft|clt)\.[^\s\"'&,;)}\]]+"), r"\1." + MASK),
-    # Authorization header values.
+    # Authorization header values: bearer/basic, and SigV4's Credential=..., Signature=... attributes.
     (re.compile(r"\b(Bearer|Basic)\s+[^\s\"',;]+", re.IGNORECASE), r"\1 " + MASK),
+    (re.compile(r"\b(AWS4-HMAC-SHA256)\s+[^\"'\n]+", re.IGNORECASE), r"\1 " + MASK),
+    # AWS access key ids (long-term AKIA, temporary ASIA).
+    (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), MASK),
     # JWTs (header.payload.signature, base64url, header always starts with eyJ).
     (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), MASK),
-    # Query/form parameters carrying secrets (code=, code_verifier=, client_secret=, ...).
+    # Query/form/cookie parameters carrying secrets (code=, state=, upload_token=, client_secret=, ...).
     (
-        re.compile(
-            r"\b(code|code_verifier|client_secret|refresh_token|access_token|id_token|token|state"
-            r"|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature|Key-Pair-Id|Policy|sig)"
-            r"=[^&\s\"',;]+",
-            re.IGNORECASE,
-        ),
+        re.compile(r"(?<![\w.-])(" + _SECRET_PARAMS + r")=[^&\s\"',;]+", re.IGNORECASE),
         r"\1=" + MASK,
     ),
     # JSON-ish "key": "value" pairs inside free text (an upstream body quoted in a message).
     (
         re.compile(
-            r"([\"'](?:access_token|refresh_token|client_secret|code|code_verifier|token|id_token"
-            r"|jwt_secret|state_signing_key|upload_url)[\"']\s*:\s*)[\"'][^\"']*[\"']",
+            r"([\"'](?:access_token|refresh_token|client_secret|code|code_verifier|token|id_token|state|nonce"
+            r"|jwt_secret|state_signing_key|upload_url|upload_token|policy|x-amz-signature|x-amz-credential"
+            r"|authorize_url)[\"']\s*:\s*)[\"'][^\"']*[\"']",
             re.IGNORECASE,
         ),
         r'\1"' + MASK + '"',
+    ),
+    # Free text naming a credential, then its value: "code abc123", "state: Zx9...", "nonce 4f2a...". Only
+    # values with a digit and 6+ characters: "status code 500" and "error code invalid_grant" stay readable.
+    (
+        re.compile(
+            r"\b(code|state|nonce|verifier|token|secret)(\s*[:=]?\s+)(?=[^\s\"',;]*\d)[A-Za-z0-9._~+/%-]{6,}",
+            re.IGNORECASE,
+        ),
+        r"\1\2" + MASK,
     ),
 )
 

@@ -96,7 +96,7 @@ def reset_jwks_clients() -> None:
 
 
 def check_jwks_url(settings: Settings) -> None:
-    """ConfigError when JWKS_URL is not https outside the local stack (keys fetched in clear can be swapped)."""
+    """ConfigError when JWKS_URL is not https outside the local stack (keys in clear can be forged)."""
     url = settings.jwks_url
     if url and settings.stage != "local" and not url.lower().startswith("https://"):
         raise ConfigError("JWKS_URL must be an https:// URL outside the local stack")

@@ -25,7 +25,16 @@ if TYPE_CHECKING:
 from tiktok_publisher.domain.accounts import Account, require_active
 from tiktok_publisher.domain.errors import Conflict, NotFound
 from tiktok_publisher.domain.jobs import Job
-from tiktok_publisher.domain.media import ImageInfo, MediaInfo, ObjectInfo, check_photo, check_video
+from tiktok_publisher.domain.media import (
+    MEDIA_REPLACED,
+    MEDIA_REPLACED_MESSAGE,
+    ImageInfo,
+    MediaChanged,
+    MediaInfo,
+    ObjectInfo,
+    check_photo,
+    check_video,
+)
 from tiktok_publisher.domain.post_info import tiktok_post_info
 from tiktok_publisher.domain.post_validation import validate_post
 from tiktok_publisher.domain.posts import ABSENT, Post, PostStatus, iso_now
@@ -241,6 +250,8 @@ class PublishService:
         }
         if info is not None:
             source["probe"] = info.record()
+        if found.pin is not None:
+            source.update(found.pin.record())  # the probed version (trigger.py: every later read pins it)
         if upload_id:
             source["upload_id"] = upload_id
         return source, info, upload_id
@@ -276,7 +287,9 @@ class PublishService:
                 )
                 continue
             problems.extend(self._check_image(found, loc))
-            entries.append({"s3_key": found.key, "size": found.size})
+            entries.append(
+                {"s3_key": found.key, "size": found.size, **(found.pin.record() if found.pin else {})}
+            )
         return {"kind": "photo", "images": entries}
 
     def _own_object(self, tenant_id: str, key: str) -> ObjectInfo:
@@ -305,6 +318,9 @@ class PublishService:
         except MediaProbeError as exc:
             problems.append(Problem(loc, exc.message, exc.code))
             return None
+        except MediaChanged:
+            problems.append(Problem(loc, MEDIA_REPLACED_MESSAGE, MEDIA_REPLACED))
+            return None
         info = dataclasses.replace(probed, size_bytes=found.size)
         problems.extend(check_video(info, loc=loc))
         return info
@@ -318,6 +334,8 @@ class PublishService:
             info: ImageInfo = probe_image(self.media.reader(found))
         except MediaProbeError as exc:
             return [Problem(loc, exc.message, exc.code)]
+        except MediaChanged:
+            return [Problem(loc, MEDIA_REPLACED_MESSAGE, MEDIA_REPLACED)]
         return check_photo(info, loc=loc)
 
     # ------------------------------------------------------------------ read

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tiktok_publisher.domain.chunks import ChunkPlan, UploadProgressMismatch
+from tiktok_publisher.domain.media import MediaPin
 from tiktok_publisher.domain.taxonomy import ErrorInfo, backoff_delay, classify, classify_upload_status
 from tiktok_publisher.domain.tiktok_errors import TikTokError, TikTokTransportError
 from tiktok_publisher.observability import logger
@@ -38,9 +39,10 @@ class ContinuousSource:
     byte; a stream that breaks mid-chunk is reopened where it broke, once per chunk.
     """
 
-    def __init__(self, media: MediaStore, piece: int = 1024 * 1024) -> None:
+    def __init__(self, media: MediaStore, piece: int = 1024 * 1024, *, pin: MediaPin | None = None) -> None:
         self._media = media
         self._piece = piece
+        self._pin = pin  # every GET names the probed version: a replaced object raises MediaChanged
         self._key: str | None = None
         self._body: Any = None
         self._pos = -1
@@ -68,7 +70,9 @@ class ContinuousSource:
 
     def _open(self, key: str, first: int) -> None:
         self.close()
-        self._body = self._media.open_from(key, first)
+        # Unpinned posts (recorded before pins existed) read as before.
+        pinned = {"pin": self._pin} if self._pin is not None else {}
+        self._body = self._media.open_from(key, first, **pinned)
         self._key, self._pos = key, first
 
     def close(self) -> None:

@@ -30,7 +30,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tiktok_publisher.domain.jobs import Job
-from tiktok_publisher.domain.media import MediaInfo, ObjectInfo, check_video
+from tiktok_publisher.domain.media import (
+    MEDIA_REPLACED,
+    MEDIA_REPLACED_MESSAGE,
+    MediaChanged,
+    MediaInfo,
+    ObjectInfo,
+    check_video,
+)
 from tiktok_publisher.domain.posts import ABSENT, Post, PostStatus
 from tiktok_publisher.domain.schedule import due_now, schedule_shard_for
 from tiktok_publisher.domain.status import EVENT_OF_STATUS, event_detail
@@ -196,6 +203,8 @@ class UploadTrigger:
             probed = probe_video(self.media.reader(head))
         except MediaProbeError as exc:
             return None, (exc.code, exc.message)
+        except MediaChanged:
+            return None, (MEDIA_REPLACED, MEDIA_REPLACED_MESSAGE)
         info = dataclasses.replace(probed, size_bytes=head.size)
         problems = check_video(info)
         if problems:
@@ -212,6 +221,8 @@ class UploadTrigger:
             "probe": info.record(),
             "upload_id": post.upload_id,
             "s3_event": obj.event_id,
+            # The probed version: the worker and the pull URL read exactly these bytes, or fail the post.
+            **(head.pin.record() if head.pin else {}),
         }
         fields: dict[str, Any] = {"source": source}
         status = PostStatus.QUEUED

@@ -1,10 +1,11 @@
 """Presigned S3 uploads: where a tenant's media goes, and upload ids nobody else can forge.
 
 An upload id is a ULID plus an HMAC over (tenant, open_id, ulid) under a key derived from the upload signing
-secret (UPLOAD_SECRET_ID, its own secret). A post naming an upload id is therefore checked without any table: an id made for another tenant
-(or account) fails the MAC and answers 404, while a genuine id whose file has not arrived yet is a post
-that waits (`awaiting_upload`). Objects live under `uploads/{tenant_id}/{open_id}/{upload_id}/{filename}`,
-so the tenant is part of every key we sign and every key we accept.
+secret (UPLOAD_SECRET_ID, its own secret). A post naming an upload id is therefore checked without any table:
+an id made for another tenant (or account) fails the MAC and answers 404, while a genuine id whose file has
+not arrived yet is a post that waits (`awaiting_upload`). Objects live under
+`uploads/{tenant_id}/{open_id}/{upload_id}/{filename}`, so the tenant is part of every key we sign and
+every key we accept.
 """
 
 from __future__ import annotations

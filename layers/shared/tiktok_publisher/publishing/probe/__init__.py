@@ -23,6 +23,7 @@ from tiktok_publisher.publishing.probe.matroska import probe_matroska
 from tiktok_publisher.publishing.probe.reader import (
     CORRUPT,
     MAX_METADATA_SIZE,
+    MAX_PROBE_READS,
     READ_SIZE,
     TRUNCATED,
     BytesReader,
@@ -37,6 +38,7 @@ from tiktok_publisher.publishing.probe.reader import (
 
 __all__ = [
     "MAX_METADATA_SIZE",
+    "MAX_PROBE_READS",
     "READ_SIZE",
     "BytesReader",
     "MediaProbeError",

@@ -12,6 +12,11 @@ from tiktok_publisher.ports import RangeReader
 READ_SIZE = 64 * 1024  # one "small read"
 MAX_METADATA_SIZE = 16 * 1024 * 1024  # moov / Matroska Info+Tracks larger than this is refused
 MAX_ELEMENTS = 10_000  # top-level boxes/elements/markers walked before giving up
+# Ranged reads one probe may make. A well-formed file needs 1-5 (header, moov or Info/Tracks, a SeekHead hop);
+# a crafted one (thousands of tiny top-level boxes spread over gigabytes) could otherwise cost thousands of S3
+# GETs inside POST /v1/posts and again in the S3 trigger: one tenant's upload must not exhaust everyone's
+# concurrency. Measured budget figures: docs/publishing.md "Limits".
+MAX_PROBE_READS = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +105,12 @@ class Source:
         return data
 
     def _read(self, offset: int, length: int) -> bytes:
+        if self.reads >= MAX_PROBE_READS:
+            raise MediaTooComplexError(
+                f"The file's structure needs more than {MAX_PROBE_READS} reads to check (its metadata is "
+                "scattered across the file). Export it again with a standard encoder (MP4, H.264, "
+                '"fast start") and try again.'
+            )
         self.reads += 1
         data = bytes(self.reader.read(offset, length))
         return data[:length]

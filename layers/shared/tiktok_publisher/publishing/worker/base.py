@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 
 from tiktok_publisher.domain.errors import AccountNeedsReconnect, NotFound, UpstreamError
 from tiktok_publisher.domain.jobs import Job
+from tiktok_publisher.domain.media import MEDIA_REPLACED, MEDIA_REPLACED_MESSAGE, MediaPin
 from tiktok_publisher.domain.posts import ABSENT, Post, PostStatus
 from tiktok_publisher.domain.status import (
     EVENT_OF_STATUS,
@@ -123,6 +124,25 @@ class WorkerBase:
                 self._requeue(job.retried(), backoff_delay(job.attempt, base=5, cap=RETRY_CAP_S, floor=1))
             self._give_up(post, classify("transport"))
         raise StepEnded  # the step ended (settled above)
+
+    def _media_replaced(self, post: Post) -> bool:
+        """True (and the post settled) when the S3 object is no longer the version that was probed: a leaked
+        upload URL replaced it, or it was deleted. What TikTok gets must be what was checked."""
+        pin = MediaPin.from_source(post.source)
+        if pin is None or not uploadable(post):
+            return False
+        if pin.matches(self.media.head(str(post.source["s3_key"]))):
+            return False
+        logger.warning(
+            "media replaced after probing; not publishing", extra={"s3_key": post.source["s3_key"]}
+        )
+        error = ErrorInfo(MEDIA_REPLACED, ErrorClass.FIX_MEDIA, MEDIA_REPLACED_MESSAGE)
+        if post.publish_id or post.init_started_at is not None:
+            # TikTok may hold part of the upload already: settle, never start again.
+            self._fail(post, error, expect={"publish_id": post.publish_id} if post.publish_id else {})
+        else:
+            self._fail(post, error, expect={"publish_id": ABSENT, "init_started_at": ABSENT})
+        return True
 
     def _give_up(self, post: Post, error: ErrorInfo) -> None:
         if post.publish_id or post.init_started_at is not None:

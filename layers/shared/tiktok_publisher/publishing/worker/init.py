@@ -8,6 +8,7 @@ from typing import Any
 
 from tiktok_publisher.domain.chunks import plan_chunks
 from tiktok_publisher.domain.jobs import Job
+from tiktok_publisher.domain.media import MediaPin
 from tiktok_publisher.domain.posts import ABSENT, Post, PostStatus
 from tiktok_publisher.domain.status import (
     STATUS_TIME_LIMIT_S,
@@ -47,6 +48,8 @@ class InitStep(WorkerBase):
             )
             return
         token = self._token(post, job)
+        if self._media_replaced(post):
+            return
         transfer, request = self._init_request(post, now)
         marker = secrets.token_hex(16)
         marked = self.posts.update(
@@ -100,7 +103,9 @@ class InitStep(WorkerBase):
         source = post.source
         if post.media == "photo":
             urls = [
-                image.get("url") or self.pull.url_for(image["s3_key"], now=now) for image in source["images"]
+                image.get("url")
+                or self.pull.url_for(image["s3_key"], now=now, pin=MediaPin.from_source(image))
+                for image in source["images"]
             ]
             info = _photo_post_info(post.post_info)
             body = {
@@ -117,7 +122,7 @@ class InitStep(WorkerBase):
         if source.get("url"):
             return "pull", {"source_info": {"source": "PULL_FROM_URL", "video_url": source["url"]}}
         if self.pull.enabled and not source.get("pull_refused"):
-            url = self.pull.url_for(source["s3_key"], now=now)
+            url = self.pull.url_for(source["s3_key"], now=now, pin=MediaPin.from_source(source))
             return "pull", {"source_info": {"source": "PULL_FROM_URL", "video_url": url}}
         plan = plan_chunks(int(source["size"]))
         progress = {

@@ -7,6 +7,7 @@ from typing import Any
 
 from tiktok_publisher.domain.chunks import ChunkPlan
 from tiktok_publisher.domain.jobs import Job
+from tiktok_publisher.domain.media import MediaPin
 from tiktok_publisher.domain.posts import Post, PostStatus
 from tiktok_publisher.domain.status import (
     STATUS_TIME_LIMIT_S,
@@ -51,7 +52,9 @@ class UploadStep(WorkerBase):
                 set_fields={"upload_progress": progress},
             )
 
-        source = ContinuousSource(self.media)
+        if self._media_replaced(post):
+            return
+        source = ContinuousSource(self.media, pin=MediaPin.from_source(post.source))
         uploader = ChunkUploader(self.client, source, sleep=self.sleep, time_left=self.time_left)
         try:
             uploader.upload(
