@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from tiktok_publisher.app_secrets import AppSecrets
     from tiktok_publisher.connect.service import ConnectConfig
     from tiktok_publisher.dispatch.dispatcher import ScheduleDispatcher
+    from tiktok_publisher.publishing.limits import TenantLimits
     from tiktok_publisher.publishing.service import PublishService
     from tiktok_publisher.publishing.trigger import UploadTrigger
     from tiktok_publisher.publishing.uploads import UploadIds, UploadService
@@ -193,6 +194,22 @@ class Ports:
             pkce_mode=s.pkce_mode,
             # Its own secret (STATE_SECRET_ID), through Parameters' cache: a rotation reaches the next start.
             state_key=get_signing_key("state_secret_id"),
+        )
+
+    @cached_property
+    def tenant_limits(self) -> TenantLimits:
+        """Per-tenant allowances of POST /v1/uploads and POST /v1/posts (off when no table is configured)."""
+        from tiktok_publisher.publishing.limits import TenantLimits
+
+        limiter = None
+        if self.settings.rate_limits_table:
+            from tiktok_publisher.adapters.rate_limit_table import DynamoRateLimiter
+
+            limiter = DynamoRateLimiter()
+        s = self.settings
+        return TenantLimits(
+            limiter,
+            {"uploads": s.rate_limit_uploads_per_minute, "posts": s.rate_limit_posts_per_minute},
         )
 
     @property

@@ -85,6 +85,10 @@ class Settings:
     media_pull_mode: Literal["none", "s3", "cloudfront"] = "none"
     media_pull_base_url: str | None = None
     refresh_shards: int = 4
+    rate_limits_table: str | None = None
+    # Per-tenant allowances per minute (template StageConfig); 0 = no limit.
+    rate_limit_uploads_per_minute: int = 0
+    rate_limit_posts_per_minute: int = 0
 
     @classmethod
     def from_env(cls, environ: typing.Mapping[str, str] | None = None) -> Settings:
@@ -120,6 +124,8 @@ _INT_RANGES = {
     "refresh_shards": (1, 64),
     # A caller token valid for longer than a week is a long-lived credential, not a session.
     "jwt_max_lifetime_seconds": (60, 7 * 24 * 3600),
+    "rate_limit_uploads_per_minute": (0, 100_000),
+    "rate_limit_posts_per_minute": (0, 100_000),
 }
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from tiktok_publisher.domain.accounts import Account, Credentials
 from tiktok_publisher.domain.jobs import Job
+from tiktok_publisher.domain.limits import RateDecision
 from tiktok_publisher.domain.media import MediaPin, ObjectInfo
 from tiktok_publisher.domain.posts import Post
 from tiktok_publisher.domain.refresh import DuePage, ShardCursor
@@ -259,6 +260,14 @@ class MediaStore(Protocol):
     def presign_put(
         self, key: str, *, content_type: str, size: int, expires_in: int
     ) -> tuple[str, dict[str, str]]: ...
+
+
+class RateLimiter(Protocol):
+    """Shared request windows (adapters/rate_limit_table.py)."""
+
+    def hit(self, key: str, *, limit: int, window_s: int, now: float) -> RateDecision:
+        """Count one request under `key`; RateDecision.allowed False once `limit` were counted this window."""
+        ...
 
 
 class PullUrls(Protocol):

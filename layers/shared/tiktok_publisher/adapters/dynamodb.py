@@ -241,7 +241,17 @@ class OAuthSessionModel(Model):
     expires_at = NumberAttribute()
 
 
-ALL_MODELS: tuple[type[Model], ...] = (AccountModel, PostModel, OAuthSessionModel)
+class RateLimitModel(Model):
+    """One tenant's count of one action in one fixed window (adapters/rate_limit_table.py); TTL on expires_at."""
+
+    Meta = _meta("rate_limits_table")  # type: ignore[assignment]
+
+    key = UnicodeAttribute(hash_key=True)  # "{tenant_id}#{action}#{window_start}"
+    hits = NumberAttribute(default=0)
+    expires_at = NumberAttribute()
+
+
+ALL_MODELS: tuple[type[Model], ...] = (AccountModel, PostModel, OAuthSessionModel, RateLimitModel)
 _bind_lock = threading.Lock()
 
 

@@ -9,6 +9,9 @@ class DomainError(Exception):
     status_code = 400
     code = "bad_request"
 
+    # Extra HTTP headers of the answer (Retry-After on a 429).
+    headers: dict[str, str] = {}
+
     def __init__(self, message: str, *, details: dict[str, object] | None = None) -> None:
         super().__init__(message)
         self.message = message

@@ -51,7 +51,9 @@ def register_publish_routes(app: APIGatewayHttpResolver, ports: Callable[[], Por
 
     @app.post("/v1/uploads", summary="Get a presigned URL to upload media", tags=["Posts"], responses=_ERRORS)
     def create_upload(who: CallerDep, body: UploadRequest) -> Response[UploadResponse]:
-        ticket = ports().uploads.create(
+        p = ports()
+        p.tenant_limits.check(who.tenant_id, "uploads", now=p.now())
+        ticket = p.uploads.create(
             who.tenant_id,
             open_id=body.open_id,
             filename=body.filename,
@@ -71,7 +73,9 @@ def register_publish_routes(app: APIGatewayHttpResolver, ports: Callable[[], Por
     def create_post(
         who: CallerDep, body: CreatePostRequest, idempotency_key: IdempotencyKey
     ) -> Response[PostView]:
-        service = ports().publish_service
+        p = ports()
+        p.tenant_limits.check(who.tenant_id, "posts", now=p.now())
+        service = p.publish_service
         service.register_lambda_context(app.lambda_context)
         post = service.create_post(who.tenant_id, idempotency_key, body)
         return _json(HTTPStatus.ACCEPTED, post.to_api())
