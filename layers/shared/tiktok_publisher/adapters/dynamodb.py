@@ -242,7 +242,7 @@ class OAuthSessionModel(Model):
 
 
 class RateLimitModel(Model):
-    """One tenant's count of one action in one fixed window (adapters/rate_limit_table.py); TTL on expires_at."""
+    """A tenant's count of one action in one fixed window (adapters/rate_limit_table.py); TTL expires_at."""
 
     Meta = _meta("rate_limits_table")  # type: ignore[assignment]
 
