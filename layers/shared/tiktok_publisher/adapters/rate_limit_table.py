@@ -1,8 +1,8 @@
 """Per-tenant request windows in DynamoDB (RATE_LIMITS_TABLE): the RateLimiter port.
 
 One item per tenant, action and fixed window, counted with one conditional UpdateItem (ADD hits 1 if
-hits < limit), so concurrent requests in every Lambda container share the count and exactly `limit` of them get
-through.
+hits < limit), so concurrent requests in every Lambda container share the count and exactly `limit` of
+them get through.
 Items expire by TTL a minute after their window.
 """
 
