@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.aws",
     "tests.fixtures.emulator",
     "tests.fixtures.stack",
+    "tests.fixtures.iam",
 ]

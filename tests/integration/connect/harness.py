@@ -97,6 +97,9 @@ class Harness:
 
     def __init__(self) -> None:
         self.answers: list[Answer] = []
+        # The browser's cookie jar for the API host: the start's browser-binding cookie (issue 11) goes back
+        # to the callback as a browser would send it.
+        self.cookies: dict[str, str] = {}
 
     def invoke(self, function: str, event: dict[str, Any]) -> Answer:
         raw = load_function(function).lambda_handler(
@@ -105,6 +108,14 @@ class Harness:
         headers = {k.lower(): v for k, v in (raw.get("headers") or {}).items()}
         for key, values in (raw.get("multiValueHeaders") or {}).items():
             headers.setdefault(key.lower(), ",".join(values))
+        for cookie in raw.get("cookies") or []:
+            name, _, rest = cookie.partition("=")
+            value = rest.split(";", 1)[0]
+            if "Max-Age=0" in cookie:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+            headers["set-cookie"] = cookie
         body = raw.get("body") or ""
         if raw.get("isBase64Encoded"):
             body = base64.b64decode(body).decode("utf-8")
@@ -130,10 +141,14 @@ class Harness:
         event = http_event("GET", "/v1/oauth/tiktok/start", query=query, tenant_id=tenant_id)
         return self.invoke("oauth_start", event)
 
-    def callback(self, location_or_query: str) -> Answer:
-        """Deliver TikTok's redirect (a full URL or just its query string) to the callback function."""
+    def callback(self, location_or_query: str, *, cookies: dict[str, str] | None = None) -> Answer:
+        """Deliver TikTok's redirect (a full URL or just its query string) to the callback function, with the
+        browser's cookies (`cookies` replaces the jar: {} is another browser)."""
         query = urlsplit(location_or_query).query if "://" in location_or_query else location_or_query
         event = http_event("GET", "/v1/oauth/tiktok/callback", raw_query=query, tenant_id=None)
+        jar = self.cookies if cookies is None else cookies
+        if jar:
+            event["cookies"] = [f"{name}={value}" for name, value in jar.items()]
         return self.invoke("oauth_callback", event)
 
     def accounts(

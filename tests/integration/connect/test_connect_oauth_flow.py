@@ -380,10 +380,12 @@ def test_foreign_state_is_a_dead_end(harness: Harness, connect_env: Any):
     from urllib.parse import urlencode
 
     key = connect_env.aws.secrets["state_signing_key"].encode()
+    # Issue 11: bound to this browser's cookie nonce, so each is refused for its key, stage or session only.
+    nonce = next(iter(harness.cookies.values()))
     foreign = [
-        sign_state(state_id, int(expires), key=b"someone-elses-key", stage="local").token,  # another key
-        sign_state(state_id, int(expires), key=key, stage="prod").token,  # another stage, same key
-        sign_state(new_state_id(), int(expires), key=key, stage="local").token,  # genuine, no session
+        sign_state(state_id, int(expires), key=b"someone-elses-key", stage="local", browser_nonce=nonce).token,
+        sign_state(state_id, int(expires), key=key, stage="prod", browser_nonce=nonce).token,  # another stage
+        sign_state(new_state_id(), int(expires), key=key, stage="local", browser_nonce=nonce).token,  # no session
     ]
     for token in foreign:
         _assert_dead_end_page(harness.callback(urlencode({"state": token, "code": query["code"][0]})))

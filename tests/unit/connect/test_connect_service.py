@@ -202,8 +202,12 @@ def refresher(accounts: Accounts, tiktok: TikTok) -> TokenRefresher:
     )
 
 
+# Issue 11: the start's browser nonce (its cookie) of each started state, presented by the callback.
+NONCES: dict[str, str] = {}
+
+
 def _started(sessions: Sessions) -> str:
-    url = start_connect(
+    result = start_connect(
         tenant_id="t",
         user_id="u",
         return_to="https://app.example.com/cb",
@@ -211,8 +215,10 @@ def _started(sessions: Sessions) -> str:
         config=CONFIG,
         sessions=sessions,
         now=NOW,
-    ).authorize_url
-    return parse_qs(urlsplit(url).query)["state"][0]
+    )
+    state = parse_qs(urlsplit(result.authorize_url).query)["state"][0]
+    NONCES[state] = result.browser_nonce
+    return state
 
 
 def test_profile_of_another_user_than_the_token_is_refused_and_revoked():
@@ -220,6 +226,7 @@ def test_profile_of_another_user_than_the_token_is_refused_and_revoked():
     state = _started(sessions)
     result = complete_connect(
         {"state": state, "code": "c"},
+        browser_nonce=NONCES.get(state),
         config=CONFIG,
         sessions=sessions,
         accounts=accounts,
@@ -240,6 +247,7 @@ def test_a_session_past_its_expiry_is_refused_even_if_dynamodb_still_has_it():
     with pytest.raises(InvalidState) as info:
         complete_connect(
             {"state": state, "code": "c"},
+            browser_nonce=NONCES.get(state),
             config=CONFIG,
             sessions=sessions,
             accounts=Accounts(),
@@ -261,12 +269,12 @@ def test_replay_and_unknown_sessions_are_told_apart_in_logs_only():
         "events": Events(),
         "now": NOW,
     }
-    assert complete_connect({"state": state, "code": "c"}, **kwargs).outcome == "connected"
+    assert complete_connect({"state": state, "code": "c"}, browser_nonce=NONCES[state], **kwargs).outcome == "connected"
     with pytest.raises(InvalidState) as replayed:
-        complete_connect({"state": state, "code": "c"}, **kwargs)
+        complete_connect({"state": state, "code": "c"}, browser_nonce=NONCES[state], **kwargs)
     sessions.used.clear()
     with pytest.raises(InvalidState) as unknown:
-        complete_connect({"state": state, "code": "c"}, **kwargs)
+        complete_connect({"state": state, "code": "c"}, browser_nonce=NONCES[state], **kwargs)
     assert (replayed.value.reason, unknown.value.reason) == ("replayed", "unknown_session")
     assert replayed.value.message == unknown.value.message
 
@@ -327,6 +335,7 @@ def test_storage_failure_after_the_exchange_revokes_the_grant_and_goes_back_with
     state = _started(sessions)
     result = complete_connect(
         {"state": state, "code": "c"},
+        browser_nonce=NONCES.get(state),
         config=CONFIG,
         sessions=sessions,
         accounts=BrokenAccounts(),
@@ -354,7 +363,8 @@ def test_disconnect_of_an_account_needing_reconnect_still_revokes_its_unexpired_
 def test_connecting_announces_the_account_without_tokens():
     sessions, tiktok, events = Sessions(), TikTok(), Events()
     result = complete_connect(
-        {"state": _started(sessions), "code": "c"},
+        {"state": (state := _started(sessions)), "code": "c"},
+        browser_nonce=NONCES[state],
         config=CONFIG,
         sessions=sessions,
         accounts=Accounts(),  # its row is at version 3: it was connected before
@@ -383,7 +393,8 @@ def test_a_bus_failure_after_connecting_still_sends_the_user_back_connected():
 
     sessions, accounts = Sessions(), Accounts()
     result = complete_connect(
-        {"state": _started(sessions), "code": "c"},
+        {"state": (state := _started(sessions)), "code": "c"},
+        browser_nonce=NONCES[state],
         config=CONFIG,
         sessions=sessions,
         accounts=accounts,

@@ -8,26 +8,40 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tiktok_publisher.connect.state import InvalidState, new_state_id, sign_state, verify_state
+from tiktok_publisher.connect.state import (
+    InvalidState,
+    new_browser_nonce,
+    new_state_id,
+    sign_state,
+    verify_state,
+)
 
 KEY = b"state-signing-key-for-tests"
 NOW = 1_800_000_000
+# Issue 11: every state is bound to the starting browser's cookie nonce; these tests present that browser's.
+NONCE = new_browser_nonce()
 
 
 def _token(*, key: bytes = KEY, stage: str = "local", expires_at: int = NOW + 600) -> tuple[str, str]:
     state_id = new_state_id()
-    return state_id, sign_state(state_id, expires_at, key=key, stage=stage).token
+    return state_id, sign_state(state_id, expires_at, key=key, stage=stage, browser_nonce=NONCE).token
 
 
 def _reason(token: str | None, **kw: object) -> str:
     with pytest.raises(InvalidState) as info:
-        verify_state(token, key=kw.get("key", KEY), stage=kw.get("stage", "local"), now=kw.get("now", NOW))  # type: ignore[arg-type]
+        verify_state(
+            token,
+            key=kw.get("key", KEY),  # type: ignore[arg-type]
+            stage=kw.get("stage", "local"),  # type: ignore[arg-type]
+            now=kw.get("now", NOW),  # type: ignore[arg-type]
+            browser_nonce=kw.get("nonce", NONCE),  # type: ignore[arg-type]
+        )
     return info.value.reason
 
 
 def test_genuine_state_verifies_to_its_id():
     state_id, token = _token()
-    assert verify_state(token, key=KEY, stage="local", now=NOW) == state_id
+    assert verify_state(token, key=KEY, stage="local", now=NOW, browser_nonce=NONCE) == state_id
 
 
 def test_state_id_is_random_and_at_least_128_bits():
@@ -86,21 +100,34 @@ def test_any_single_character_change_is_refused(position: int, char: str):
         return
     tampered = token[:index] + char + token[index + 1 :]
     with pytest.raises(InvalidState):
-        verify_state(tampered, key=KEY, stage="local", now=NOW)
+        verify_state(tampered, key=KEY, stage="local", now=NOW, browser_nonce=NONCE)
 
 
 def test_sign_refuses_an_empty_key_or_a_foreign_id():
     with pytest.raises(ValueError, match="empty"):
-        sign_state(new_state_id(), NOW, key=b"", stage="local")
+        sign_state(new_state_id(), NOW, key=b"", stage="local", browser_nonce=NONCE)
     with pytest.raises(ValueError, match="state_id"):
-        sign_state("short", NOW, key=KEY, stage="local")
+        sign_state("short", NOW, key=KEY, stage="local", browser_nonce=NONCE)
 
 
 def test_invalid_state_message_is_the_same_whatever_the_reason():
     messages = set()
     for token in (None, "a.b.c", _token(key=b"other")[1], _token(expires_at=NOW)[1]):
         with pytest.raises(InvalidState) as info:
-            verify_state(token, key=KEY, stage="local", now=NOW)
+            verify_state(token, key=KEY, stage="local", now=NOW, browser_nonce=NONCE)
         messages.add(info.value.message)
         assert info.value.status_code == 400
     assert len(messages) == 1
+
+
+def test_a_state_presented_by_another_browser_is_refused():
+    # The start's browser holds NONCE in its cookie; a creator who was sent the authorize URL does not.
+    _, token = _token()
+    assert _reason(token, nonce=None) == "no_browser_binding"
+    assert _reason(token, nonce=new_browser_nonce()) == "bad_signature"
+    assert _reason(token, nonce="not-a-nonce") == "no_browser_binding"
+
+
+def test_sign_refuses_a_nonce_it_did_not_make():
+    with pytest.raises(ValueError, match="browser_nonce"):
+        sign_state(new_state_id(), NOW, key=KEY, stage="local", browser_nonce="short")

@@ -17,7 +17,13 @@ export function returnTo() {
 export async function connect(button) {
   if (button) button.disabled = true;
   try {
-    const { authorize_url: url } = await api("GET", "/v1/oauth/tiktok/start", { query: { return_to: returnTo() } });
+    // The start answers with an HttpOnly cookie that binds the connect to this browser; the callback refuses
+    // TikTok's redirect without it. A SaaS front end on another origin of its site calls the API the same way,
+    // with credentials: "include" (docs/connect.md, "From a SaaS front end").
+    const { authorize_url: url } = await api("GET", "/v1/oauth/tiktok/start", {
+      query: { return_to: returnTo() },
+      credentials: "include",
+    });
     location.assign(url);
   } catch (error) {
     flash(`Could not start connecting to TikTok: ${error.message}`, "error");

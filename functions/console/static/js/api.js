@@ -71,13 +71,13 @@ export function toApiError(status, body) {
 }
 
 /** Call the API. Resolves with the parsed JSON (or null), rejects with ApiError. */
-export async function api(method, path, { body, headers = {}, query } = {}) {
+export async function api(method, path, { body, headers = {}, query, credentials = "same-origin" } = {}) {
   let url = path;
   if (query) {
     const qs = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined && v !== null && v !== ""));
     if ([...qs].length) url += `?${qs}`;
   }
-  const init = { method, headers: { Accept: "application/json", ...headers }, cache: "no-store" };
+  const init = { method, headers: { Accept: "application/json", ...headers }, cache: "no-store", credentials };
   const token = session.token();
   if (token) init.headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) {

@@ -13,6 +13,7 @@ from tiktok_publisher.connect.scopes import missing_scopes, parse_scopes, reques
 from tiktok_publisher.connect.state import (
     STATE_TTL_SECONDS,
     InvalidState,
+    new_browser_nonce,
     new_state_id,
     sign_state,
     verify_state,
@@ -61,6 +62,8 @@ class StartResult:
     authorize_url: str = field(repr=False)
     state_id: str = field(repr=False)
     expires_at: int
+    # Goes to the starting browser only, in the HttpOnly cookie (connect/cookie.py); the state binds its hash.
+    browser_nonce: str = field(repr=False, default="")
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,8 @@ def start_connect(
     pkce = new_pkce(config.pkce_mode)
     state_id = new_state_id()
     expires_at = now + STATE_TTL_SECONDS
-    signed = sign_state(state_id, expires_at, key=config.state_key, stage=config.stage)
+    nonce = new_browser_nonce()
+    signed = sign_state(state_id, expires_at, key=config.state_key, stage=config.stage, browser_nonce=nonce)
     sessions.create(
         OAuthSession(
             state_id=state_id,
@@ -112,11 +116,15 @@ def start_connect(
         code_challenge_method=pkce.method or "S256",
     )
     logger.info("oauth session started", extra={"pkce_mode": config.pkce_mode, "scopes": wanted})
-    return StartResult(authorize_url=url, state_id=state_id, expires_at=expires_at)
+    return StartResult(authorize_url=url, state_id=state_id, expires_at=expires_at, browser_nonce=nonce)
 
 
-def _consume(token: str | None, *, config: ConnectConfig, sessions: OAuthSessions, now: int) -> OAuthSession:
-    state_id = verify_state(token, key=config.state_key, stage=config.stage, now=now)
+def _consume(
+    token: str | None, *, browser_nonce: str | None, config: ConnectConfig, sessions: OAuthSessions, now: int
+) -> OAuthSession:
+    state_id = verify_state(
+        token, key=config.state_key, stage=config.stage, now=now, browser_nonce=browser_nonce
+    )
     try:
         session = sessions.consume(state_id)
     except StateAlreadyUsed:
@@ -151,6 +159,7 @@ def _revoke_quietly(client: TikTokAuth, tokens: TokenSet) -> None:
 def complete_connect(
     query: Mapping[str, str],
     *,
+    browser_nonce: str | None,
     config: ConnectConfig,
     sessions: OAuthSessions,
     accounts: Accounts,
@@ -158,9 +167,12 @@ def complete_connect(
     events: Events,
     now: int,
 ) -> CallbackResult:
-    """Handle TikTok's redirect. Raises InvalidState (no redirect possible) for a bad state; every other
+    """Handle TikTok's redirect. Raises InvalidState (no redirect possible) for a bad state, or one presented
+    without the nonce of the browser that started it (`browser_nonce`, from the start's cookie); every other
     failure sends the user back to return_to with `tiktok=error&reason=...`, with nothing stored."""
-    session = _consume(query.get("state"), config=config, sessions=sessions, now=now)
+    session = _consume(
+        query.get("state"), browser_nonce=browser_nonce, config=config, sessions=sessions, now=now
+    )
 
     error = query.get("error")
     if error:

@@ -4,6 +4,11 @@ The state travels through the user's browser and TikTok, so it is authenticated 
 key of its own (not the JWT secret). The MAC also covers the stage, so a state minted by another stage
 fails here even if someone reused a key across stages. The server-side session (OAuthSessions) is what
 makes it single-use; the signature only lets us refuse forged or stale states before touching the table.
+
+Browser binding (RFC 9700 §4.7.1): the start also hands the browser that asked for it a random nonce in an
+HttpOnly cookie (connect/cookie.py), and the MAC covers the nonce's SHA-256. The callback recomputes the MAC
+with the nonce the browser presents, so a state finished in another browser (a tenant sending its authorize
+URL to a creator, to collect that creator's tokens) fails like a forged one, before any session is consumed.
 """
 
 from __future__ import annotations
@@ -41,6 +46,20 @@ class InvalidState(DomainError):
         self.reason = reason
 
 
+_NONCE_BYTES = 32
+_NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+
+def new_browser_nonce() -> str:
+    """A fresh random nonce for the start's cookie (256 bits, URL-safe)."""
+    return secrets.token_urlsafe(_NONCE_BYTES)
+
+
+def nonce_hash(nonce: str) -> str:
+    """What the state's MAC binds: the nonce's SHA-256 (the nonce itself never leaves the cookie)."""
+    return hashlib.sha256(nonce.encode("ascii")).hexdigest()
+
+
 @dataclass(frozen=True)
 class SignedState:
     state_id: str
@@ -53,24 +72,30 @@ def new_state_id() -> str:
     return secrets.token_urlsafe(_STATE_ID_BYTES)
 
 
-def _mac(state_id: str, expires_at: int, *, key: bytes, stage: str) -> str:
-    message = f"{_MAC_DOMAIN}|{stage}|{state_id}|{expires_at}".encode()
+def _mac(state_id: str, expires_at: int, *, key: bytes, stage: str, bound: str) -> str:
+    message = f"{_MAC_DOMAIN}|{stage}|{state_id}|{expires_at}|{bound}".encode()
     digest = hmac.new(key, message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def sign_state(state_id: str, expires_at: int, *, key: bytes, stage: str) -> SignedState:
-    """Bind state_id and its expiry (epoch seconds) under `key`; returns the token to send to TikTok."""
+def sign_state(
+    state_id: str, expires_at: int, *, key: bytes, stage: str, browser_nonce: str
+) -> SignedState:
+    """Bind state_id, its expiry (epoch seconds) and the browser's nonce under `key`; the token for TikTok."""
     if not _STATE_ID_RE.match(state_id):
         raise ValueError("state_id must come from new_state_id()")
     if not key:
         raise ValueError("state signing key is empty")
-    token = f"{state_id}.{expires_at}.{_mac(state_id, expires_at, key=key, stage=stage)}"
+    if not _NONCE_RE.match(browser_nonce):
+        raise ValueError("browser_nonce must come from new_browser_nonce()")
+    mac = _mac(state_id, expires_at, key=key, stage=stage, bound=nonce_hash(browser_nonce))
+    token = f"{state_id}.{expires_at}.{mac}"
     return SignedState(state_id=state_id, expires_at=expires_at, token=token)
 
 
-def verify_state(token: str | None, *, key: bytes, stage: str, now: int) -> str:
-    """Return the state_id of a genuine, unexpired token; raise InvalidState otherwise.
+def verify_state(token: str | None, *, key: bytes, stage: str, now: int, browser_nonce: str | None) -> str:
+    """Return the state_id of a genuine, unexpired token presented by the browser that started it (its
+    cookie's nonce); raise InvalidState otherwise.
 
     The signature is checked (in constant time) before the expiry, so nothing about an unsigned token is
     trusted, not even its claimed expiry.
@@ -83,10 +108,13 @@ def verify_state(token: str | None, *, key: bytes, stage: str, now: int) -> str:
     state_id, expires_raw, mac = parts
     if not (_STATE_ID_RE.match(state_id) and _EXPIRES_RE.match(expires_raw) and _MAC_RE.match(mac)):
         raise InvalidState("malformed")
+    if not browser_nonce or not _NONCE_RE.match(browser_nonce):
+        # The browser finishing the flow is not the one that started it (or lost its cookie).
+        raise InvalidState("no_browser_binding")
     expires_at = int(expires_raw)
-    expected = _mac(state_id, expires_at, key=key, stage=stage)
+    expected = _mac(state_id, expires_at, key=key, stage=stage, bound=nonce_hash(browser_nonce))
     if not hmac.compare_digest(expected.encode("ascii"), mac.encode("ascii")):
-        raise InvalidState("bad_signature")
+        raise InvalidState("bad_signature")  # forged, or bound to another browser
     if now >= expires_at:
         raise InvalidState("expired")
     return state_id

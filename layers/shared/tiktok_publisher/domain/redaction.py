@@ -44,7 +44,7 @@ _SAFE_KEYS = frozenset(
 # Parameter names (query, form, header attributes) whose values are credentials.
 _SECRET_PARAMS = (
     r"[\w.-]*(?:token|secret|signature|credential|verifier|password|nonce)|code|state|sig|policy|key-pair-id"
-    r"|X-Amz-Security-Token|Expires(?=[^\s]*Signature)"
+    r"|X-Amz-Security-Token|(?:__Host-)?tiktok-connect"
 )
 
 _TEXT_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -62,6 +62,8 @@ _TEXT_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Authorization header values: bearer/basic, and SigV4's Credential=..., Signature=... attributes.
     (re.compile(r"\b(Bearer|Basic)\s+[^\s\"',;]+", re.IGNORECASE), r"\1 " + MASK),
     (re.compile(r"\b(AWS4-HMAC-SHA256)\s+[^\"'\n]+", re.IGNORECASE), r"\1 " + MASK),
+    # Cookie headers quoted whole (the connect flow's browser-binding nonce, any session cookie).
+    (re.compile(r"\b((?:Set-)?Cookie)(\s*:\s*)[^\"'\n]+", re.IGNORECASE), r"\1\2" + MASK),
     # AWS access key ids (long-term AKIA, temporary ASIA).
     (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), MASK),
     # JWTs (header.payload.signature, base64url, header always starts with eyJ).

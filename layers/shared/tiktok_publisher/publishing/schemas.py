@@ -41,14 +41,25 @@ class UploadResponse(BaseModel):
     expires_at: int
 
 
+# The rule below as JSON Schema, so the OpenAPI document says it too: exactly one of the three keys present.
+# The fields are not nullable: an explicit null is not "absent" (it is refused, as the schema says).
+_EXACTLY_ONE_SOURCE = {
+    "oneOf": [
+        {"required": ["upload_id"]},
+        {"required": ["s3_key"]},
+        {"required": ["url"]},
+    ]
+}
+
+
 class _OneSource(BaseModel):
     """Exactly one of upload_id, s3_key, url."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_EXACTLY_ONE_SOURCE)
 
-    upload_id: Annotated[str | None, Field(min_length=1, max_length=128)] = None
-    s3_key: Annotated[str | None, _KEY] = None
-    url: Annotated[str | None, _HTTPS] = None
+    upload_id: str = Field(default=None, min_length=1, max_length=128)  # type: ignore[assignment]
+    s3_key: str = Field(default=None, min_length=1, max_length=1024)  # type: ignore[assignment]
+    url: str = Field(default=None, min_length=9, max_length=2048, pattern=r"^https://[^\s]+$")  # type: ignore[assignment]
 
     @model_validator(mode="after")
     def _exactly_one(self) -> _OneSource:

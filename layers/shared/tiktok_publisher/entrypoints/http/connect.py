@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
 
 from tiktok_publisher.bootstrap import Ports
+from tiktok_publisher.connect.cookie import cookie_is_secure, read_cookie, set_cookie
 from tiktok_publisher.connect.service import complete_connect, start_connect
 from tiktok_publisher.connect.state import InvalidState
 from tiktok_publisher.entrypoints.http.caller import CallerDep
@@ -35,9 +36,12 @@ def register_start(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -> N
         summary="Start connecting a TikTok account",
         description=(
             "Creates a pending OAuth session (10 minutes) and answers TikTok's authorize URL, or redirects "
-            "to "
-            "it with `redirect=1`. After the consent page the user lands on `return_to` with "
-            "`tiktok=connected&open_id=...` or `tiktok=error&reason=...`."
+            "to it with `redirect=1`. After the consent page the user lands on `return_to` with "
+            "`tiktok=connected&open_id=...` or `tiktok=error&reason=...`.\n\n"
+            "**Call it from the user's browser** (`fetch(..., {credentials: 'include'})`): the answer sets an "
+            "HttpOnly, Secure, SameSite=Lax cookie `__Host-tiktok-connect` that binds the flow to that browser, "
+            "and the callback refuses a state presented without it (RFC 9700). Serve the API on your product's "
+            "site (e.g. api.example.com for app.example.com) so the cookie is first-party. docs/connect.md."
         ),
         tags=["Connect"],
         responses={
@@ -68,9 +72,14 @@ def register_start(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -> N
             now=p.now(),
         )
         count("OAuthStarted")
+        config = p.connect_config
+        secure = cookie_is_secure(config.stage, config.redirect_uri)
+        cookie = set_cookie(result.browser_nonce, secure=secure, max_age=result.expires_at - p.now())
         if redirect:
             return Response(
-                status_code=HTTPStatus.FOUND, headers={**BASE_HEADERS, "Location": result.authorize_url}
+                status_code=HTTPStatus.FOUND,
+                headers={**BASE_HEADERS, "Location": result.authorize_url},
+                cookies=[cookie],
             )
         body = AuthorizeUrl(authorize_url=result.authorize_url, expires_in=result.expires_at - p.now())
         return Response(
@@ -78,6 +87,7 @@ def register_start(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -> N
             content_type=content_types.APPLICATION_JSON,
             body=body.model_dump(),
             headers=dict(BASE_HEADERS),
+            cookies=[cookie],
         )
 
 
@@ -89,7 +99,8 @@ def register_callback(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -
         summary="TikTok's OAuth redirect target",
         description=(
             "Not called by API clients: TikTok sends the user's browser here. Answers a 302 to the session's "
-            "return_to, or a 400 HTML page when the state is invalid, expired or already used."
+            "return_to, or a 400 HTML page when the state is invalid, expired or already used, or when the "
+            "browser does not present the `__Host-tiktok-connect` cookie of the start that minted the state."
         ),
         tags=["Connect"],
         responses={
@@ -111,11 +122,17 @@ def register_callback(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -
     ) -> Response[Any]:
         app.append_context(**{HTML_ERRORS: True})
         p = ports()
+        config = p.connect_config
+        secure = cookie_is_secure(config.stage, config.redirect_uri)
+        nonce = read_cookie(app.current_event.cookies or [], secure=secure)
         query = {"state": state, "code": code, "scopes": scopes, "error": error}
+        # The binding is single-use like the state: the answer clears the cookie whatever happens.
+        cleared = [set_cookie("", secure=secure, max_age=0)]
         try:
             result = complete_connect(
                 {k: v for k, v in query.items() if v is not None},
-                config=p.connect_config,
+                browser_nonce=nonce,
+                config=config,
                 sessions=p.sessions,
                 accounts=p.accounts,
                 client=p.tiktok,
@@ -125,6 +142,12 @@ def register_callback(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -
         except InvalidState as exc:
             logger.info("oauth callback with invalid state", extra={"reason": exc.reason})
             count("OAuthStateRejected")
-            return html_page(HTTPStatus.BAD_REQUEST, "This link cannot be used", exc.message)
+            page = html_page(HTTPStatus.BAD_REQUEST, "This link cannot be used", exc.message)
+            page.cookies = cleared
+            return page
         count("AccountConnected" if result.outcome == "connected" else "AccountConnectFailed")
-        return Response(status_code=HTTPStatus.FOUND, headers={**BASE_HEADERS, "Location": result.location})
+        return Response(
+            status_code=HTTPStatus.FOUND,
+            headers={**BASE_HEADERS, "Location": result.location},
+            cookies=cleared,
+        )

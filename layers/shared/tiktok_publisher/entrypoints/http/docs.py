@@ -9,13 +9,22 @@ from pydantic import BaseModel, Field
 ERROR_DESCRIPTIONS: dict[int, str] = {
     400: "Bad request (malformed JSON, or a parameter outside what is allowed)",
     401: "Missing or invalid bearer token",
+    403: "The bearer token was refused by the authorizer",
     404: "No such resource for this tenant (other tenants' ids included)",
     409: "The resource is not in a state that allows this",
     413: "Request body too large",
     415: "Unsupported content type",
     422: "Invalid fields, each with its path",
+    429: "Too many requests of this kind for the tenant this minute; retry after Retry-After seconds",
     502: "TikTok (or another dependency) failed; nothing was changed",
+    503: "Storage is unavailable for a moment; nothing was changed, retry",
 }
+
+
+class GatewayMessage(BaseModel):
+    """What API Gateway itself answers before any function runs (its authorizer's 401 and 403)."""
+
+    message: str = Field(description='"Unauthorized" (no bearer token) or "Forbidden" (token refused).')
 
 
 class ErrorDetail(BaseModel):

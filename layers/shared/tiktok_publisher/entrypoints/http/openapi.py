@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from tiktok_publisher.entrypoints.http.docs import ERROR_DESCRIPTIONS, ErrorResponse
+from tiktok_publisher.entrypoints.http.docs import ERROR_DESCRIPTIONS, ErrorResponse, GatewayMessage
 from tiktok_publisher.entrypoints.http.resolver import ApiResolver, create_app
 
 OPENAPI_PATH = "/v1/openapi.json"
@@ -24,6 +24,27 @@ PUBLIC_ROUTES = frozenset(
         ("post", "/v1/webhooks/tiktok"),
     }
 )
+
+
+# What each operation can answer besides what its route declares: the document must list every status the
+# API really gives (schemathesis checks it against the local stack in `make test`, tests/e2e/api/).
+_BODY_ERRORS = (400, 413, 415, 422)  # malformed JSON, body cap, content type, fields (resolver.py)
+EXTRA_ERRORS: dict[tuple[str, str], tuple[int, ...]] = {
+    ("get", "/v1/oauth/tiktok/start"): (400, 422, 503),
+    ("get", "/v1/accounts"): (503,),
+    ("get", "/v1/accounts/{open_id}"): (404, 422, 503),
+    ("delete", "/v1/accounts/{open_id}"): (404, 422, 502, 503),
+    ("get", "/v1/accounts/{open_id}/creator-info"): (404, 409, 422, 502, 503),
+    ("post", "/v1/uploads"): (*_BODY_ERRORS, 404, 409, 429, 503),
+    ("post", "/v1/posts"): (*_BODY_ERRORS, 404, 409, 429, 502, 503),
+    ("get", "/v1/posts"): (404, 422, 503),
+    ("get", "/v1/posts/{post_id}"): (404, 422, 503),
+    ("delete", "/v1/posts/{post_id}"): (404, 409, 422, 502, 503),
+    ("post", "/v1/webhooks/tiktok"): (400, 401, 413),
+}
+RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds until the tenant's window ends.", "schema": {"type": "integer"}}
+}
 
 
 def _no_ports() -> Any:
@@ -66,17 +87,41 @@ def openapi_document() -> dict[str, Any]:
     )
     document: dict[str, Any] = schema.model_dump(mode="json", by_alias=True, exclude_none=True)
     error_ref = {"$ref": "#/components/schemas/ErrorResponse"}
+    gateway_ref = {"$ref": "#/components/schemas/GatewayMessage"}
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
             if (method, path) in PUBLIC_ROUTES:
                 operation["security"] = []
+            else:
+                # Answered by API Gateway's authorizer before the function runs; a function reached without
+                # the authorizer's context answers 401 in the API's own error shape.
+                responses["401"] = {
+                    "description": ERROR_DESCRIPTIONS[401],
+                    "content": {"application/json": {"schema": {"anyOf": [gateway_ref, error_ref]}}},
+                }
+                responses["403"] = {
+                    "description": ERROR_DESCRIPTIONS[403],
+                    "content": {"application/json": {"schema": gateway_ref}},
+                }
+            for status in EXTRA_ERRORS.get((method, path), ()):
+                if str(status) == "401":
+                    continue
+                responses[str(status)] = {
+                    "description": responses.get(str(status), {}).get("description")
+                    or ERROR_DESCRIPTIONS[status],
+                    "content": {"application/json": {"schema": error_ref}},
+                }
+                if status == 429:
+                    responses["429"]["headers"] = RETRY_AFTER
             # Powertools documents its own 422 shape; ours is the project-wide error body (api.errors).
-            if "422" in operation.get("responses", {}):
-                operation["responses"]["422"] = {
+            if "422" in responses:
+                responses["422"] = {
                     "description": ERROR_DESCRIPTIONS[422],
                     "content": {"application/json": {"schema": error_ref}},
                 }
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault("GatewayMessage", GatewayMessage.model_json_schema())
     schemas.setdefault(
         "ErrorResponse", ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
     )
