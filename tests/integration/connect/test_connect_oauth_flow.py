@@ -383,9 +383,13 @@ def test_foreign_state_is_a_dead_end(harness: Harness, connect_env: Any):
     # Issue 11: bound to this browser's cookie nonce, so each is refused for its key, stage or session only.
     nonce = next(iter(harness.cookies.values()))
     foreign = [
-        sign_state(state_id, int(expires), key=b"someone-elses-key", stage="local", browser_nonce=nonce).token,
+        sign_state(
+            state_id, int(expires), key=b"someone-elses-key", stage="local", browser_nonce=nonce
+        ).token,
         sign_state(state_id, int(expires), key=key, stage="prod", browser_nonce=nonce).token,  # another stage
-        sign_state(new_state_id(), int(expires), key=key, stage="local", browser_nonce=nonce).token,  # no session
+        sign_state(
+            new_state_id(), int(expires), key=key, stage="local", browser_nonce=nonce
+        ).token,  # no session
     ]
     for token in foreign:
         _assert_dead_end_page(harness.callback(urlencode({"state": token, "code": query["code"][0]})))

@@ -1,5 +1,5 @@
-"""Issue 11: redaction of every TikTok and AWS credential shape, checked on real values: URLs the TikTok client
-gets from the emulator, URLs and headers botocore's signers make, and the connect flow's authorize URL."""
+"""Issue 11: redaction of every TikTok and AWS credential shape, checked on real values: URLs the TikTok
+client gets from the emulator, URLs and headers botocore's signers make, free text naming credentials."""
 
 from __future__ import annotations
 
@@ -69,9 +69,7 @@ def test_presigned_put_get_and_post_lose_every_credential() -> None:
         ACCESS_KEY,
     ]
 
-    text = _logged(url=put, note=f"PUT {put} failed; GET {get}", upload=post) + redact_text(
-        f"refused: {put}"
-    )
+    text = _logged(url=put, note=f"PUT {put} failed; GET {get}", upload=post) + redact_text(f"refused: {put}")
 
     for secret in secrets:
         assert secret not in text, secret
@@ -137,9 +135,15 @@ def test_codes_states_and_nonces_in_free_text(text: str, secret: str) -> None:
 
 def test_diagnostic_words_stay_readable() -> None:
     text = "status code 500; error code invalid_grant; state machine moved; token_type Bearer-less"
-    assert redact_text("status code 500; error code invalid_grant") == "status code 500; error code invalid_grant"
+    assert (
+        redact_text("status code 500; error code invalid_grant")
+        == "status code 500; error code invalid_grant"
+    )
     assert "invalid_grant" in redact_text(text)
-    assert redact({"state_code": "x", "tiktok_code": "spam_risk", "status": "failed"})["tiktok_code"] == "spam_risk"
+    assert (
+        redact({"state_code": "x", "tiktok_code": "spam_risk", "status": "failed"})["tiktok_code"]
+        == "spam_risk"
+    )
 
 
 def test_state_and_cookie_keys_are_masked() -> None:

@@ -1,7 +1,7 @@
 """Least privilege, checked both ways: template.yaml grants each function exactly the AWS calls that
 iam/calls.yaml declares for it (no more, no less), and the code makes only declared calls (every in-process
 handler call of the suite runs under tests/fixtures/iam.py's recorder, which refuses an undeclared call with
-AccessDenied as AWS would). This file also exercises each function's calls the rest of the suite may not reach.
+AccessDenied as AWS would).
 """
 
 from __future__ import annotations
@@ -40,7 +40,9 @@ def _resource_name(expression: Any) -> str:
             rest = text.removeprefix("arn:${AWS::Partition}:s3:::" + MEDIA_BUCKET)
             assert rest in ("", "/uploads/*"), text
             return "MediaBucket"
-    raise AssertionError(f"unexpected IAM resource {expression!r}: use !GetAtt X.Arn, !Ref secret, index or bucket")
+    raise AssertionError(
+        f"unexpected IAM resource {expression!r}: use !GetAtt X.Arn, !Ref secret, index or bucket"
+    )
 
 
 def granted() -> dict[str, dict[str, set[str]]]:
@@ -52,7 +54,9 @@ def granted() -> dict[str, dict[str, set[str]]]:
         for policy in roles[f"{function}Role"]["Properties"].get("Policies", []):
             for statement in policy["PolicyDocument"]["Statement"]:
                 assert statement["Effect"] == "Allow"
-                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                actions = (
+                    statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                )
                 resources = statement["Resource"]
                 for resource in resources if isinstance(resources, list) else [resources]:
                     grants.setdefault(_resource_name(resource), set()).update(actions)
@@ -84,9 +88,15 @@ def test_no_wildcard_action_and_object_actions_only_under_uploads() -> None:
     for name, role in roles.items():
         for policy in role["Properties"].get("Policies", []):
             for statement in policy["PolicyDocument"]["Statement"]:
-                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                actions = (
+                    statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                )
                 assert not any("*" in a for a in actions), (name, actions)
-                resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+                resources = (
+                    statement["Resource"]
+                    if isinstance(statement["Resource"], list)
+                    else [statement["Resource"]]
+                )
                 for resource in resources:
                     text = str(resource)
                     if any(a.startswith("s3:") and a != "s3:ListBucket" for a in actions):

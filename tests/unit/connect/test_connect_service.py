@@ -269,7 +269,10 @@ def test_replay_and_unknown_sessions_are_told_apart_in_logs_only():
         "events": Events(),
         "now": NOW,
     }
-    assert complete_connect({"state": state, "code": "c"}, browser_nonce=NONCES[state], **kwargs).outcome == "connected"
+    assert (
+        complete_connect({"state": state, "code": "c"}, browser_nonce=NONCES[state], **kwargs).outcome
+        == "connected"
+    )
     with pytest.raises(InvalidState) as replayed:
         complete_connect({"state": state, "code": "c"}, browser_nonce=NONCES[state], **kwargs)
     sessions.used.clear()

@@ -1,8 +1,8 @@
 """The connect flow's browser-binding cookie (pure): its name, its Set-Cookie value, and reading it back.
 
 HttpOnly (no script reads it), SameSite=Lax (sent on TikTok's top-level redirect to the callback, not on
-cross-site subrequests), Path=/, Max-Age = the state's lifetime, and Secure with the `__Host-` prefix (bound to
-the exact API host, no Domain attribute possible) everywhere but the local stack on http://127.0.0.1, where
+cross-site subrequests), Path=/, Max-Age = the state's lifetime, and Secure with the `__Host-` prefix (bound
+to the exact API host, no Domain attribute possible) everywhere but the local stack on http://127.0.0.1, where
 browsers refuse Secure cookies: only the stage `local` with an http callback gets the plain name, and the
 callback then reads only that name, so production is never weakened.
 """

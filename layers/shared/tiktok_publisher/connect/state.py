@@ -78,9 +78,7 @@ def _mac(state_id: str, expires_at: int, *, key: bytes, stage: str, bound: str) 
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def sign_state(
-    state_id: str, expires_at: int, *, key: bytes, stage: str, browser_nonce: str
-) -> SignedState:
+def sign_state(state_id: str, expires_at: int, *, key: bytes, stage: str, browser_nonce: str) -> SignedState:
     """Bind state_id, its expiry (epoch seconds) and the browser's nonce under `key`; the token for TikTok."""
     if not _STATE_ID_RE.match(state_id):
         raise ValueError("state_id must come from new_state_id()")

@@ -38,10 +38,11 @@ def register_start(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -> N
             "Creates a pending OAuth session (10 minutes) and answers TikTok's authorize URL, or redirects "
             "to it with `redirect=1`. After the consent page the user lands on `return_to` with "
             "`tiktok=connected&open_id=...` or `tiktok=error&reason=...`.\n\n"
-            "**Call it from the user's browser** (`fetch(..., {credentials: 'include'})`): the answer sets an "
-            "HttpOnly, Secure, SameSite=Lax cookie `__Host-tiktok-connect` that binds the flow to that browser, "
-            "and the callback refuses a state presented without it (RFC 9700). Serve the API on your product's "
-            "site (e.g. api.example.com for app.example.com) so the cookie is first-party. docs/connect.md."
+            "**Call it from the user's browser** (`fetch(..., {credentials: 'include'})`): the answer "
+            "sets an HttpOnly, Secure, SameSite=Lax cookie `__Host-tiktok-connect` that binds the flow to "
+            "that browser, and the callback refuses a state presented without it (RFC 9700). Serve the API "
+            "on your product's site (e.g. api.example.com for app.example.com) so the cookie is first-party "
+            "(docs/connect.md)."
         ),
         tags=["Connect"],
         responses={

@@ -8,6 +8,7 @@ import json
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -49,12 +50,27 @@ class ApiResolver(APIGatewayHttpResolver):
             )
         if event.get("isBase64Encoded") and event.get("body"):
             try:
-                base64.b64decode(event["body"], validate=True)
-            except (binascii.Error, ValueError):
+                base64.b64decode(event["body"], validate=True).decode("utf-8")
+            except (binascii.Error, ValueError):  # UnicodeDecodeError is a ValueError
                 return _raw_error(
-                    HTTPStatus.BAD_REQUEST, "malformed_body", "The request body is not valid base64."
+                    HTTPStatus.BAD_REQUEST, "malformed_body", "The request body is not valid UTF-8 JSON."
                 )
-        return super().resolve(event, context)
+        return super().resolve(_decoded_path(event), context)
+
+
+def _decoded_path(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The event with its path's percent-escapes decoded segment by segment, as API Gateway decodes
+    `pathParameters`: Powertools matches routes on rawPath, so `/v1/accounts/a%3Ab` would otherwise reach the
+    route as "a%3Ab" and fail the very pattern "a:b" satisfies. A segment that decodes to something holding
+    "/" stays encoded (it then fails the id patterns: no path confusion)."""
+    raw = event.get("rawPath")
+    if not isinstance(raw, str) or "%" not in raw:
+        return event
+    segments = []
+    for segment in raw.split("/"):
+        decoded = unquote(segment)
+        segments.append(segment if "/" in decoded else decoded)
+    return {**event, "rawPath": "/".join(segments)}
 
 
 def _raw_error(status: int, code: str, message: str) -> dict[str, Any]:
