@@ -359,5 +359,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    # TRACE too: API Gateway answers a method no route has with its JSON 404, never a bare 501.
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = do_TRACE = _dispatch  # noqa: N815
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _dispatch  # noqa: N815
+
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY, ...): API Gateway answers a method no route has with its JSON 404,
+        # never http.server's bare 501.
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)

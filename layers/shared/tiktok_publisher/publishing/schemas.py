@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tiktok_publisher.domain.post_info import PostInfo
-from tiktok_publisher.publishing.uploads import MAX_VIDEO_BYTES, PHOTO_TYPES, VIDEO_TYPES
+from tiktok_publisher.publishing.uploads import MAX_PHOTO_BYTES, MAX_VIDEO_BYTES, PHOTO_TYPES, VIDEO_TYPES
 
 MediaContentType = Literal["video/mp4", "video/quicktime", "video/webm", "image/jpeg", "image/webp"]
 assert set(MediaContentType.__args__) == set(VIDEO_TYPES) | set(PHOTO_TYPES)  # type: ignore[attr-defined]
@@ -24,7 +24,17 @@ _HTTPS = Field(min_length=9, max_length=2048, pattern=r"^https://[^\s]+$")
 class UploadRequest(BaseModel):
     """POST /v1/uploads."""
 
-    model_config = ConfigDict(extra="forbid")
+    # TikTok's photo limit, in the schema too (the video limit is the field's maximum).
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {
+                "properties": {"content_type": {"enum": sorted(PHOTO_TYPES)}},
+                "required": ["content_type"],
+            },
+            "then": {"properties": {"size": {"maximum": MAX_PHOTO_BYTES}}},
+        },
+    )
 
     open_id: Annotated[str, _ID]
     filename: str = Field(min_length=1, max_length=255)
@@ -43,7 +53,7 @@ class UploadResponse(BaseModel):
 
 # The rule below as JSON Schema, so the OpenAPI document says it too: exactly one of the three keys present.
 # The fields are not nullable: an explicit null is not "absent" (it is refused, as the schema says).
-_EXACTLY_ONE_SOURCE = {
+_EXACTLY_ONE_SOURCE: dict[str, Any] = {
     "oneOf": [
         {"required": ["upload_id"]},
         {"required": ["s3_key"]},
