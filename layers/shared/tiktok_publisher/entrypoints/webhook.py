@@ -11,7 +11,7 @@ from tiktok_publisher.entrypoints.http.resolver import create_app
 from tiktok_publisher.entrypoints.http.webhooks import register_webhook
 from tiktok_publisher.observability import instrument_handler
 
-app = create_app()
+app = create_app(json_bodies=False)
 register_webhook(app, ports)
 
 

@@ -34,10 +34,12 @@ def _body_size(event: Mapping[str, Any]) -> int:
 class ApiResolver(APIGatewayHttpResolver):
     """APIGatewayHttpResolver with validation, the project's error mapping and a request body size limit."""
 
-    def __init__(self, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+    def __init__(self, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, json_bodies: bool = True) -> None:
         # debug=False explicitly: debug mode prints whole events, and the callback's holds a one-time code.
         super().__init__(enable_validation=True, debug=False)
         self.max_body_bytes = max_body_bytes
+        # False for the webhook: its signature covers raw bytes, whatever Content-Type TikTok sends.
+        self.json_bodies = json_bodies
         register_error_handlers(self)
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -48,6 +50,14 @@ class ApiResolver(APIGatewayHttpResolver):
                 "body_too_large",
                 f"The request body is larger than {self.max_body_bytes} bytes.",
             )
+        if self.json_bodies and event.get("body") and not _json_content_type(event):
+            # Every body this API takes is JSON: refuse anything else before a parser (Powertools' form and
+            # multipart readers) gets to fail on it.
+            return _raw_error(
+                HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the body as application/json.",
+            )
         if event.get("isBase64Encoded") and event.get("body"):
             try:
                 base64.b64decode(event["body"], validate=True).decode("utf-8")
@@ -56,6 +66,14 @@ class ApiResolver(APIGatewayHttpResolver):
                     HTTPStatus.BAD_REQUEST, "malformed_body", "The request body is not valid UTF-8 JSON."
                 )
         return super().resolve(_decoded_path(event), context)
+
+
+def _json_content_type(event: Mapping[str, Any]) -> bool:
+    """True when the request declares no Content-Type or a JSON one (application/json, */*+json)."""
+    headers = event.get("headers") or {}
+    value = next((str(v) for k, v in headers.items() if str(k).lower() == "content-type"), "")
+    media_type = value.split(";", 1)[0].strip().lower()
+    return media_type in ("", "application/json") or media_type.endswith("+json")
 
 
 def _decoded_path(event: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -82,6 +100,6 @@ def _raw_error(status: int, code: str, message: str) -> dict[str, Any]:
     }
 
 
-def create_app(*, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> ApiResolver:
+def create_app(*, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, json_bodies: bool = True) -> ApiResolver:
     """A fresh resolver; register routes on it with the `register_*` functions of api.routes."""
-    return ApiResolver(max_body_bytes=max_body_bytes)
+    return ApiResolver(max_body_bytes=max_body_bytes, json_bodies=json_bodies)
