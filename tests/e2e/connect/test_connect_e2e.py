@@ -36,8 +36,12 @@ def _emulator_state(stack: Any) -> dict[str, Any]:
     return dict(answer.json())
 
 
+# The user's browser (issue 11): the start's browser-binding cookie goes back with TikTok's redirect.
+BROWSER = requests.Session()
+
+
 def _start(stack: Any, headers: dict[str, str], return_to: str) -> str:
-    answer = requests.get(
+    answer = BROWSER.get(
         f"{stack.gateway_url}/v1/oauth/tiktok/start",
         params={"return_to": return_to},
         headers=headers,
@@ -50,7 +54,7 @@ def _start(stack: Any, headers: dict[str, str], return_to: str) -> str:
 def _land_on_callback(stack: Any, tiktok_redirect: str) -> requests.Response:
     """Follow TikTok's redirect to our callback through the gateway, not beyond (return_to is the app's)."""
     assert tiktok_redirect.startswith(f"{stack.gateway_url}/v1/oauth/tiktok/callback?")
-    return requests.get(tiktok_redirect, allow_redirects=False, timeout=TIMEOUT)
+    return BROWSER.get(tiktok_redirect, allow_redirects=False, timeout=TIMEOUT)
 
 
 def test_connect_list_and_disconnect_as_a_user(local_stack: Any):
@@ -226,3 +230,40 @@ def test_openapi_document_is_public(local_stack: Any):
     doc = answer.json()
     assert "bearerAuth" in doc["components"]["securitySchemes"]
     assert "/v1/accounts/{open_id}/creator-info" in doc["paths"]
+
+
+def test_the_callback_url_opened_in_another_browser_is_refused(local_stack: Any):
+    # Issue 11 (RFC 9700): a tenant sends its authorize URL to a creator, who consents in their own browser.
+    stack = local_stack
+    tenant = _tenant()
+    tenant_browser = requests.Session()
+    answer = tenant_browser.get(
+        f"{stack.gateway_url}/v1/oauth/tiktok/start",
+        params={"return_to": stack.gateway_url + "/"},
+        headers=_auth(stack, tenant),
+        timeout=TIMEOUT,
+    )
+    assert answer.status_code == 200, answer.text
+    set_cookie = answer.headers["Set-Cookie"]
+    # Local stack on http://127.0.0.1: the documented exception to __Host-/Secure; the rest holds.
+    assert set_cookie.startswith("tiktok-connect=")
+    assert {"HttpOnly", "SameSite=Lax", "Path=/"} <= {a.strip() for a in set_cookie.split(";")}
+    creator_browser = requests.Session()
+    tiktok_redirect = consent(
+        answer.json()["authorize_url"], account="creator_public", session=creator_browser
+    )
+    assert tiktok_redirect.startswith(f"{stack.gateway_url}/v1/oauth/tiktok/callback?")
+
+    # When the creator's browser (no cookie) lands on the callback, it is refused and nothing is connected
+    refused = creator_browser.get(tiktok_redirect, allow_redirects=False, timeout=TIMEOUT)
+    assert refused.status_code == 400
+    assert "This link cannot be used" in refused.text
+    assert "Location" not in refused.headers
+    listed = requests.get(f"{stack.gateway_url}/v1/accounts", headers=_auth(stack, tenant), timeout=TIMEOUT)
+    assert listed.json()["accounts"] == []
+
+    # And the same URL in the browser that started the flow connects (the refusal consumed nothing)
+    accepted = tenant_browser.get(tiktok_redirect, allow_redirects=False, timeout=TIMEOUT)
+    assert accepted.status_code == 302, accepted.text
+    assert _query(accepted.headers["Location"])["tiktok"] == ["connected"]
+    assert "Max-Age=0" in accepted.headers["Set-Cookie"]

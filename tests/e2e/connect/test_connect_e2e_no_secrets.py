@@ -31,9 +31,11 @@ def test_no_secret_in_worker_logs_responses_or_redirects(capfd: pytest.CaptureFi
         sessions_table = stack.resources["OAuthSessionsTable"]
         dynamodb = stack.client("dynamodb")
 
+        browser = requests.Session()  # issue 11: the start's binding cookie goes back to the callback
+
         def start() -> str:
             answer = record(
-                requests.get(
+                browser.get(
                     f"{stack.gateway_url}/v1/oauth/tiktok/start",
                     params={"return_to": f"{stack.gateway_url}/app"},
                     headers=headers,
@@ -46,7 +48,7 @@ def test_no_secret_in_worker_logs_responses_or_redirects(capfd: pytest.CaptureFi
             return str(answer.json()["authorize_url"])
 
         def land(tiktok_redirect: str) -> requests.Response:
-            return record(requests.get(tiktok_redirect, allow_redirects=False, timeout=TIMEOUT))
+            return record(browser.get(tiktok_redirect, allow_redirects=False, timeout=TIMEOUT))
 
         connected = land(consent(start(), account="creator_private"))
         open_id = parse_qs(urlsplit(connected.headers["Location"]).query)["open_id"][0]

@@ -39,7 +39,8 @@ class User:
         assert start.status_code == 200, start.text
         authorize = start.json()["authorize_url"] + f"&auto_approve=1&auto_approve_user={account}"
         to_callback = requests.get(authorize, allow_redirects=False, timeout=30)
-        back = requests.get(to_callback.headers["Location"], allow_redirects=False, timeout=30)
+        # The browser that started (issue 11: it holds the start's binding cookie) lands on the callback.
+        back = self.http.get(to_callback.headers["Location"], allow_redirects=False, timeout=30)
         query = parse_qs(urlsplit(back.headers["Location"]).query)
         assert query.get("tiktok") == ["connected"], query
         return query["open_id"][0]
