@@ -200,6 +200,17 @@ class FunctionPool:
             return InvocationResult(request_id, payload=json.loads(reply["payload"]))
         return InvocationResult(request_id, error=reply["error"])
 
+    def recycle(self) -> None:
+        """Stop the idle environments: the next invocation starts cold (and reads its secrets again), as
+        after a new deployment of the function."""
+        with self._cond:
+            idle = list(self._idle)
+            self._idle.clear()
+            for worker in idle:
+                self._all.remove(worker)
+        for worker in idle:
+            worker.stop()
+
     def close(self) -> None:
         """Stop every environment of this function."""
         with self._cond:
