@@ -15,7 +15,7 @@ export SAM_CLI_TELEMETRY := 0
 # pip is configured here with file:// extra indexes that may be absent; their warnings are noise.
 PIP_QUIET := 2>&1 | { grep -v "^WARNING: Location 'file:" || true; }
 
-.PHONY: help install run test test-fast lint format build bench deploy chromium clean
+.PHONY: help install run test test-fast lint format build bench deploy chromium ffmpeg review-kit clean
 
 help:
 	@echo "make run     - start the local stack (moto server, TikTok emulator, gateway on :3000)"
@@ -24,6 +24,7 @@ help:
 	@echo "make build   - sam build (Python 3.13 from pyenv)"
 	@echo "make bench   - cold start, memory and throughput benchmarks"
 	@echo "make deploy  - sam deploy --guided"
+	@echo "make review-kit - record TikTok's app-review pack (video, screenshots, checklist) into review-kit/"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,10 +44,14 @@ $(SAM_STAMP):
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The review kit's video is encoded by Debian's ffmpeg (Playwright's own recorder would download one).
+ffmpeg:
+	@command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; }
+
 run: $(STAMP)
 	$(BIN)/python -m local_stack $(ARGS)
 
-test: $(STAMP) $(SAM_STAMP) chromium
+test: $(STAMP) $(SAM_STAMP) chromium ffmpeg
 	SAM_CLI=$(CURDIR)/$(SAM) $(BIN)/pytest -n 2 --dist loadgroup
 
 test-fast: $(STAMP)
@@ -66,6 +71,9 @@ format: $(STAMP)
 build: $(SAM_STAMP)
 	$(SAM) build --template template.yaml
 
+review-kit: $(STAMP) chromium ffmpeg
+	$(BIN)/python -m review_kit --out review-kit $(ARGS)
+
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
@@ -73,4 +81,4 @@ deploy: build
 	$(SAM) deploy --guided
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .local-stack
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .local-stack review-kit
