@@ -86,20 +86,23 @@ class Screencast:
         return self
 
     def _on_frame(self, event: dict[str, Any]) -> None:
+        session = self._session
+        if session is None:  # a frame in flight when the recording stopped
+            return
         with self._lock:
             path = self.frames_dir / f"frame-{len(self.frames):06d}.jpg"
             path.write_bytes(base64.b64decode(event["data"]))
             stamp = float(event.get("metadata", {}).get("timestamp") or time.time())
             self.frames.append(Frame(path, stamp))
-        self._session.send("Page.screencastFrameAck", {"sessionId": event["sessionId"]})
+        session.send("Page.screencastFrameAck", {"sessionId": event["sessionId"]})
 
     def stop(self) -> list[Frame]:
         """Stop capturing; the frames in capture order."""
         self.stopped_at = time.time()
-        if self._session is not None:
-            self._session.send("Page.stopScreencast")
-            self._session.detach()
-            self._session = None
+        session, self._session = self._session, None
+        if session is not None:
+            session.send("Page.stopScreencast")
+            session.detach()
         with self._lock:
             return sorted(self.frames, key=lambda f: f.timestamp)
 
