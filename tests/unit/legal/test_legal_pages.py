@@ -90,7 +90,10 @@ def test_privacy_policy_carries_the_reviewers_disclosures():
     assert "encrypted at rest with AWS KMS" in text
     # Retention of posts, uploads and logs, from the parameters
     assert "Post history (titles, settings, status, TikTok IDs): 1 year, then deleted." in text
-    assert "Operational logs (request metadata such as time, IP address and status; never tokens): 90 days." in text
+    assert (
+        "Operational logs (request metadata such as time, IP address and status; never tokens): 90 days."
+        in (text)
+    )
     assert "Uploaded media files: 7 days after upload." in text
     # Disconnecting deletes the tokens; how to delete everything
     assert "delete your tokens" in text
