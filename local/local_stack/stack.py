@@ -216,6 +216,9 @@ class LocalStack:
             "--port", str(self._ports["emulator"]),
             "--redirect-uri", self.gateway_url + CALLBACK_PATH,
             "--webhook-url", self.gateway_url + WEBHOOK_PATH,
+            # moto's origin is the stack's "verified domain": presigned GETs on it can be pulled (http is
+            # allowed on loopback). Functions use it with MEDIA_PULL_MODE=s3, MEDIA_PULL_BASE_URL=moto_url.
+            "--verified-prefix", self.moto_url + "/",
         ]  # fmt: skip
         if self.quiet:
             args.append("--quiet")

@@ -49,6 +49,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--account", action="append", type=_account, help="NAME[:private][:banned]... (repeatable)"
     )
     parser.add_argument("--audited", action="store_true", help="behave as an audited app")
+    parser.add_argument("--sandbox", action="store_true", help="behave as a sandbox app (see README)")
+    parser.add_argument(
+        "--target-user", action="append", help="sandbox target user, by account name (repeatable)"
+    )
     parser.add_argument("--processing-delay", type=float, help="seconds from transfer to final status")
     parser.add_argument("--webhook-url")
     parser.add_argument("--data-dir", help="where received media is written (default: a temp dir)")
@@ -69,6 +73,8 @@ def build_config(args: argparse.Namespace) -> EmulatorConfig:
         "webhook_url": args.webhook_url,
         "data_dir": args.data_dir,
         "audited": True if args.audited else None,
+        "sandbox": True if args.sandbox else None,
+        "sandbox_target_users": args.target_user,
     }
     patch.update({k: v for k, v in flags.items() if v is not None})
     if args.account:

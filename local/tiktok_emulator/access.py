@@ -51,8 +51,14 @@ def bearer_token(emu: Emulator) -> AccessToken:
         )
     if token.revoked:
         raise ApiError("access_token_invalid", "The access token has been revoked.", 401)
-    if emu.clock.now() >= token.expires_at:
+    now = emu.clock.now()
+    if now >= token.expires_at:
         raise ApiError("access_token_invalid", "The access token has expired.", 401)
+    if not token.live(now):
+        # Ended before its stated expiry: TikTok gives no reason, just the generic answer.
+        raise ApiError(
+            "access_token_invalid", "The access token is invalid or not found in the request.", 401
+        )
     return token
 
 

@@ -111,6 +111,40 @@ def register(app: Flask, emu: Emulator) -> None:
         scopes = body.get("scopes") or list(emu.config.app_scopes)
         return json_response(emu.issue_tokens(account.open_id, list(scopes)))
 
+    @app.post("/_admin/expire-access-token")
+    def expire_access_token() -> Response:
+        body = _body()
+        token = body.get("access_token")
+        if isinstance(token, str) and token:
+            ended = emu.end_access_tokens(token=token)
+            if not ended:
+                return _problem("no live access token with that value", 404)
+            return json_response({"ended": ended})
+        account = emu.account(str(body.get("account") or body.get("open_id") or ""))
+        if account is None:
+            return _problem("give access_token, or account / open_id", 404)
+        return json_response({"ended": emu.end_access_tokens(open_id=account.open_id)})
+
+    @app.post("/_admin/drafts/finish")
+    def finish_draft() -> Response:
+        body = _body()
+        try:
+            post = emu.finish_draft(
+                publish_id=body.get("publish_id"),
+                account=body.get("account") or body.get("open_id"),
+                outcome=str(body.get("outcome", "posted")),
+                privacy_level=body.get("privacy_level"),
+            )
+        except LookupError as exc:
+            return _problem(str(exc.args[0]), 404)
+        except ValueError as exc:
+            return _problem(str(exc), 409)
+        return json_response(post)
+
+    @app.get("/_admin/videos")
+    def list_videos() -> Response:
+        return json_response(emu.videos())
+
     @app.get("/_admin/faults")
     def list_faults() -> Response:
         return json_response(emu.faults.list())

@@ -7,7 +7,7 @@ import os
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from . import admin, oauth, publish, status, uploads, users
+from . import admin, oauth, publish, status, uploads, users, videos
 from .emulator import Emulator
 from .envelope import ApiError, OAuthError, new_log_id, oauth_error, v2_error
 
@@ -47,7 +47,7 @@ def create_app(emu: Emulator) -> Flask:
         app.logger.exception("unhandled error")
         return v2_error("internal_error", "Something went wrong in the emulator.", 500)
 
-    for module in (oauth, users, publish, uploads, status, admin):
+    for module in (oauth, users, publish, uploads, status, videos, admin):
         module.register(app, emu)
 
     @app.get("/")

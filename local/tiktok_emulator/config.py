@@ -100,7 +100,12 @@ def default_rate_limits() -> dict[str, int]:
         "status": 30,
         "cancel": 30,
         "user_info": 600,
+        "video_query": 600,
     }
+
+
+# Scopes a sandbox app can use (seen: asking a sandbox for user.info.profile or user.info.stats fails).
+SANDBOX_SCOPES = ("user.info.basic", "video.list", "video.publish", "video.upload")
 
 
 @dataclass
@@ -116,13 +121,24 @@ class EmulatorConfig:
     default_account: str = "creator_public"
     # PKCE challenge encodings accepted: "hex" (TikTok desktop, seen) and/or "base64url" (RFC 7636).
     pkce_methods: list[str] = field(default_factory=lambda: ["hex"])
+    # Seen: authorize requests without code_challenge get TikTok's error page, web clients included.
+    pkce_required: bool = True
     code_ttl: float = 600
-    access_ttl: float = 86400
-    refresh_ttl: float = 31536000
+    # Current docs: access 2 h, refresh 180 d, strict rotation (the classic 24 h / 365 d stay configurable).
+    access_ttl: float = 7200
+    refresh_ttl: float = 15552000
+    # Seen: tokens stop working before their stated expiry. When set, access tokens die after this many
+    # seconds while `expires_in` still says access_ttl.
+    access_ttl_actual: float | None = None
     upload_url_ttl: float = 3600
     # Real servers were seen answering invalid_grant with HTTP 200; False answers it with 400.
     oauth_errors_http_200: bool = True
     audited: bool = False
+    # Sandbox: unaudited rules whatever `audited` says, SELF_ONLY the only privacy option, scopes limited
+    # to sandbox_scopes, and only sandbox_target_users may authorize.
+    sandbox: bool = False
+    sandbox_scopes: list[str] = field(default_factory=lambda: list(SANDBOX_SCOPES))
+    sandbox_target_users: list[str] = field(default_factory=lambda: ["creator_public", "creator_private"])
     verified_url_prefixes: list[str] = field(default_factory=list)
     allow_http_loopback: bool = True
     webhook_url: str | None = None
@@ -133,11 +149,27 @@ class EmulatorConfig:
     processing_delay: float = 1.0
     moderation_delay: float = 0.0
     daily_post_cap: int = 15
+    # Drafts held at once (seen): inbox shares not FAILED that the user has not posted or discarded yet.
     pending_draft_cap: int = 5
+    # None: drafts count until finished (seen). N: the docs' reading, drafts created in the last N seconds.
+    pending_draft_window: float | None = None
     active_user_cap: int = 5
     audited_active_user_cap: int | None = None
     rate_limits: dict[str, int] = field(default_factory=default_rate_limits)
     rate_limit_window_seconds: float = 60
+    # FILE_UPLOAD init: a single chunk carries at most this many bytes (the 64 MB chunk limit, decimal).
+    single_chunk_max_bytes: int = 64_000_000
+    # Seen from 2026-08: every multi-chunk init refused with invalid_params "The chunk size is invalid".
+    refuse_multi_chunk_init: bool = False
+    # One reading of the docs: with total_chunk_count 1, chunk_size must equal video_size.
+    single_chunk_must_equal_size: bool = False
+    # Seen: photo MEDIA_UPLOAD with an empty post_info is refused ("The request post info is empty ...").
+    refuse_empty_photo_post_info: bool = True
+    # Video ids in /v2/video/query/: "string" (the docs), "number" (seen: raw int64 JSON numbers) or
+    # "mixed" (both, by id, so a client must survive either without float rounding).
+    video_query_id_format: str = "mixed"
+    # Scale of view/like/comment/share and follower growth over the emulator clock (0 freezes counts).
+    metrics_growth: float = 1.0
     pull_timeout: float = 30
     data_dir: str | None = None
 
@@ -174,7 +206,35 @@ class EmulatorConfig:
             ]
         if "rate_limits" in data:
             data["rate_limits"] = {**default_rate_limits(), **data["rate_limits"]}
-        return cls(**data)
+        config = cls(**data)
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        """Refuse values the emulator cannot act on."""
+        if self.video_query_id_format not in {"string", "number", "mixed"}:
+            raise ValueError("video_query_id_format must be string, number or mixed")
+        unknown = set(self.sandbox_scopes) - set(ALL_SCOPES)
+        if unknown:
+            raise ValueError(f"unknown sandbox_scopes: {sorted(unknown)}")
+        if self.metrics_growth < 0:
+            raise ValueError("metrics_growth must not be negative")
+
+    @property
+    def effectively_audited(self) -> bool:
+        """Sandbox apps are never audited."""
+        return self.audited and not self.sandbox
+
+    @property
+    def usable_scopes(self) -> list[str]:
+        """Scopes an authorize request may ask for: the app's, narrowed to the sandbox's in sandbox mode."""
+        if self.sandbox:
+            return [s for s in self.app_scopes if s in self.sandbox_scopes]
+        return list(self.app_scopes)
+
+    def privacy_options(self, account: TestAccount) -> list[str]:
+        """creator_info privacy_level_options: SELF_ONLY alone in sandbox mode."""
+        return ["SELF_ONLY"] if self.sandbox else account.privacy_level_options
 
     @classmethod
     def load(cls, path: str | Path) -> EmulatorConfig:

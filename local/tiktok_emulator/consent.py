@@ -35,7 +35,9 @@ button{padding:.5em 1.5em;margin-right:1em}</style></head>
     <label for="account-{{ account.name }}"><input type="radio" name="account" id="account-{{ account.name }}"
       value="{{ account.name }}"{% if account.name == default_account %} checked{% endif %}>
       {{ account.display_name }} (@{{ account.username }}){% if account.private %} - private{% endif %}
-      {% if account.banned %} - banned from posting{% endif %}</label><br>
+      {% if account.banned %} - banned from posting{% endif %}
+      {% if targets is not none and account.name not in targets %} - not a sandbox target user{% endif %}
+      </label><br>
   {% endfor %}
   </fieldset>
   <fieldset id="scopes"><legend>Permissions</legend>
@@ -53,13 +55,19 @@ button{padding:.5em 1.5em;margin-right:1em}</style></head>
 _ERROR = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Something went wrong - TikTok (emulator)</title></head>
 <body><h1>Something went wrong</h1>
+<p>We couldn't log in with TikTok. This may be due to specific app settings.</p>
+<p>If you're a developer, correct the following and try again:</p>
 <p id="error" data-error="{{ error }}">{{ error }}: {{ description }}</p></body></html>"""
 
 
 def consent_page(
-    app_name: str, req: AuthorizeRequest, accounts: list[TestAccount], default_account: str
+    app_name: str,
+    req: AuthorizeRequest,
+    accounts: list[TestAccount],
+    default_account: str,
+    targets: list[str] | None = None,
 ) -> Response:
-    """The HTML consent page for a validated authorize request."""
+    """The HTML consent page for a validated authorize request (`targets`: sandbox target users)."""
     hidden = [
         ("client_key", req.client_key),
         ("redirect_uri", req.redirect_uri),
@@ -77,6 +85,7 @@ def consent_page(
         default_account=default_account,
         scopes=req.scopes,
         labels=SCOPE_LABELS,
+        targets=targets,
     )
     return Response(html, mimetype="text/html")
 

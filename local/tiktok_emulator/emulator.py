@@ -15,6 +15,7 @@ from .config import EmulatorConfig, TestAccount
 from .faults import Fault, FaultRegistry
 from .ratelimit import SlidingWindowLimiter
 from .state import AccessToken, Grant, Post, RefreshToken, Store
+from .videos import counts_of, public_videos
 from .webhooks import WebhookDispatcher
 
 TICK_SECONDS = 0.05
@@ -32,6 +33,8 @@ class Emulator:
         self.initial_config = config or EmulatorConfig()
         self.config = self.initial_config
         self.clock = Clock()
+        # Account stats grow from here (emulator start or reset) on the emulator clock.
+        self.epoch = self.clock.now()
         self.store = Store()
         self.limiter = SlidingWindowLimiter(self.clock)
         self.faults = FaultRegistry()
@@ -63,6 +66,7 @@ class Emulator:
             self.store.clear()
             self.config = config or self.initial_config
             self.clock.reset()
+            self.epoch = self.clock.now()
             self.limiter.clear()
             self.faults.clear()
             self.webhooks.reset()
@@ -116,9 +120,13 @@ class Emulator:
             if grant_id is None:
                 grant_id = secrets.token_hex(8)
                 self.store.grants[grant_id] = Grant(grant_id, open_id, list(scopes), now)
+            lifetime = config.access_ttl
+            if config.access_ttl_actual is not None:
+                lifetime = min(lifetime, config.access_ttl_actual)
             access = AccessToken(
-                random_token("act."), grant_id, open_id, list(scopes), now, now + config.access_ttl
-            )
+                random_token("act."), grant_id, open_id, list(scopes), now, now + config.access_ttl,
+                dies_at=now + lifetime,
+            )  # fmt: skip
             refresh = RefreshToken(
                 random_token("rft."), grant_id, open_id, list(scopes), now, now + config.refresh_ttl
             )
@@ -133,6 +141,21 @@ class Emulator:
             "scope": ",".join(scopes),
             "token_type": "Bearer",
         }
+
+    def end_access_tokens(self, *, token: str | None = None, open_id: str | None = None) -> int:
+        """End live access tokens before their stated expiry (one token, or all of a user's), as TikTok
+        was seen doing; refresh tokens are untouched. Returns how many were ended."""
+        now = self.clock.now()
+        with self.store.lock:
+            doomed = [
+                t
+                for t in self.store.access_tokens.values()
+                if t.live(now) and (t.token == token or (token is None and t.open_id == open_id))
+            ]
+            for access in doomed:
+                access.ended_early = True
+                access.dies_at = now
+        return len(doomed)
 
     def revoke_grant(self, grant_id: str, reason: int | None) -> None:
         """Kill a grant's tokens; fail its unfinished posts; announce authorization.removed."""
@@ -166,6 +189,84 @@ class Emulator:
         return len(grants)
 
     # posts ----------------------------------------------------------------------------------------
+    def finish_draft(
+        self,
+        *,
+        publish_id: object = None,
+        account: object = None,
+        outcome: str = "posted",
+        privacy_level: object = None,
+    ) -> dict[str, Any]:
+        """The user finishes an inbox draft in the TikTok app: posts it (PUBLISH_COMPLETE, webhook, a public
+        id after moderation when posted PUBLIC_TO_EVERYONE) or discards it. Either way it stops counting
+        against pending_draft_cap. Without publish_id, the account's oldest delivered draft is taken."""
+        if outcome not in ("posted", "discarded"):
+            raise ValueError("outcome must be posted or discarded")
+        with self.store.lock:
+            post = self._draft(publish_id, account)
+            if post.mode != "inbox":
+                raise ValueError("not an inbox draft")
+            if post.draft_outcome is not None:
+                raise ValueError(f"the draft was already {post.draft_outcome}")
+            if post.status != "SEND_TO_USER_INBOX":
+                raise ValueError(f"the draft is not in the user's inbox yet (status {post.status})")
+            owner = self.account(post.open_id)
+            options = self.config.privacy_options(owner) if owner else ["SELF_ONLY"]
+            if privacy_level is None:
+                privacy_level = "PUBLIC_TO_EVERYONE" if "PUBLIC_TO_EVERYONE" in options else "SELF_ONLY"
+            if privacy_level not in options:
+                raise ValueError(f"privacy_level must be one of {options}")
+            now = self.clock.now()
+            post.draft_outcome = outcome
+            post.draft_finished_at = now
+            if outcome == "posted":
+                post.post_info = {**post.post_info, "privacy_level": privacy_level}
+                post.status = "PUBLISH_COMPLETE"
+                post.completed_at = now
+            view = post.to_dict()
+        if outcome == "posted":
+            self.webhooks.emit(
+                "post.publish.complete",
+                post.open_id,
+                {"publish_id": post.publish_id, "publish_type": post.publish_type},
+            )
+            self.tick()
+            view = post.to_dict()
+        return view
+
+    def _draft(self, publish_id: object, account: object) -> Post:
+        if publish_id:
+            post = self.store.posts.get(str(publish_id))
+            if post is None:
+                raise LookupError("unknown publish_id")
+            return post
+        found = self.account(str(account or ""))
+        if found is None:
+            raise LookupError("give publish_id, or account / open_id")
+        delivered = [
+            p
+            for p in self.store.posts.values()
+            if p.open_id == found.open_id and p.pending_draft and p.status == "SEND_TO_USER_INBOX"
+        ]
+        if not delivered:
+            raise LookupError("the account holds no delivered draft")
+        return min(delivered, key=lambda p: p.created_at)
+
+    def videos(self) -> list[dict[str, Any]]:
+        """Every public video with its counts now (admin view; ids as raw int64)."""
+        now = self.clock.now()
+        return [
+            {
+                "id": post.public_post_ids[0],
+                "publish_id": post.publish_id,
+                "account": post.account,
+                "open_id": post.open_id,
+                "public_at": post.public_at,
+                **counts_of(self, post, now),
+            }
+            for post in public_videos(self)
+        ]
+
     def fail_post(self, post: Post, reason: str) -> None:
         """Move a post to FAILED (once) and announce it."""
         with self.store.lock:

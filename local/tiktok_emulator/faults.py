@@ -25,6 +25,7 @@ ENDPOINTS = frozenset(
         "chunk",
         "status",
         "cancel",
+        "video_query",
     }
 )
 MODES = frozenset({"5xx", "429", "error200", "slow", "reset"})

@@ -41,6 +41,15 @@ def check_photo(path: str) -> str | None:
     return None
 
 
+def video_duration(path: str) -> float | None:
+    """Duration in seconds of an MP4/MOV file (None for WebM or when it cannot be read)."""
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+        if len(head) < 8 or head[4:8] != b"ftyp":
+            return None
+        return mp4_duration(fh, os.fstat(fh.fileno()).st_size)
+
+
 def _boxes(fh: BinaryIO, start: int, end: int) -> list[tuple[bytes, int, int]]:
     """(type, payload offset, box end) of the ISO-BMFF boxes between start and end."""
     found: list[tuple[bytes, int, int]] = []

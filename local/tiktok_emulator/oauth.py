@@ -76,13 +76,17 @@ def parse_authorize(emu: Emulator, params: Mapping[str, str]) -> AuthorizeReques
         raise RedirectError("unsupported_response_type", "response_type must be code.")
     if not req.scopes:
         raise RedirectError("invalid_scope", "scope is required.")
-    unknown = [s for s in req.scopes if s not in config.app_scopes]
+    unknown = [s for s in req.scopes if s not in config.usable_scopes]
     if unknown:
-        raise RedirectError("invalid_scope", f"scope not available to this app: {','.join(unknown)}.")
+        where = "this sandbox app" if config.sandbox else "this app"
+        raise RedirectError("invalid_scope", f"scope not available to {where}: {','.join(unknown)}.")
     if req.code_challenge and req.code_challenge_method != "S256":
         raise RedirectError("invalid_request", "code_challenge_method must be S256.")
     if req.code_challenge_method and not req.code_challenge:
         raise RedirectError("invalid_request", "code_challenge is required with code_challenge_method.")
+    if config.pkce_required and not req.code_challenge:
+        # Seen: TikTok's own "Something went wrong" page naming code_challenge, and no redirect.
+        raise PageError("code_challenge", "code_challenge (S256) is required for every authorize request.")
     return req
 
 
@@ -97,6 +101,13 @@ def _approve(emu: Emulator, req: AuthorizeRequest, account_key: str, granted: li
     account = emu.account(account_key)
     if account is None:
         return error_page("invalid_request", f"unknown test account {account_key!r}.")
+    if emu.config.sandbox and account.name not in emu.config.sandbox_target_users:
+        # A sandbox app only lets its target users in: TikTok shows its error page, nothing is redirected.
+        return error_page(
+            "unauthorized_client",
+            f"This app is in sandbox mode and @{account.username} is not one of its target users.",
+            403,
+        )
     scopes = [s for s in req.scopes if s in granted]
     if not scopes:
         return _redirect(req, {"error": "access_denied", "error_description": "The user granted no scopes."})
@@ -177,7 +188,10 @@ def register(app: Flask, emu: Emulator) -> None:
             granted = params.get("grant_scopes")
             scopes = [s.strip() for s in granted.split(",")] if granted is not None else req.scopes
             return _approve(emu, req, params.get("auto_approve_user", emu.config.default_account), scopes)
-        return consent_page(emu.config.app_name, req, emu.config.accounts, emu.config.default_account)
+        targets = emu.config.sandbox_target_users if emu.config.sandbox else None
+        return consent_page(
+            emu.config.app_name, req, emu.config.accounts, emu.config.default_account, targets
+        )
 
     @app.post("/v2/oauth/token/")
     @guarded(emu, "token")
@@ -199,7 +213,7 @@ def register(app: Flask, emu: Emulator) -> None:
             raise OAuthError("invalid_request", "token is required.", 400)
         with emu.store.lock:
             access = emu.store.access_tokens.get(value)
-        if access is None or access.revoked or emu.clock.now() >= access.expires_at:
+        if access is None or not access.live(emu.clock.now()):
             raise invalid_grant(emu, "The access token is invalid, expired or already revoked.")
         emu.revoke_grant(access.grant_id, emu.config.revoke_webhook_reason)
         return json_response({})

@@ -70,6 +70,7 @@ def _make_public(emu: Emulator, post: Post) -> None:
     post_id = new_post_id()
     with emu.store.lock:
         post.public_post_ids = [post_id]
+        post.public_at = emu.clock.now()
     emu.webhooks.emit(
         "post.publish.publicly_available",
         post.open_id,

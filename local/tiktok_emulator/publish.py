@@ -12,7 +12,7 @@ from .config import TestAccount
 from .envelope import ApiError, v2_error, v2_ok
 from .pulls import start_pull, url_verified
 from .state import AccessToken, Post, Upload
-from .uploads import chunk_plan_error, create_upload_file
+from .uploads import chunk_plan_error, chunk_policy_error, create_upload_file
 
 if TYPE_CHECKING:
     from .emulator import Emulator
@@ -26,6 +26,7 @@ VIDEO_BOOLS = (
     "brand_organic_toggle",
     "is_aigc",
 )
+EMPTY_POST_INFO = "The request post info is empty or incorrect"
 PHOTO_BOOLS = ("disable_comment", "auto_add_music", "brand_content_toggle", "brand_organic_toggle")
 
 
@@ -38,7 +39,8 @@ def posting_block(emu: Emulator, account: TestAccount, direct: bool) -> tuple[st
         direct_posts = [p for p in emu.store.posts_of(account.open_id, day_ago) if p.mode == "direct"]
         if len(direct_posts) >= emu.config.daily_post_cap:
             return "spam_risk_too_many_posts", "The daily post cap for this user has been reached."
-    cap = emu.config.audited_active_user_cap if emu.config.audited else emu.config.active_user_cap
+    audited = emu.config.effectively_audited
+    cap = emu.config.audited_active_user_cap if audited else emu.config.active_user_cap
     active = emu.store.active_users(day_ago)
     if cap is not None and account.open_id not in active and len(active) >= cap:
         return (
@@ -59,11 +61,11 @@ def _check_direct_policy(emu: Emulator, account: TestAccount, privacy: str) -> N
     block = posting_block(emu, account, direct=True)
     if block:
         raise ApiError(block[0], block[1], 403)
-    if privacy not in account.privacy_level_options:
+    if privacy not in emu.config.privacy_options(account):
         raise ApiError(
             "privacy_level_option_mismatch", "privacy_level is not one of the creator's options.", 403
         )
-    if not emu.config.audited and (privacy != "SELF_ONLY" or not account.private):
+    if not emu.config.effectively_audited and (privacy != "SELF_ONLY" or not account.private):
         raise ApiError(
             "unaudited_client_can_only_post_to_private_accounts",
             "Unaudited clients can only post SELF_ONLY to private accounts.",
@@ -75,13 +77,14 @@ def _check_draft_policy(emu: Emulator, account: TestAccount) -> None:
     block = posting_block(emu, account, direct=False)
     if block:
         raise ApiError(block[0], block[1], 403)
-    day_ago = emu.clock.now() - DAY
-    pending = [
-        p for p in emu.store.posts_of(account.open_id, day_ago) if p.mode == "inbox" and p.status != "FAILED"
-    ]
+    window = emu.config.pending_draft_window
+    since = emu.clock.now() - window if window is not None else float("-inf")
+    pending = [p for p in emu.store.posts_of(account.open_id, since) if p.pending_draft]
     if len(pending) >= emu.config.pending_draft_cap:
         raise ApiError(
-            "spam_risk_too_many_pending_share", "The user has too many pending drafts (5 per 24 hours).", 403
+            "spam_risk_too_many_pending_share",
+            "The user has too many pending shares: they must post or discard some in the TikTok app first.",
+            403,
         )
 
 
@@ -107,9 +110,10 @@ def _video_source(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
         raise bad("source_info is required.")
     source = source_info.get("source")
     if source == "FILE_UPLOAD":
-        error = chunk_plan_error(
+        sizes = (
             source_info.get("video_size"), source_info.get("chunk_size"), source_info.get("total_chunk_count")
-        )
+        )  # fmt: skip
+        error = chunk_plan_error(*sizes) or chunk_policy_error(emu.config, *sizes)
         if error:
             raise bad(error)
     elif source == "PULL_FROM_URL":
@@ -196,7 +200,7 @@ def register(app: Flask, emu: Emulator) -> None:
                 "creator_avatar_url": account.avatar_url,
                 "creator_username": account.username,
                 "creator_nickname": account.display_name,
-                "privacy_level_options": account.privacy_level_options,
+                "privacy_level_options": emu.config.privacy_options(account),
                 "comment_disabled": account.comment_disabled,
                 "duet_disabled": account.duet_disabled,
                 "stitch_disabled": account.stitch_disabled,
@@ -244,7 +248,7 @@ def register(app: Flask, emu: Emulator) -> None:
     def photo_init() -> Response:
         token = authorize_call(emu, "photo_init", ())
         body = json_body()
-        direct, post_info, source_info = _photo_request(body)
+        direct, post_info, source_info = _photo_request(body, emu.config.refuse_empty_photo_post_info)
         scope = "video.publish" if direct else "video.upload"
         if scope not in token.scopes:
             raise ApiError(
@@ -266,7 +270,9 @@ def register(app: Flask, emu: Emulator) -> None:
         return v2_ok({"publish_id": post.publish_id})
 
 
-def _photo_request(body: dict[str, Any]) -> tuple[bool, dict[str, Any], dict[str, Any]]:
+def _photo_request(
+    body: dict[str, Any], refuse_empty_post_info: bool
+) -> tuple[bool, dict[str, Any], dict[str, Any]]:
     if body.get("media_type") != "PHOTO":
         raise bad("media_type must be PHOTO.")
     post_mode = body.get("post_mode")
@@ -276,6 +282,9 @@ def _photo_request(body: dict[str, Any]) -> tuple[bool, dict[str, Any], dict[str
     post_info = body.get("post_info", {})
     if not isinstance(post_info, dict):
         raise bad("post_info must be an object.")
+    if refuse_empty_post_info and not post_info:
+        # Seen (MEDIA_UPLOAD drafts included): missing or {} post_info is refused with this message.
+        raise bad(EMPTY_POST_INFO)
     if direct:
         need_str(post_info, "privacy_level")
     for key, limit in (("title", 90), ("description", 4000)):

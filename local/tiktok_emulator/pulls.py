@@ -6,7 +6,7 @@ import hashlib
 import ipaddress
 import threading
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 import requests
 
@@ -29,21 +29,48 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _port(parts: SplitResult) -> int | None:
+    try:
+        return parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        return None
+
+
+def _path_under(path: str, prefix_path: str) -> bool:
+    """`path` is `prefix_path` or below it, on segment boundaries ("/media" covers "/media/x" only)."""
+    if not prefix_path or prefix_path == "/":
+        return True
+    if prefix_path.endswith("/"):
+        return path.startswith(prefix_path)
+    return path == prefix_path or path.startswith(prefix_path + "/")
+
+
 def url_verified(url: str, prefixes: list[str], allow_http_loopback: bool) -> bool:
     """https (or http on loopback for local use) and under a verified URL prefix or domain.
 
-    An entry with a scheme ("https://cdn.example.com/media/") is a URL prefix; a bare entry
-    ("example.com") is a domain and covers its subdomains.
+    An entry with a scheme ("https://cdn.example.com/media/") is a URL prefix: same scheme, host and port,
+    and a path at or below the prefix's (query strings, such as a presigned URL's signature, do not
+    matter). A bare entry ("example.com") is a domain and covers its subdomains. URLs with credentials
+    or dot segments ("/media/../secret") are never verified.
     """
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    if not host:
+    if not host or parts.username is not None or parts.password is not None:
         return False
     if parts.scheme != "https" and not (parts.scheme == "http" and allow_http_loopback and is_loopback(host)):
         return False
+    segments = unquote(parts.path).split("/")
+    if "." in segments or ".." in segments:
+        return False
     for entry in prefixes:
         if "://" in entry:
-            if url.startswith(entry):
+            prefix = urlsplit(entry)
+            if (
+                prefix.scheme == parts.scheme
+                and (prefix.hostname or "").lower() == host
+                and _port(prefix) == _port(parts)
+                and _path_under(parts.path, prefix.path)
+            ):
                 return True
         else:
             domain = entry.lower().strip(".")

@@ -37,7 +37,8 @@ class Grant:
 
 @dataclass
 class AccessToken:
-    """A bearer token."""
+    """A bearer token. `expires_at` is what `expires_in` stated; `dies_at` is when it really stops working
+    (earlier with access_ttl_actual, or "now" once ended early through the admin API)."""
 
     token: str
     grant_id: str
@@ -45,7 +46,14 @@ class AccessToken:
     scopes: list[str]
     issued_at: float
     expires_at: float
+    dies_at: float | None = None
     revoked: bool = False
+    ended_early: bool = False
+
+    def live(self, now: float) -> bool:
+        """Usable at `now`."""
+        dies_at = self.expires_at if self.dies_at is None else min(self.expires_at, self.dies_at)
+        return not self.revoked and not self.ended_early and now < dies_at
 
 
 @dataclass
@@ -131,6 +139,10 @@ class Post:
     transfer_done_at: float | None = None
     completed_at: float | None = None
     public_post_ids: list[int] = field(default_factory=list)
+    public_at: float | None = None
+    # Inbox drafts: how the user finished it in the app ("posted" / "discarded"), and when.
+    draft_outcome: str | None = None
+    draft_finished_at: float | None = None
     sha256: str | None = None
     upload_id: str | None = None
     cancel: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -147,8 +159,15 @@ class Post:
 
     @property
     def is_public(self) -> bool:
-        """A direct post visible to everyone: the only kind that gets public post ids."""
-        return self.mode == "direct" and self.post_info.get("privacy_level") == "PUBLIC_TO_EVERYONE"
+        """Posted visible to everyone (directly, or by the user from the inbox): the only kind that gets
+        public post ids."""
+        posted = self.mode == "direct" or self.draft_outcome == "posted"
+        return posted and self.post_info.get("privacy_level") == "PUBLIC_TO_EVERYONE"
+
+    @property
+    def pending_draft(self) -> bool:
+        """An inbox share the user still holds: not FAILED, not yet posted or discarded in the app."""
+        return self.mode == "inbox" and self.status != "FAILED" and self.draft_outcome is None
 
     def to_dict(self) -> dict[str, Any]:
         """Admin view."""
@@ -169,6 +188,9 @@ class Post:
             "transfer_done_at": self.transfer_done_at,
             "completed_at": self.completed_at,
             "publicaly_available_post_id": self.public_post_ids,
+            "public_at": self.public_at,
+            "draft_outcome": self.draft_outcome,
+            "draft_finished_at": self.draft_finished_at,
             "files": self.files,
             "sha256": self.sha256,
             "upload_id": self.upload_id,

@@ -81,6 +81,33 @@ class EmulatorHandle:
             raise KeyError(account)
         return self.emulator.issue_tokens(found.open_id, list(scopes or ALL_SCOPES))
 
+    def expire_access_token(self, access_token: str | None = None, account: str | None = None) -> int:
+        """End a live access token (or every one of an account) before its stated expiry; the refresh
+        token still works. Returns how many were ended."""
+        if access_token is not None:
+            return self.emulator.end_access_tokens(token=access_token)
+        found = self.emulator.account(account or "")
+        if found is None:
+            raise KeyError(account)
+        return self.emulator.end_access_tokens(open_id=found.open_id)
+
+    def finish_draft(
+        self,
+        publish_id: str | None = None,
+        *,
+        account: str | None = None,
+        outcome: str = "posted",
+        privacy_level: str | None = None,
+    ) -> dict[str, Any]:
+        """The user posts (or discards) an inbox draft in the app; it stops counting as pending."""
+        return self.emulator.finish_draft(
+            publish_id=publish_id, account=account, outcome=outcome, privacy_level=privacy_level
+        )
+
+    def videos(self) -> list[dict[str, Any]]:
+        """Public videos with their counts now (same as GET /_admin/videos)."""
+        return self.emulator.videos()
+
     def state(self) -> dict[str, Any]:
         """Everything the emulator recorded (same as GET /_admin/state)."""
         response = requests.get(f"{self.base_url}/_admin/state", timeout=10)

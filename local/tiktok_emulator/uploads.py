@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, Response, request
 
+from .config import EmulatorConfig
 from .envelope import current_log_id, json_response
 from .faults import drain_body, fault_response
 from .state import Upload
@@ -165,6 +166,28 @@ def _store_chunk(
                 post.sha256 = upload.hasher.hexdigest()
                 post.transfer_done_at = now
     return _answer(201 if upload.complete else 206, upload)
+
+
+CHUNK_SIZE_INVALID = "The chunk size is invalid"
+
+
+def chunk_policy_error(
+    config: EmulatorConfig, video_size: object, chunk_size: object, total_chunk_count: object
+) -> str | None:
+    """Refusals beyond the documented arithmetic (which chunk_plan_error has already passed)."""
+    assert isinstance(video_size, int)
+    if total_chunk_count == 1:
+        if video_size > config.single_chunk_max_bytes:
+            return (
+                f"{CHUNK_SIZE_INVALID}: a single chunk carries at most {config.single_chunk_max_bytes} "
+                "bytes; upload larger videos in several chunks."
+            )
+        if config.single_chunk_must_equal_size and chunk_size != video_size:
+            return CHUNK_SIZE_INVALID
+    elif config.refuse_multi_chunk_init:
+        # Seen from 2026-08 (post-for-me#327): every multi-chunk init refused with exactly this text.
+        return CHUNK_SIZE_INVALID
+    return None
 
 
 def create_upload_file(path: str) -> None:

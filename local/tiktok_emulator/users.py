@@ -9,6 +9,7 @@ from flask import Flask, Response, request
 from .access import authorize_call, bad, guarded
 from .config import TestAccount
 from .envelope import ApiError, v2_ok
+from .videos import account_stats
 
 if TYPE_CHECKING:
     from .emulator import Emulator
@@ -31,8 +32,8 @@ FIELD_SCOPES = {
 }
 
 
-def user_fields(account: TestAccount) -> dict[str, Any]:
-    """Every field TikTok can return for a user."""
+def user_fields(account: TestAccount, stats: dict[str, int]) -> dict[str, Any]:
+    """Every field TikTok can return for a user (`stats`: the counts as they stand now)."""
     return {
         "open_id": account.open_id,
         "union_id": account.union_id,
@@ -44,10 +45,7 @@ def user_fields(account: TestAccount) -> dict[str, Any]:
         "profile_deep_link": f"https://vm.tiktok.com/emulator/{account.username}/",
         "is_verified": account.is_verified,
         "username": account.username,
-        "follower_count": account.follower_count,
-        "following_count": account.following_count,
-        "likes_count": account.likes_count,
-        "video_count": account.video_count,
+        **stats,
     }
 
 
@@ -64,7 +62,17 @@ def register(app: Flask, emu: Emulator) -> None:
         unknown = [f for f in fields if f not in FIELD_SCOPES]
         if unknown:
             raise bad(f"unknown fields: {','.join(unknown)}.")
-        missing = sorted({FIELD_SCOPES[f] for f in fields} - set(token.scopes))
+        needed = {FIELD_SCOPES[f] for f in fields}
+        if emu.config.sandbox:
+            outside = sorted(needed - set(emu.config.sandbox_scopes))
+            if outside:
+                # The sandbox app is not authorized for these scopes at all, whatever the user granted.
+                raise ApiError(
+                    "scope_not_authorized",
+                    f"The sandbox app is not authorized for the scopes of these fields: {','.join(outside)}.",
+                    401,
+                )
+        missing = sorted(needed - set(token.scopes))
         if missing:
             raise ApiError(
                 "scope_permission_missed",
@@ -74,5 +82,6 @@ def register(app: Flask, emu: Emulator) -> None:
         account = emu.account(token.open_id)
         if account is None:
             raise ApiError("access_token_invalid", "The user no longer exists.", 401)
-        values = user_fields(account)
+        emu.tick()
+        values = user_fields(account, account_stats(emu, account, emu.clock.now()))
         return v2_ok({"user": {f: values[f] for f in fields}})

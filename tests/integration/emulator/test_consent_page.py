@@ -5,6 +5,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import requests
 
 from tiktok_emulator.testing import EmulatorHandle
@@ -31,6 +32,13 @@ class FormParser(HTMLParser):
             self.inputs.append(values)
         elif tag == "button":
             self.buttons[values.get("id", "")] = values
+
+
+@pytest.fixture(autouse=True)
+def _authorize_without_pkce(emulator: EmulatorHandle) -> None:
+    # These tests are about the page and authorize without a challenge: opt out of mandatory PKCE here;
+    # test_pkce_required.py covers the default.
+    emulator.configure(pkce_required=False)
 
 
 def fetch_form(emulator: EmulatorHandle, **params: str) -> FormParser:

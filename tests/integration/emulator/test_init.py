@@ -154,6 +154,7 @@ def test_banned_user_cannot_init(emulator: EmulatorHandle, api: Callable[..., Ap
 
 def test_pending_draft_cap(emulator: EmulatorHandle, api: Callable[..., Api]) -> None:
     emulator.configure(access_ttl=10**8)
+    emulator.configure(pending_draft_window=86400)  # the docs' "5 per 24 h" reading; default: held at once
     client = api("creator_public")
     for _ in range(5):
         expect(client.init_inbox(), 200, "ok")

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import json
+import sys
+from collections.abc import Callable, Iterator
 
+import boto3
 import pytest
+from botocore.config import Config
 
+from local_stack import procs
 from tiktok_emulator.pulls import url_verified
-from tiktok_emulator.testing import EmulatorHandle
+from tiktok_emulator.testing import EmulatorHandle, fake_mp4
 
 from .conftest import Api, Origin, error_code
 
@@ -169,3 +174,91 @@ def test_photo_pulls(emulator: EmulatorHandle, api: Callable[..., Api], verified
     assert results[1]["status"] == "SEND_TO_USER_INBOX"
     assert (results[2]["status"], results[2]["fail_reason"]) == ("FAILED", "file_format_check_failed")
     assert (results[3]["status"], results[3]["fail_reason"]) == ("FAILED", "photo_pull_failed")
+
+
+@pytest.mark.parametrize(
+    ("url", "prefixes", "ok"),
+    [
+        # A URL prefix is matched on scheme, host, port and path segments, not as a raw string.
+        ("http://127.0.0.1:45667/bucket/v.mp4", ["http://127.0.0.1:4566"], False),
+        ("http://127.0.0.1:4566/bucket/v.mp4", ["http://127.0.0.1:4566"], True),
+        ("http://127.0.0.1:4566/bucket-evil/v.mp4", ["http://127.0.0.1:4566/bucket"], False),
+        ("http://127.0.0.1:4566/bucket/v.mp4", ["http://127.0.0.1:4566/bucket"], True),
+        ("https://cdn.example.com@evil.test/videos/v.mp4", ["https://cdn.example.com"], False),
+        ("https://cdn.example.com/videos/../secret/v.mp4", ["https://cdn.example.com/videos/"], False),
+        ("https://cdn.example.com/videos/%2e%2e/secret/v.mp4", ["https://cdn.example.com/videos/"], False),
+        ("https://CDN.example.com:443/videos/v.mp4", ["https://cdn.example.com/videos/"], True),
+        ("http://127.0.0.1:4566/b/k.mp4", ["https://127.0.0.1:4566/b/"], False),  # scheme must match
+        # A presigned URL: the query string (the signature) plays no part.
+        (
+            "http://127.0.0.1:4566/media-bucket/u/k.mp4?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=3600",
+            ["http://127.0.0.1:4566/"],
+            True,
+        ),
+    ],
+)
+def test_url_prefix_matching_is_structural(url: str, prefixes: list[str], ok: bool) -> None:
+    assert url_verified(url, prefixes, allow_http_loopback=True) is ok
+
+
+@pytest.fixture
+def moto_s3() -> Iterator[str]:
+    """moto's S3 on a loopback port in its own process (as the local stack runs it): its base URL."""
+    process = procs.spawn([sys.executable, "-m", "local_stack.moto_main", "--port", "0"])
+    try:
+        assert process.stdout is not None
+        port = json.loads(process.stdout.readline())["port"]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        procs.stop(process)
+
+
+def test_pull_from_a_moto_presigned_url_on_a_local_verified_prefix(
+    emulator: EmulatorHandle, api: Callable[..., Api], moto_s3: str
+) -> None:
+    """What `make run` needs: the local stack verifies moto's origin; the product hands out presigned GETs."""
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=moto_s3,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+    s3.create_bucket(Bucket="media")
+    video = fake_mp4(3 * 1024 * 1024)
+    photo = b"\xff\xd8\xff\xe0" + bytes(5000)
+    s3.put_object(Bucket="media", Key="tenant/u1/clip.mp4", Body=video)
+    s3.put_object(Bucket="media", Key="tenant/u1/p.jpg", Body=photo)
+    video_url = s3.generate_presigned_url(
+        "get_object", Params={"Bucket": "media", "Key": "tenant/u1/clip.mp4"}
+    )
+    photo_url = s3.generate_presigned_url("get_object", Params={"Bucket": "media", "Key": "tenant/u1/p.jpg"})
+    assert video_url.startswith(moto_s3 + "/media/")
+    client = api("creator_private")
+    refused = client.init_direct(source=pull(video_url))
+    assert error_code(refused) == "url_ownership_unverified"
+    emulator.configure(verified_url_prefixes=[moto_s3 + "/"])  # what the local stack passes
+    publish_id = client.init_direct(source=pull(video_url)).json()["data"]["publish_id"]
+    assert settled(emulator, client, publish_id)["status"] == "PUBLISH_COMPLETE"
+    assert emulator.received_bytes(publish_id) == video
+    body = {
+        "media_type": "PHOTO",
+        "post_mode": "MEDIA_UPLOAD",
+        "post_info": {"title": "local photo"},
+        "source_info": {"source": "PULL_FROM_URL", "photo_images": [photo_url], "photo_cover_index": 0},
+    }
+    photo_id = client.post(PHOTO_INIT, body).json()["data"]["publish_id"]
+    assert settled(emulator, client, photo_id)["status"] == "SEND_TO_USER_INBOX"
+    assert emulator.received_bytes(photo_id) == photo
+
+
+def test_command_line_verifies_a_loopback_prefix() -> None:
+    from tiktok_emulator.__main__ import build_config, parse_args
+
+    config = build_config(parse_args(["--verified-prefix", "http://127.0.0.1:4566/"]))
+    assert config.verified_url_prefixes == ["http://127.0.0.1:4566/"]
+    assert config.allow_http_loopback is True
+    assert url_verified(
+        "http://127.0.0.1:4566/media/k.mp4?X-Amz-Signature=x", config.verified_url_prefixes, True
+    )

@@ -26,6 +26,13 @@ TOKEN_KEYS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _authorize_without_pkce(emulator: EmulatorHandle) -> None:
+    # These tests are about codes and tokens and authorize without a challenge unless they test PKCE:
+    # opt out of mandatory PKCE here; test_pkce_required.py covers the default.
+    emulator.configure(pkce_required=False)
+
+
 def get_code(emulator: EmulatorHandle, challenge: str | None = None, account: str = "creator_public") -> str:
     params = {"auto_approve": "1", "auto_approve_user": account}
     if challenge is not None:
@@ -77,6 +84,9 @@ def assert_oauth_error(response: requests.Response, error: str, status: int) -> 
 
 
 def test_success_is_flat(emulator: EmulatorHandle) -> None:
+    emulator.configure(
+        access_ttl=86400, refresh_ttl=31536000
+    )  # the classic docs' lifetimes, still configurable
     response = exchange(emulator, get_code(emulator))
     body = response.json()
     assert response.status_code == 200
