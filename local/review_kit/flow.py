@@ -22,7 +22,6 @@ from playwright.sync_api import Locator, Page, expect
 from .overlay import OVERLAY_SCRIPT
 
 PUBLISH_TIMEOUT_MS = 120_000
-HIDE_OVERLAY = "[data-review-kit] { display: none !important; }"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,6 +116,8 @@ class ReviewerFlow:
         self.clock = clock
         self.origin = clock()
         self.steps: list[Step] = []
+        # (start, end) wall-clock windows when the overlay was hidden for a screenshot: not for the video.
+        self.offscreen: list[tuple[float, float]] = []
 
     # -- bookkeeping -------------------------------------------------------------------------------------
     def begin(self, origin: float) -> None:
@@ -135,9 +136,13 @@ class ReviewerFlow:
     def _shot(self, step: Step, *, full_page: bool = False) -> None:
         """A screenshot without the recording's overlay."""
         self.screenshots.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(
-            path=str(self.screenshots / step.screenshot), full_page=full_page, style=HIDE_OVERLAY
-        )
+        hidden_at = self.clock()
+        self.page.evaluate("() => window.__reviewKit.show(false)")
+        try:
+            self.page.screenshot(path=str(self.screenshots / step.screenshot), full_page=full_page)
+        finally:
+            self.page.evaluate("() => window.__reviewKit.show(true)")
+            self.offscreen.append((hidden_at, self.clock()))
 
     # -- the flow ----------------------------------------------------------------------------------------
     def run(self) -> list[Step]:

@@ -127,7 +127,7 @@ def record(stack: Any, options: KitOptions) -> KitResult:
             flow.begin(cast.started_at)
             steps = flow.run()
             flow.show.hold(1.0)
-            frames = cast.stop()
+            frames = screencast.without(cast.stop(), flow.offscreen)
         finally:
             browser.close()
     timings["record_seconds"] = round(time.monotonic() - t0, 1)

@@ -2,8 +2,8 @@
 
 Both are plain DOM nodes styled through the CSSOM (`element.style`), which the console's CSP
 (`style-src 'self'`) allows, so the pages are recorded exactly as served. They are re-created on every
-document (the flow crosses to TikTok's consent page and back), and marked `data-review-kit` so that a
-screenshot can hide them.
+document (the flow crosses to TikTok's consent page and back), and marked `data-review-kit`; screenshots
+hide them first (`__reviewKit.show(false)`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 OVERLAY_SCRIPT = r"""
 (() => {
   if (window.__reviewKit) return;
-  const state = { caption: "", step: "", x: null, y: null };
+  const state = { caption: "", step: "", x: null, y: null, hidden: false };
   const make = () => {
     if (!document.body || document.getElementById("__review-kit-caption")) return;
     const bar = document.createElement("div");
@@ -48,16 +48,22 @@ OVERLAY_SCRIPT = r"""
       dot.style.transform = "scale(.6)";
       setTimeout(() => { dot.style.transform = "scale(1)"; }, 180);
     },
+    // Screenshots leave the overlay out. Not through an injected stylesheet: the console's CSP refuses one.
+    show(visible) {
+      state.hidden = !visible;
+      this.render();
+    },
     render() {
       const bar = document.getElementById("__review-kit-caption");
       const dot = document.getElementById("__review-kit-pointer");
       if (!bar || !dot) return;
       bar.firstChild.textContent = state.step;
       bar.lastChild.textContent = state.caption;
-      bar.style.display = state.caption ? "block" : "none";
+      bar.style.display = state.caption && !state.hidden ? "block" : "none";
       if (state.x !== null) {
-        dot.style.left = `${state.x}px`; dot.style.top = `${state.y}px`; dot.style.display = "block";
+        dot.style.left = `${state.x}px`; dot.style.top = `${state.y}px`;
       }
+      dot.style.display = state.x !== null && !state.hidden ? "block" : "none";
     },
     state,
   };

@@ -54,6 +54,18 @@ def concat_list(frames: Sequence[Frame], end: float) -> str:
     return "\n".join(lines) + "\n"
 
 
+def without(
+    frames: Sequence[Frame], windows: Sequence[tuple[float, float]], margin: float = 0.03
+) -> list[Frame]:
+    """The frames captured outside every (start, end) window, so that what happened inside them (the overlay
+    hidden for a screenshot) never reaches the video: the frame before a window stays on screen through it."""
+    return [
+        frame
+        for frame in frames
+        if not any(start <= frame.timestamp <= end + margin for start, end in windows)
+    ]
+
+
 class Screencast:
     """Records one page through a CDP session. start(), drive the page, stop() -> the frames on disk.
 

@@ -9,7 +9,7 @@ import pytest
 
 from review_kit.checklist import GUIDELINES, ChecklistValues, fill, template_text
 from review_kit.flow import Step
-from review_kit.screencast import Frame, concat_list
+from review_kit.screencast import Frame, concat_list, without
 from tiktok_publisher.legal.pages import scope_purposes
 from tiktok_publisher.oauth.scopes import DEFAULT_SCOPES
 
@@ -89,3 +89,13 @@ def test_checklist_of_a_local_recording_says_its_urls_are_local():
     assert "These URLs are the **local stack's**" in text
     assert "PULL_FROM_URL from the verified prefix `https://media.acme.example/v/`" in text
     assert "The app is audited" in text
+
+
+def test_frames_painted_while_the_overlay_was_hidden_for_a_screenshot_stay_out_of_the_video():
+    frames = [Frame(Path(f"/f/{i}.jpg"), t) for i, t in enumerate([10.0, 10.5, 10.52, 10.61, 10.7, 12.0])]
+
+    kept = without(frames, [(10.45, 10.6)])
+
+    # 10.61 is within the margin after the window: a late paint of the hidden state is dropped too
+    assert [f.timestamp for f in kept] == [10.0, 10.7, 12.0]
+    assert without(frames, []) == frames
