@@ -20,7 +20,7 @@ PIP_QUIET := 2>&1 | { grep -v "^WARNING: Location 'file:" || true; }
 help:
 	@echo "make run     - start the local stack (moto server, TikTok emulator, gateway on :3000)"
 	@echo "make test    - the whole suite: unit, integration, e2e, browser, sam validate/build"
-	@echo "make lint    - ruff (lint + format check) and mypy"
+	@echo "make lint    - ruff (lint + format check), mypy and the import-linter contracts"
 	@echo "make build   - sam build (Python 3.13 from pyenv)"
 	@echo "make bench   - cold start, memory and throughput benchmarks"
 	@echo "make deploy  - sam deploy --guided"
@@ -51,16 +51,20 @@ ffmpeg:
 run: $(STAMP)
 	$(BIN)/python -m local_stack $(ARGS)
 
+# The import-linter contracts (pyproject.toml) are part of the suite: a wrong-way import fails `make test`.
 test: $(STAMP) $(SAM_STAMP) chromium ffmpeg
+	$(BIN)/lint-imports
 	SAM_CLI=$(CURDIR)/$(SAM) $(BIN)/pytest -n 2 --dist loadgroup
 
 test-fast: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 --dist loadgroup -m "not slow and not browser"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	# Every handler is a module named app: check them one by one so their names don't collide.
 	for f in functions/*/app.py; do $(BIN)/mypy $$f || exit 1; done
 

@@ -17,7 +17,7 @@ import boto3
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from moto import mock_aws
 
-from tiktok_publisher.crypto import TokenCipher
+from tiktok_publisher.adapters.kms_cipher import TokenCipher
 
 ROUNDS = 2_000
 TOKEN = "act." + "A1b2C3d4" * 9  # about the size of a TikTok access token

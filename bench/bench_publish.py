@@ -110,7 +110,7 @@ def run() -> dict[str, Any]:
 
     sys.path.insert(0, str(ROOT / "local"))
     from tiktok_emulator.testing import start_emulator
-    from tiktok_publisher.tiktok.chunks import DEFAULT_CHUNK_SIZE
+    from tiktok_publisher.domain.chunks import DEFAULT_CHUNK_SIZE
 
     port = _free_port()
     moto = _start_moto(port)
@@ -209,10 +209,10 @@ def _peak() -> int:
 def _child_main(spec: dict[str, Any]) -> dict[str, Any]:
     import requests
 
-    from tiktok_publisher.publishing.media_source import S3Media
+    from tiktok_publisher.adapters.s3_media import S3Media
+    from tiktok_publisher.adapters.tiktok_client import TikTokClient
+    from tiktok_publisher.domain.chunks import plan_chunks
     from tiktok_publisher.publishing.transfer import ChunkUploader, ContinuousSource
-    from tiktok_publisher.tiktok.chunks import plan_chunks
-    from tiktok_publisher.tiktok.client import TikTokClient
 
     token = os.environ["BENCH_TIKTOK_TOKEN"]
     key, size = spec["key"], int(spec["size"])

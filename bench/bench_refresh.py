@@ -62,8 +62,9 @@ def _environment(moto_url: str) -> None:
 def _load(now: int, tokens: list[dict[str, Any]], total: int = TOTAL) -> None:
     """`total` accounts with a shard; the first DUE (real emulator tokens, one tenant each: the emulator has
     one user) expire within the sweep horizon."""
-    from tiktok_publisher import aws
-    from tiktok_publisher.store.accounts import default_cipher, iso, refresh_due_at_for, refresh_shard_for
+    from tiktok_publisher.adapters import aws
+    from tiktok_publisher.adapters.accounts_table import default_cipher
+    from tiktok_publisher.domain.accounts import iso, refresh_due_at_for, refresh_shard_for
 
     cipher = default_cipher()
     ddb = aws.client("dynamodb")
@@ -141,12 +142,11 @@ def run() -> dict[str, Any]:
         os.environ["TOKEN_KEY_ID"] = key
         reset_process_caches()
 
+        from tiktok_publisher.adapters.accounts_table import AccountRepository, RefreshStore
+        from tiktok_publisher.adapters.tiktok_client import TikTokClient
+        from tiktok_publisher.domain.refresh import ShardCursor, all_shards, sweep_horizon
         from tiktok_publisher.refresh.core import TokenRefresher
-        from tiktok_publisher.refresh.policy import ShardCursor, all_shards, sweep_horizon
-        from tiktok_publisher.refresh.store import RefreshStore
         from tiktok_publisher.refresh.sweep import RefreshSweep
-        from tiktok_publisher.store.accounts import AccountRepository
-        from tiktok_publisher.tiktok.client import TikTokClient
 
         for concurrency in CONCURRENCY:
             emulator.reset()
@@ -163,9 +163,9 @@ def run() -> dict[str, Any]:
                 emulator.base_url, client_key="sbawlocaldevkey", client_secret="local-dev-client-secret"
             )
             refresher = TokenRefresher(
-                AccountRepository(refresh_shards=SHARDS), RefreshStore(TABLE), client, _NoEvents()
+                AccountRepository(refresh_shards=SHARDS), RefreshStore(), client, _NoEvents()
             )
-            sweep = RefreshSweep(refresher, RefreshStore(TABLE), concurrency=concurrency)
+            sweep = RefreshSweep(refresher, RefreshStore(), concurrency=concurrency)
             report = sweep.run(
                 [ShardCursor(s) for s in all_shards(SHARDS)],
                 horizon=sweep_horizon(now),

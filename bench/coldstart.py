@@ -34,7 +34,7 @@ BASELINE = "import boto3\nboto3.client('dynamodb')"
 # What the foundation issue budgets: the shared package and its clients, nothing a handler adds on top.
 SHARED_ONLY = """
 import tiktok_publisher
-from tiktok_publisher import aws
+from tiktok_publisher.adapters import aws
 from tiktok_publisher.config import get_settings
 settings = get_settings()
 aws.client('dynamodb'); aws.client('kms'); aws.client('sqs')

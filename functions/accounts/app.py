@@ -1,22 +1,5 @@
-"""accounts: list, detail, disconnect and creator-info of a tenant's TikTok accounts; also serves the API's
-OpenAPI document at GET /v1/openapi.json (no authorizer)."""
+"""accounts: list, detail, disconnect and creator-info of a tenant's TikTok accounts; also serves the API's"""
 
-from typing import Any
+from tiktok_publisher.entrypoints.accounts import lambda_handler
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from tiktok_publisher.api import create_app
-from tiktok_publisher.api.openapi import register_openapi
-from tiktok_publisher.api.ports import get_ports
-from tiktok_publisher.api.routes.accounts import register_accounts
-from tiktok_publisher.observability import instrument_handler
-
-app = create_app()
-register_accounts(app, get_ports)
-register_openapi(app)
-
-
-@instrument_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """API Gateway HTTP API (payload 2.0) entry point."""
-    return app.resolve(event, context)
+__all__ = ["lambda_handler"]

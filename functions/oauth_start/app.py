@@ -1,19 +1,5 @@
 """oauth_start: GET /v1/oauth/tiktok/start -> pending session, signed state, PKCE -> the authorize URL."""
 
-from typing import Any
+from tiktok_publisher.entrypoints.oauth_start import lambda_handler
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from tiktok_publisher.api import create_app
-from tiktok_publisher.api.ports import get_ports
-from tiktok_publisher.api.routes.connect import register_start
-from tiktok_publisher.observability import instrument_handler
-
-app = create_app()
-register_start(app, get_ports)
-
-
-@instrument_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """API Gateway HTTP API (payload 2.0) entry point."""
-    return app.resolve(event, context)
+__all__ = ["lambda_handler"]

@@ -1,19 +1,5 @@
 """publish: POST /v1/uploads (presigned S3 PUT), POST/GET /v1/posts, GET/DELETE /v1/posts/{post_id}."""
 
-from typing import Any
+from tiktok_publisher.entrypoints.publish import lambda_handler
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from tiktok_publisher.api import create_app
-from tiktok_publisher.observability import instrument_handler
-from tiktok_publisher.publishing.routes import register_publish_routes
-from tiktok_publisher.publishing.wiring import get_publishing
-
-app = create_app()
-register_publish_routes(app, get_publishing)
-
-
-@instrument_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """API Gateway HTTP API (payload 2.0) entry point."""
-    return app.resolve(event, context)
+__all__ = ["lambda_handler"]

@@ -17,8 +17,8 @@ from playwright.sync_api import ViewportSize, sync_playwright
 
 from local_stack import LocalStack
 from local_stack.stack import CALLBACK_PATH, WEBHOOK_PATH
+from tiktok_publisher.connect.scopes import DEFAULT_SCOPES
 from tiktok_publisher.legal.pages import scope_purposes
-from tiktok_publisher.oauth.scopes import DEFAULT_SCOPES
 
 from . import checklist, screencast
 from .flow import ReviewerFlow, Step, Target, sign_in_local

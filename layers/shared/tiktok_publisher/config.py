@@ -140,15 +140,18 @@ _provider: Any = None
 
 
 def _secrets_provider() -> Any:
-    # Powertools Parameters imported lazily: functions that never read secrets do not pay for it.
+    # Powertools Parameters and botocore imported lazily: functions that never read secrets do not pay for it.
     global _provider
     with _provider_lock:
         if _provider is None:
             from aws_lambda_powertools.utilities.parameters import SecretsProvider
+            from botocore.config import Config
 
-            from tiktok_publisher.aws import client
-
-            _provider = SecretsProvider(boto3_client=client("secretsmanager"))
+            # Tight timeouts, as every client of the package (adapters/aws.py): a slow Secrets Manager fails
+            # inside the Lambda timeout. boto3 honours AWS_ENDPOINT_URL (the local stack) by itself.
+            _provider = SecretsProvider(
+                boto_config=Config(connect_timeout=2, read_timeout=10, retries={"mode": "standard"})
+            )
         return _provider
 
 
@@ -160,6 +163,7 @@ def get_secrets() -> AppSecrets:
     except Exception as exc:
         # Provider errors may quote the payload on a transform failure: keep only the class name.
         raise ConfigError(f"cannot read secret APP_SECRET_ID ({type(exc).__name__})") from None
+    # pydantic only here (cold start): the authorizer and functions that never read secrets skip it.
     from pydantic import ValidationError
 
     from tiktok_publisher.app_secrets import AppSecrets

@@ -129,7 +129,7 @@ def dispatch_at(stack: LocalStack, when: int) -> dict[str, Any]:
         "resources": ["arn:aws:events:us-east-1:123456789012:rule/tiktok-publisher-local-dispatch-posts"],
         "detail": {},
     }
-    result = stack.invoke("RefreshFunction", event)
+    result = stack.invoke("DispatchFunction", event)
     assert result.ok, result.error
     return dict(result.payload)
 
@@ -155,9 +155,10 @@ def test_concurrent_scheduled_and_on_demand_refreshes_keep_a_working_refresh_tok
     user: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tests.fixtures.aws import reset_process_caches
-    from tiktok_publisher.refresh import refresher_for
-    from tiktok_publisher.store.accounts import AccountRepository
-    from tiktok_publisher.tiktok.client import TikTokClient
+    from tiktok_publisher.adapters.accounts_table import AccountRepository, RefreshStore
+    from tiktok_publisher.adapters.eventbridge import EventPublisher
+    from tiktok_publisher.adapters.tiktok_client import TikTokClient
+    from tiktok_publisher.refresh.core import TokenRefresher
 
     emulator(user.stack, "POST", "/_admin/config", {"access_ttl": 60})  # every refresher wants to refresh
     open_id = user.connect("creator_public")
@@ -169,7 +170,9 @@ def test_concurrent_scheduled_and_on_demand_refreshes_keep_a_working_refresh_tok
         client = TikTokClient(
             user.stack.tiktok_api_base, client_key="sbawlocaldevkey", client_secret=CLIENT_SECRET
         )
-        refresher = refresher_for(AccountRepository(), client)
+        refresher = TokenRefresher(
+            accounts=AccountRepository(), leases=RefreshStore(), client=client, events=EventPublisher()
+        )
         # A caller waits for the lease holder however slow the machine is: no wall-clock give-up.
         refresher.monotonic = lambda: 0.0
         barrier = threading.Barrier(20)

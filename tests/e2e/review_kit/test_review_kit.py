@@ -14,8 +14,8 @@ import pytest
 
 from review_kit.kit import KitOptions, run
 from review_kit.screencast import FPS, probe
+from tiktok_publisher.connect.scopes import DEFAULT_SCOPES
 from tiktok_publisher.legal.pages import SCOPE_PURPOSES
-from tiktok_publisher.oauth.scopes import DEFAULT_SCOPES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

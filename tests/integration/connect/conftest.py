@@ -15,7 +15,7 @@ from tests.integration.connect.harness import ALLOWED_ORIGINS, Harness
 def connect_env(tiktok_env: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """tiktok_env with RETURN_TO_ALLOWED_ORIGINS set for the tests' return_to; ports rebuilt per test."""
     from tiktok_publisher import config
-    from tiktok_publisher.api.ports import reset_ports
+    from tiktok_publisher.bootstrap import reset as reset_ports
 
     monkeypatch.setenv("RETURN_TO_ALLOWED_ORIGINS", ALLOWED_ORIGINS)
     config.reset_caches()

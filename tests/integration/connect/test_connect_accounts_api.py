@@ -12,8 +12,8 @@ import pytest
 
 from tests.integration.connect.harness import Harness
 from tests.races import RefreshGate, run_together
-from tiktok_publisher.store.accounts import AccountRepository
-from tiktok_publisher.store.models import AccountModel
+from tiktok_publisher.adapters.accounts_table import AccountRepository
+from tiktok_publisher.adapters.dynamodb import AccountModel
 
 SECRET_FIELDS = ("token", "access_token_enc", "refresh_token_enc", "version", "refresh_shard")
 
@@ -269,9 +269,9 @@ def test_creator_info_with_a_dead_token_emits_account_needs_reconnect(harness: H
 def test_creator_info_with_a_dead_token_does_not_overrule_a_reconnect_before_the_mark(
     harness: Harness, connect_env: Any, monkeypatch: pytest.MonkeyPatch
 ):
-    from tiktok_publisher.refresh.store import RefreshStore
-    from tiktok_publisher.tiktok.client import token_set_from
-    from tiktok_publisher.tiktok.models import UserInfo
+    from tiktok_publisher.adapters.accounts_table import RefreshStore
+    from tiktok_publisher.adapters.tiktok_client import token_set_from
+    from tiktok_publisher.domain.tiktok import UserInfo
 
     open_id = _connect(harness)
     repo = AccountRepository()
@@ -373,7 +373,7 @@ def test_openapi_document_includes_the_publish_routes(harness: Harness, path: st
 def test_concurrent_on_demand_refreshes_keep_the_account_active_with_a_working_refresh_token(
     harness: Harness, connect_env: Any, monkeypatch: pytest.MonkeyPatch
 ):
-    from tiktok_publisher.api.ports import get_ports
+    from tiktok_publisher.bootstrap import ports as get_ports
 
     # Given an account whose access token expires within the on-demand margin (but is still usable)
     open_id = _connect(harness)
@@ -382,7 +382,7 @@ def test_concurrent_on_demand_refreshes_keep_the_account_active_with_a_working_r
     AccountModel(tenant_id="tenant-a", open_id=open_id).update(
         actions=[AccountModel.access_expires_at.set(int(time.time()) + 120)]
     )
-    client = get_ports().client
+    client = get_ports().tiktok
     gate = RefreshGate(client.refresh)
     monkeypatch.setattr(client, "refresh", gate.refresh)
 

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 
 from tests.integration.connect.harness import Harness, consent
-from tiktok_publisher.store.models import AccountModel, OAuthSessionModel
+from tiktok_publisher.adapters.dynamodb import AccountModel, OAuthSessionModel
 
 
 @pytest.fixture

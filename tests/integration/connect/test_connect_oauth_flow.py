@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.integration.connect.harness import RETURN_TO, Answer, Harness, consent
-from tiktok_publisher.oauth.state import new_state_id, sign_state
-from tiktok_publisher.store.models import AccountModel, OAuthSessionModel
+from tiktok_publisher.adapters.dynamodb import AccountModel, OAuthSessionModel
+from tiktok_publisher.connect.state import new_state_id, sign_state
 
 DEFAULT_SCOPES = "user.info.basic,user.info.profile,video.publish,video.upload"
 
@@ -141,7 +141,7 @@ def test_connect_end_to_end_stores_the_account_with_encrypted_tokens(harness: Ha
         blob = raw[attribute]["B"]
         assert token.encode() not in blob
         assert token not in str(raw)
-    from tiktok_publisher.store.accounts import AccountRepository
+    from tiktok_publisher.adapters.accounts_table import AccountRepository
 
     assert AccountRepository().get_tokens("tenant-a", open_id) == (access["token"], refresh["token"])
     # And the session is gone
@@ -175,7 +175,7 @@ def test_pkce_modes_other_than_hex(
 
 
 def test_reconnect_replaces_tokens_and_revives_instead_of_duplicating(harness: Harness, connect_env: Any):
-    from tiktok_publisher.store.accounts import AccountRepository
+    from tiktok_publisher.adapters.accounts_table import AccountRepository
 
     first = harness.connect()
     open_id = _query(first.location)["open_id"][0]
@@ -292,10 +292,10 @@ def test_token_exchange_failures_store_nothing(
 def test_token_exchange_timeout_stores_nothing(
     harness: Harness, connect_env: Any, monkeypatch: pytest.MonkeyPatch
 ):
-    from tiktok_publisher.api import ports
+    from tiktok_publisher import bootstrap
 
-    monkeypatch.setattr(ports, "TIKTOK_TIMEOUT", (2.0, 0.3))
-    ports.reset_ports()
+    monkeypatch.setattr(bootstrap, "TIKTOK_TIMEOUT", (2.0, 0.3))
+    bootstrap.reset()
     started = harness.start()
     tiktok_redirect = consent(started.json["authorize_url"])
     connect_env.emulator.fault("token", mode="slow", delay_ms=1500)
@@ -362,7 +362,7 @@ def test_tampered_state_is_a_dead_end(harness: Harness):
 
 
 def test_expired_state_is_a_dead_end(harness: Harness, monkeypatch: pytest.MonkeyPatch):
-    from tiktok_publisher.api.ports import Ports
+    from tiktok_publisher.bootstrap import Ports
 
     started = harness.start()
     tiktok_redirect = consent(started.json["authorize_url"])
@@ -398,7 +398,7 @@ def test_missing_or_malformed_state_is_a_dead_end(harness: Harness, query: str):
 
 
 def test_connecting_announces_account_connected_on_the_bus_without_tokens(harness: Harness, connect_env: Any):
-    from tiktok_publisher.store.accounts import AccountRepository
+    from tiktok_publisher.adapters.accounts_table import AccountRepository
 
     # When a user connects an account
     first = harness.connect(account="creator_public")

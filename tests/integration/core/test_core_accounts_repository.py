@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from tests.fixtures.aws import AwsEnv
-from tiktok_publisher.errors import NotFound
-from tiktok_publisher.store.accounts import REFRESH_TOKEN_WINDOW_S, AccountRepository, refresh_shard_for
-from tiktok_publisher.store.models import AccountModel
-from tiktok_publisher.tiktok.models import TokenSet, UserInfo
+from tiktok_publisher.adapters.accounts_table import AccountRepository
+from tiktok_publisher.adapters.dynamodb import AccountModel
+from tiktok_publisher.domain.accounts import REFRESH_TOKEN_WINDOW_S, refresh_shard_for
+from tiktok_publisher.domain.errors import NotFound
+from tiktok_publisher.domain.tiktok import TokenSet, UserInfo
 
 NOW = 1_750_000_000
 
@@ -92,7 +93,7 @@ def test_same_open_id_in_two_tenants_is_two_accounts(repo: AccountRepository) ->
 
 
 def test_ciphertext_moved_to_another_row_does_not_decrypt(aws: AwsEnv, repo: AccountRepository) -> None:
-    from tiktok_publisher.crypto import TokenDecryptError
+    from tiktok_publisher.adapters.kms_cipher import TokenDecryptError
 
     repo.save_connection("tenant-1", "open-A", PROFILE, tokens(1), now=NOW)
     repo.save_connection("tenant-2", "open-A", PROFILE, tokens(2), now=NOW)
@@ -221,7 +222,7 @@ def _raw(aws: AwsEnv, open_id: str = "open-A") -> dict[str, object]:
 def test_refresh_due_at_is_written_with_the_shard_on_every_save_and_removed_with_it(
     aws: AwsEnv, repo: AccountRepository
 ) -> None:
-    from tiktok_publisher.refresh.store import RefreshStore
+    from tiktok_publisher.adapters.accounts_table import RefreshStore
 
     ending = tokens(1).model_copy(update={"refresh_expires_in": 10 * 86400})
     # Connect: the grant ends in 10 days, so the account is due 20 days ago (not in a day).

@@ -22,9 +22,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.fixtures.aws import AwsEnv
 from tiktok_publisher import config, observability
-from tiktok_publisher.auth import Principal, verify_jwt
 from tiktok_publisher.config import get_settings
-from tiktok_publisher.errors import Unauthorized
+from tiktok_publisher.domain.errors import Unauthorized
+from tiktok_publisher.entrypoints.authorizer import Principal, verify_jwt
 
 ROOT = Path(__file__).resolve().parents[3]
 AUD = "tiktok-publisher"

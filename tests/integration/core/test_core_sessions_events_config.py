@@ -7,11 +7,13 @@ import json
 import pytest
 
 from tests.fixtures.aws import AwsEnv, template_tables
+from tiktok_publisher.adapters.dynamodb import AccountModel, OAuthSessionModel, PostModel, StoreError
+from tiktok_publisher.adapters.eventbridge import EventPublisher
+from tiktok_publisher.adapters.sessions_table import OAuthSessionRepository
 from tiktok_publisher.config import ConfigError, get_secrets
-from tiktok_publisher.errors import NotFound
-from tiktok_publisher.events import DetailType, EventPublisher, EventPublishError, UnsafeEventDetail
-from tiktok_publisher.store.models import AccountModel, OAuthSessionModel, PostModel, StoreError
-from tiktok_publisher.store.sessions import OAuthSession, OAuthSessionRepository, StateAlreadyUsed
+from tiktok_publisher.domain.errors import NotFound
+from tiktok_publisher.domain.events import DetailType, EventPublishError, UnsafeEventDetail
+from tiktok_publisher.domain.sessions import OAuthSession, StateAlreadyUsed
 
 
 def session(state_id: str = "state-1") -> OAuthSession:

@@ -15,8 +15,8 @@ import pytest
 import requests
 
 from tiktok_emulator.testing import EmulatorHandle, fake_mp4
-from tiktok_publisher.tiktok.client import TikTokClient
-from tiktok_publisher.tiktok.errors import OAuthError, TikTokError, TikTokTransportError
+from tiktok_publisher.adapters.tiktok_client import TikTokClient
+from tiktok_publisher.domain.tiktok_errors import OAuthError, TikTokError, TikTokTransportError
 
 ALL_FIELDS = ["open_id", "union_id", "avatar_url", "display_name", "username"]
 

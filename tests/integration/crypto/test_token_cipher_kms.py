@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tiktok_publisher.crypto import KeyServiceError, TokenCipher, TokenDecryptError
+from tiktok_publisher.adapters.kms_cipher import KeyServiceError, TokenCipher, TokenDecryptError
 
 REGION = "us-east-1"
 

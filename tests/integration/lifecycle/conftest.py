@@ -16,11 +16,11 @@ from ulid import ULID
 
 @pytest.fixture(autouse=True)
 def _fresh_wiring() -> Iterator[None]:
-    from tiktok_publisher.refresh.runtime import reset_runtime
+    from tiktok_publisher.bootstrap import reset
 
-    reset_runtime()
+    reset()
     yield
-    reset_runtime()
+    reset()
 
 
 @dataclass
@@ -40,9 +40,9 @@ def connect(
 ) -> Connected:
     """Real emulator tokens for `account`, stored for `tenant_id` as if connected at `now` (with the grant
     ending `refresh_expires_in` seconds after it, when given, instead of the emulator's lifetime)."""
-    from tiktok_publisher.store.accounts import AccountRepository
-    from tiktok_publisher.tiktok.client import token_set_from
-    from tiktok_publisher.tiktok.models import UserInfo
+    from tiktok_publisher.adapters.accounts_table import AccountRepository
+    from tiktok_publisher.adapters.tiktok_client import token_set_from
+    from tiktok_publisher.domain.tiktok import UserInfo
 
     answer = env.emulator.issue_token(account)
     tokens = token_set_from(answer)
@@ -57,7 +57,8 @@ def connect(
 
 def make_post(tenant_id: str, open_id: str, *, status: str, **fields: Any) -> Any:
     """A post row as the publish API would have written it."""
-    from tiktok_publisher.store.posts import Post, PostRepository, iso_now
+    from tiktok_publisher.adapters.posts_table import PostRepository
+    from tiktok_publisher.domain.posts import Post, iso_now
 
     now = time.time()
     post = Post(
@@ -108,7 +109,11 @@ class _Receiver(BaseHTTPRequestHandler):
             "routeKey": "POST /v1/webhooks/tiktok",
             "rawPath": self.path,
             "headers": {k.lower(): v for k, v in self.headers.items()},
-            "requestContext": {"requestId": "r", "http": {"method": "POST", "path": self.path}},
+            "requestContext": {
+                "requestId": "r",
+                "stage": "$default",
+                "http": {"method": "POST", "path": self.path},
+            },
             "body": base64.b64encode(body).decode(),  # as API Gateway passes unknown types: the worst case
             "isBase64Encoded": True,
         }
@@ -127,10 +132,11 @@ class _Receiver(BaseHTTPRequestHandler):
 def webhook_receiver(tiktok_env: Any) -> Iterator[str]:
     """An HTTP endpoint on 127.0.0.1:<ephemeral> that runs the webhook handler in-process; the emulator
     is configured to deliver its webhooks there."""
-    from tiktok_publisher.webhooks import get_service, handle_http
+    from tests.lambdas import LambdaContext
+    from tiktok_publisher.entrypoints.webhook import app
 
     handler = type(
-        "Receiver", (_Receiver,), {"handle_event": staticmethod(lambda e: handle_http(e, get_service()))}
+        "Receiver", (_Receiver,), {"handle_event": staticmethod(lambda e: app.resolve(e, LambdaContext()))}
     )
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 
 from tests.integration.lifecycle.conftest import connect
-from tiktok_publisher.accounts_service import AccountNeedsReconnect
-from tiktok_publisher.refresh.handoff import CONTINUATION_DETAIL_TYPE
-from tiktok_publisher.refresh.runtime import get_runtime
-from tiktok_publisher.refresh.store import RefreshStore
-from tiktok_publisher.store.accounts import REFRESH_TOKEN_WINDOW_S, AccountRepository, refresh_due_at_for
-from tiktok_publisher.tiktok.errors import OAuthError
+from tiktok_publisher.adapters.accounts_table import AccountRepository, RefreshStore
+from tiktok_publisher.bootstrap import ports
+from tiktok_publisher.domain.accounts import REFRESH_TOKEN_WINDOW_S, refresh_due_at_for
+from tiktok_publisher.domain.errors import AccountNeedsReconnect
+from tiktok_publisher.domain.events import CONTINUATION_DETAIL_TYPE
+from tiktok_publisher.domain.tiktok_errors import OAuthError
+from tiktok_publisher.entrypoints.refresh import handle
 
 DAY = 86400
 REFRESH_RULE = "arn:aws:events:us-east-1:123456789012:rule/tiktok-publisher-local-refresh-tokens"
@@ -42,7 +43,7 @@ def test_sweep_refreshes_only_due_accounts_and_the_new_tokens_work(tiktok_env: A
     repo = AccountRepository()
     before = repo.get("tenant-a", due.open_id)
 
-    result = get_runtime().handle(scheduled(), time_left=plenty)
+    result = handle(scheduled(), time_left=plenty)
 
     assert (result["read"], result["due"], result["refreshed"]) == (1, 1, 1)
     after = repo.get("tenant-a", due.open_id)
@@ -57,7 +58,7 @@ def test_sweep_refreshes_only_due_accounts_and_the_new_tokens_work(tiktok_env: A
     assert caught.value.code == "invalid_grant"
     assert repo.get("tenant-a", fresh.open_id).version == 1
 
-    again = get_runtime().handle(scheduled(), time_left=plenty)  # nothing due any more
+    again = handle(scheduled(), time_left=plenty)  # nothing due any more
     assert (again["read"], again["due"]) == (0, 0)
 
 
@@ -81,7 +82,7 @@ def test_sweep_refreshes_an_account_whose_refresh_token_ends_within_30_days(tikt
     assert _refresh_due_at(tiktok_env, "tenant-b", lasting.open_id) == now + DAY
 
     # When the schedule runs
-    result = get_runtime().handle(scheduled(), time_left=plenty)
+    result = handle(scheduled(), time_left=plenty)
 
     # Then only the ending one is read (items read == items due) and refreshed
     assert (result["read"], result["due"], result["refreshed"]) == (1, 1, 1)
@@ -97,7 +98,7 @@ def test_sweep_refreshes_an_account_whose_refresh_token_ends_within_30_days(tikt
     assert _refresh_due_at(tiktok_env, "tenant-a", ending.open_id) == after.access_expires_at
     access, _ = repo.get_tokens("tenant-a", ending.open_id)
     assert tiktok_env.client().user_info(access).open_id == ending.open_id
-    again = get_runtime().handle(scheduled(), time_left=plenty)
+    again = handle(scheduled(), time_left=plenty)
     assert (again["read"], again["due"]) == (0, 0)
 
 
@@ -107,7 +108,7 @@ def test_revoked_refresh_token_ends_as_needs_reconnect_with_an_event(tiktok_env:
     tiktok_env.emulator.revoke_authorization("creator_public")
     tiktok_env.aws.published_events()  # drain
 
-    result = get_runtime().handle(scheduled(), time_left=plenty)
+    result = handle(scheduled(), time_left=plenty)
 
     assert result["outcomes"] == {"needs_reconnect": 1}
     stored = AccountRepository().get("tenant-a", account.open_id)
@@ -119,7 +120,7 @@ def test_revoked_refresh_token_ends_as_needs_reconnect_with_an_event(tiktok_env:
     assert events[0]["detail"]["open_id"] == account.open_id
     assert events[0]["detail"]["tenant_id"] == "tenant-a"
     # Out of the sparse index: the next sweep reads nothing.
-    assert get_runtime().handle(scheduled(), time_left=plenty)["read"] == 0
+    assert handle(scheduled(), time_left=plenty)["read"] == 0
 
 
 def test_transient_failure_is_left_for_the_next_run(tiktok_env: Any) -> None:
@@ -127,24 +128,24 @@ def test_transient_failure_is_left_for_the_next_run(tiktok_env: Any) -> None:
     account = connect(tiktok_env, "tenant-a", now=now - DAY + 60)
     tiktok_env.emulator.fault("token", "5xx", count=1, status=503)
 
-    first = get_runtime().handle(scheduled(), time_left=plenty)
+    first = handle(scheduled(), time_left=plenty)
     assert first["outcomes"] == {"transient": 1}
     assert AccountRepository().get("tenant-a", account.open_id).status == "active"
     assert RefreshStore().lease_of("tenant-a", account.open_id) is None  # lease given back
 
-    second = get_runtime().handle(scheduled(), time_left=plenty)
+    second = handle(scheduled(), time_left=plenty)
     assert second["outcomes"] == {"refreshed": 1}
 
 
 def test_out_of_time_hands_the_rest_on_and_the_continuations_finish_it(tiktok_env: Any) -> None:
     now = int(time.time())
     accounts = [connect(tiktok_env, f"tenant-{i}", now=now - DAY + 60) for i in range(6)]
-    runtime = get_runtime()
+    runtime = ports().refresh_runtime
     runtime.sweep.concurrency = 1
     budget = iter([900.0] * 3 + [0.0] * 1000)  # a few time checks pass, then the time is up
     tiktok_env.aws.published_events()
 
-    first = runtime.handle(scheduled(), time_left=lambda: next(budget))
+    first = handle(scheduled(), time_left=lambda: next(budget))
 
     assert 1 <= first["refreshed"] < len(accounts)
     assert first["handed_on"] == len(first["shards_handed_on"]) >= 1
@@ -157,14 +158,14 @@ def test_out_of_time_hands_the_rest_on_and_the_continuations_finish_it(tiktok_en
     total = first["refreshed"]
     for event in continuations:
         assert event["detail"]["hop"] == 1
-        total += runtime.handle(event, time_left=plenty)["refreshed"]
+        total += handle(event, time_left=plenty)["refreshed"]
     assert total == len(accounts)
     repo = AccountRepository()
     assert all(repo.get(a.tenant_id, a.open_id).version == 2 for a in accounts)
 
 
 def test_on_demand_refreshes_an_expiring_token_and_keeps_a_fresh_one(tiktok_env: Any) -> None:
-    from tiktok_publisher.refresh import ensure_fresh_token
+    ensure_fresh_token = ports().refresher.ensure_fresh_token
 
     now = int(time.time())
     fresh = connect(tiktok_env, "tenant-a", "creator_private", now=now)
@@ -195,7 +196,7 @@ def test_twenty_concurrent_refreshes_with_strict_rotation_leave_a_working_refres
     tiktok_env.emulator.configure(access_ttl=60)
     now = int(time.time())
     account = connect(tiktok_env, "tenant-a", now=now)
-    runtime = get_runtime()
+    runtime = ports().refresh_runtime
     barrier = threading.Barrier(20)
     errors: list[BaseException] = []
     outcomes: list[str] = []

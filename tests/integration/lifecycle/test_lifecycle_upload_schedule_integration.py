@@ -7,9 +7,11 @@ from typing import Any
 
 from tests.integration.lifecycle.conftest import connect, make_post, queue_messages
 from tests.media import make_mp4
-from tiktok_publisher.publishing.schedule import build_dispatcher, schedule_shard_for
-from tiktok_publisher.publishing.trigger import get_trigger
-from tiktok_publisher.store.posts import PostRepository
+from tiktok_publisher.adapters.posts_table import PostRepository
+from tiktok_publisher.domain.schedule import schedule_shard_for
+from tiktok_publisher.entrypoints.dispatch import dispatcher as build_dispatcher
+from tiktok_publisher.entrypoints.s3_upload import handle as handle_s3_event
+from tiktok_publisher.entrypoints.s3_upload import trigger as get_trigger
 
 
 def put_upload(
@@ -65,10 +67,9 @@ def test_upload_matches_its_waiting_post_and_enqueues_it_once(tiktok_env: Any) -
     video = make_mp4(duration_s=4)
     put_upload(aws, key, video)
     event = s3_event(aws, key)
-    trigger = get_trigger()
 
-    assert trigger.handle_event(event) == ["queued"]
-    assert trigger.handle_event(event) == ["duplicate"]  # S3 delivers at least once
+    assert handle_s3_event(event) == ["queued"]
+    assert handle_s3_event(event) == ["duplicate"]  # S3 delivers at least once
 
     stored = PostRepository().get(post.tenant_id, post.post_id)
     assert stored.status == "queued"
@@ -87,7 +88,7 @@ def test_upload_not_matching_what_was_declared_fails_the_post(tiktok_env: Any) -
     put_upload(aws, key, video, declared=len(video) + 1)
     aws_events = aws.published_events()
 
-    assert get_trigger().handle_event(s3_event(aws, key)) == ["rejected"]
+    assert handle_s3_event(s3_event(aws, key)) == ["rejected"]
 
     stored = PostRepository().get(post.tenant_id, post.post_id)
     assert stored.status == "failed"
@@ -103,7 +104,7 @@ def test_unreadable_media_fails_the_post_with_what_to_do(tiktok_env: Any) -> Non
     aws = tiktok_env.aws
     post, key = waiting_post(tiktok_env)
     put_upload(aws, key, b"this is not a video at all" * 10)
-    assert get_trigger().handle_event(s3_event(aws, key)) == ["rejected"]
+    assert handle_s3_event(s3_event(aws, key)) == ["rejected"]
     stored = PostRepository().get(post.tenant_id, post.post_id)
     assert stored.status == "failed"
     assert stored.fail_reason is not None
@@ -117,9 +118,9 @@ def test_object_nobody_waits_for_is_left_alone(tiktok_env: Any) -> None:
     put_upload(aws, key, make_mp4())
     trigger = get_trigger()
     trigger.retry_delays = (0.01,)
-    assert trigger.handle_event(s3_event(aws, key)) == ["unmatched"]
+    assert handle_s3_event(s3_event(aws, key)) == ["unmatched"]
     put_upload(aws, "uploads/elsewhere.mp4", make_mp4())
-    assert trigger.handle_event(s3_event(aws, "uploads/elsewhere.mp4")) == ["unmatched"]
+    assert handle_s3_event(s3_event(aws, "uploads/elsewhere.mp4")) == ["unmatched"]
     assert aws.s3.head_object(Bucket=aws.bucket, Key=key)["ContentLength"] > 0  # not deleted
     assert queue_messages(aws) == []
 
@@ -131,7 +132,7 @@ def test_another_tenants_upload_path_does_not_match(tiktok_env: Any) -> None:
     put_upload(aws, forged, make_mp4())
     trigger = get_trigger()
     trigger.retry_delays = ()
-    assert trigger.handle_event(s3_event(aws, forged)) == ["unmatched"]
+    assert handle_s3_event(s3_event(aws, forged)) == ["unmatched"]
     assert PostRepository().get(post.tenant_id, post.post_id).status == "awaiting_upload"
 
 
@@ -140,20 +141,14 @@ def test_upload_for_a_post_scheduled_later_waits_in_the_schedule(tiktok_env: Any
     publish_at = int(time.time()) + 3600
     post, key = waiting_post(tiktok_env, publish_at=publish_at)
     put_upload(aws, key, make_mp4())
-    assert get_trigger().handle_event(s3_event(aws, key)) == ["scheduled"]
+    assert handle_s3_event(s3_event(aws, key)) == ["scheduled"]
     stored = PostRepository().get(post.tenant_id, post.post_id)
     assert stored.status == "scheduled"
     assert queue_messages(aws) == []
-    dispatcher = build_dispatcher(_settings())
+    dispatcher = build_dispatcher()
     assert dispatcher.dispatch_due(now=publish_at - 1)["dispatched"] == 0
     assert dispatcher.dispatch_due(now=publish_at)["dispatched"] == 1
     assert [m["post_id"] for m in queue_messages(aws)] == [post.post_id]
-
-
-def _settings() -> Any:
-    from tiktok_publisher.config import get_settings
-
-    return get_settings()
 
 
 def scheduled_post(env: Any, publish_at: int, tenant: str = "tenant-a") -> Any:
@@ -168,7 +163,7 @@ def test_scheduled_post_is_dispatched_after_its_time_not_before_and_once(tiktok_
     aws = tiktok_env.aws
     publish_at = int(time.time()) + 60
     post = scheduled_post(tiktok_env, publish_at)
-    dispatcher = build_dispatcher(_settings())
+    dispatcher = build_dispatcher()
 
     early = dispatcher.dispatch_due(now=publish_at - 1)
     assert (early["read"], early["dispatched"]) == (0, 0)
@@ -195,7 +190,7 @@ def test_cancelled_scheduled_post_is_never_dispatched(tiktok_env: Any) -> None:
     )
     assert cancelled is not None
 
-    report = build_dispatcher(_settings()).dispatch_due(now=publish_at + 60)
+    report = build_dispatcher().dispatch_due(now=publish_at + 60)
     assert (report["dispatched"], report["unindexed"]) == (0, 1)
     assert PostRepository().get(post.tenant_id, post.post_id).status == "cancelled"
     assert queue_messages(aws) == []
@@ -208,6 +203,6 @@ def test_a_run_that_stopped_after_queueing_is_repaired_by_the_next(tiktok_env: A
     # Step 1 happened, the run died before sending the job: queued, still in the index.
     PostRepository().update(post, now=time.time(), status="queued", expect_status={"scheduled"})
 
-    report = build_dispatcher(_settings()).dispatch_due(now=publish_at + 60)
+    report = build_dispatcher().dispatch_due(now=publish_at + 60)
     assert report["resent"] == 1
     assert [m["post_id"] for m in queue_messages(aws)] == [post.post_id]

@@ -11,12 +11,13 @@ import pytest
 import requests
 
 from tests.integration.lifecycle.conftest import connect, make_post
+from tests.lambdas import LambdaContext
 from tests.media import make_mp4
 from tiktok_emulator.webhooks import signature_header
-from tiktok_publisher.errors import NotFound
-from tiktok_publisher.store.accounts import AccountRepository
-from tiktok_publisher.store.posts import PostRepository
-from tiktok_publisher.webhooks import get_service, handle_http
+from tiktok_publisher.adapters.accounts_table import AccountRepository
+from tiktok_publisher.adapters.posts_table import PostRepository
+from tiktok_publisher.domain.errors import NotFound
+from tiktok_publisher.entrypoints.webhook import app
 
 SECRET = "local-dev-client-secret"
 
@@ -39,10 +40,16 @@ def request(body: str, signature: str | None) -> dict[str, Any]:
         headers["tiktok-signature"] = signature
     return {
         "version": "2.0",
+        "routeKey": "POST /v1/webhooks/tiktok",
+        "rawPath": "/v1/webhooks/tiktok",
         "headers": headers,
         "body": body,
         "isBase64Encoded": False,
-        "requestContext": {},
+        "requestContext": {
+            "requestId": "r",
+            "stage": "$default",
+            "http": {"method": "POST", "path": "/v1/webhooks/tiktok"},
+        },
     }
 
 
@@ -78,7 +85,7 @@ def test_bad_webhooks_are_rejected_without_side_effects(tiktok_env: Any, case: s
         body = '{"event": "post.publish.complete", "content": '
         signature = signature_header(SECRET, now, body)
 
-    answer = handle_http(request(body, signature), get_service())
+    answer = app.resolve(request(body, signature), LambdaContext())
 
     assert answer["statusCode"] == status
     assert state(tiktok_env, post, account.open_id) == before
@@ -94,10 +101,10 @@ def test_signed_events_are_applied_once_and_unknown_publish_ids_are_harmless(tik
     body = envelope("post.publish.complete", account.open_id, {"publish_id": "v_pub_1"})
     signed = request(body, signature_header(SECRET, now, body))
 
-    first = handle_http(signed, get_service())
-    second = handle_http(signed, get_service())  # TikTok retries: at-least-once
+    first = app.resolve(signed, LambdaContext())
+    second = app.resolve(signed, LambdaContext())  # TikTok retries: at-least-once
     unknown_body = envelope("post.publish.complete", account.open_id, {"publish_id": "v_pub_nobody"})
-    unknown = handle_http(request(unknown_body, signature_header(SECRET, now, unknown_body)), get_service())
+    unknown = app.resolve(request(unknown_body, signature_header(SECRET, now, unknown_body)), LambdaContext())
 
     assert [first["statusCode"], second["statusCode"], unknown["statusCode"]] == [200, 200, 200]
     assert PostRepository().get("tenant-a", post.post_id).status == "published"
@@ -110,7 +117,7 @@ def test_signed_events_are_applied_once_and_unknown_publish_ids_are_harmless(tik
         {"publish_id": "v_pub_1", "post_id": 7390123456789012345},
     )
     assert (
-        handle_http(request(public, signature_header(SECRET, now, public)), get_service())["statusCode"]
+        app.resolve(request(public, signature_header(SECRET, now, public)), LambdaContext())["statusCode"]
         == 200
     )
     assert PostRepository().get("tenant-a", post.post_id).post_ids == ["7390123456789012345"]
@@ -125,7 +132,7 @@ def test_a_complete_event_settles_an_unconfirmed_post_and_drops_its_note(tiktok_
     tiktok_env.aws.published_events()
     body = envelope("post.publish.complete", account.open_id, {"publish_id": "v_pub_late"})
 
-    answer = handle_http(request(body, signature_header(SECRET, int(time.time()), body)), get_service())
+    answer = app.resolve(request(body, signature_header(SECRET, int(time.time()), body)), LambdaContext())
 
     assert answer["statusCode"] == 200
     stored = PostRepository().get("tenant-a", post.post_id)
@@ -142,7 +149,7 @@ def test_a_failed_event_fails_the_post_with_its_reason(tiktok_env: Any) -> None:
     body = envelope(
         "post.publish.failed", account.open_id, {"publish_id": "v_pub_2", "reason": "duration_check_failed"}
     )
-    answer = handle_http(request(body, signature_header(SECRET, int(time.time()), body)), get_service())
+    answer = app.resolve(request(body, signature_header(SECRET, int(time.time()), body)), LambdaContext())
     assert answer["statusCode"] == 200
     stored = PostRepository().get("tenant-a", post.post_id)
     assert stored.status == "failed"

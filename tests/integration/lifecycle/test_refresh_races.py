@@ -18,14 +18,14 @@ import pytest
 
 from tests.integration.lifecycle.conftest import Connected, connect
 from tests.races import CountingRefresh, HeldRefresh, ManualClock
-from tiktok_publisher.accounts_service import creator_form
-from tiktok_publisher.errors import UpstreamError
-from tiktok_publisher.events import DetailType, EventPublisher
+from tiktok_publisher.accounts.service import creator_form
+from tiktok_publisher.adapters.accounts_table import AccountRepository, RefreshStore
+from tiktok_publisher.adapters.dynamodb import AccountModel
+from tiktok_publisher.adapters.eventbridge import EventPublisher
+from tiktok_publisher.domain.errors import UpstreamError
+from tiktok_publisher.domain.events import DetailType
+from tiktok_publisher.domain.refresh import LEASE_S, due_in_sweep, sweep_horizon
 from tiktok_publisher.refresh.core import Outcome, RefreshResult, TokenRefresher
-from tiktok_publisher.refresh.policy import LEASE_S, due_in_sweep, sweep_horizon
-from tiktok_publisher.refresh.store import RefreshStore
-from tiktok_publisher.store.accounts import AccountRepository
-from tiktok_publisher.store.models import AccountModel
 
 HOUR = 3600
 DAY = 86400

@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -88,8 +89,8 @@ class Publisher:
 
     def connect(self, account: str = "creator_private", tenant: str | None = None) -> str:
         """Store the emulator account's tokens as a connected account of the tenant; returns open_id."""
-        from tiktok_publisher.store.accounts import AccountRepository
-        from tiktok_publisher.tiktok.models import TokenSet, UserInfo
+        from tiktok_publisher.adapters.accounts_table import AccountRepository
+        from tiktok_publisher.domain.tiktok import TokenSet, UserInfo
 
         flat = self.emulator.issue_token(account)
         tokens = TokenSet(
@@ -235,15 +236,16 @@ class CompressedQueue:
 @pytest.fixture
 def publisher(tiktok_env: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Publisher]:
     """The publishing world of one test (fresh ports, emulator without processing delay)."""
-    from tiktok_publisher import config
-    from tiktok_publisher.publishing import wiring
+    from tiktok_publisher import bootstrap, config
 
     monkeypatch.setenv("APP_AUDITED", "false")
     config.reset_caches()
-    wiring.reset_publishing()
+    bootstrap.reset()
     emulator = tiktok_env.emulator
     emulator.configure(processing_delay=0.0)
-    ports = wiring.get_publishing()
+    wired = bootstrap.ports()
+    # The publish function's service and the worker, as the handlers get them from the composition root.
+    ports = SimpleNamespace(service=wired.publish_service, worker=wired.worker, uploads=wired.uploads)
     clock = Clock()
     delays: list[float] = []
     jobs: list[Any] = []
@@ -254,4 +256,4 @@ def publisher(tiktok_env: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Publ
     ports.service.clock = clock
     ports.worker.client._sleep = lambda _s: None  # the client's own retry backoff: no wall-time waits
     yield Publisher(env=tiktok_env, emulator=emulator, ports=ports, clock=clock, delays=delays, jobs=jobs)
-    wiring.reset_publishing()
+    bootstrap.reset()

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tiktok_emulator.testing import EmulatorHandle
-from tiktok_publisher.tiktok.chunks import MAX_VIDEO_SIZE, plan_chunks
-from tiktok_publisher.tiktok.client import TikTokClient
+from tiktok_publisher.adapters.tiktok_client import TikTokClient
+from tiktok_publisher.domain.chunks import MAX_VIDEO_SIZE, plan_chunks
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ import pytest
 
 from tests.integration.publishing.conftest import Publisher
 from tests.media import make_mp4
+from tiktok_publisher.domain.posts import Post
 from tiktok_publisher.publishing.worker import INIT_LEASE_S, Seams
-from tiktok_publisher.store.posts import Post
 
 THREE_CHUNKS = 31_000_000  # 10 MB chunks: 3 of them, the remainder riding on the last
 
@@ -325,7 +325,7 @@ def test_same_idempotency_key_replays_and_refuses_another_body(publisher: Publis
 
 def _pull_mode(publisher: Publisher, monkeypatch: pytest.MonkeyPatch, base_url: str) -> None:
     """Switch the wired ports to MEDIA_PULL_MODE=s3 on `base_url` (rebuilt from the environment)."""
-    from tiktok_publisher.publishing.media_source import PullUrlSigner
+    from tiktok_publisher.adapters.s3_media import PullUrlSigner
 
     monkeypatch.setenv("MEDIA_PULL_MODE", "s3")
     monkeypatch.setenv("MEDIA_PULL_BASE_URL", base_url)

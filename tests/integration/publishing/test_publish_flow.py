@@ -106,7 +106,7 @@ def test_upload_not_arrived_yet_waits_without_a_job(publisher: Publisher) -> Non
     assert created.status == 202, created.body
     assert created.body["status"] == "awaiting_upload"
     assert publisher.messages() == []
-    from tiktok_publisher.store.posts import PostRepository
+    from tiktok_publisher.adapters.posts_table import PostRepository
 
     waiting = PostRepository().find_by_upload_id(upload_id)
     assert [p.post_id for p in waiting] == [created.body["post_id"]]

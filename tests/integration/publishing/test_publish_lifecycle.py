@@ -6,8 +6,8 @@ from typing import Any
 
 from tests.integration.publishing.conftest import Publisher
 from tests.media import make_mp4
-from tiktok_publisher.publishing.status import POLL_DELAYS, STATUS_TIME_LIMIT_S
-from tiktok_publisher.store.accounts import AccountRepository
+from tiktok_publisher.adapters.accounts_table import AccountRepository
+from tiktok_publisher.domain.status import POLL_DELAYS, STATUS_TIME_LIMIT_S
 
 
 def _queued(
@@ -119,7 +119,7 @@ def test_cancel_during_a_pull_download_cancels_at_tiktok(publisher: Publisher, m
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    from tiktok_publisher.publishing.media_source import PullUrlSigner
+    from tiktok_publisher.adapters.s3_media import PullUrlSigner
 
     release = threading.Event()
 

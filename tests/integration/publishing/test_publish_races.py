@@ -62,8 +62,8 @@ def _s3_upload(event: dict[str, Any]) -> list[str]:
 def test_concurrent_on_demand_refreshes_from_the_publish_api_keep_the_account_active(
     publisher: Publisher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tiktok_publisher.store.accounts import AccountRepository
-    from tiktok_publisher.store.models import AccountModel
+    from tiktok_publisher.adapters.accounts_table import AccountRepository
+    from tiktok_publisher.adapters.dynamodb import AccountModel
 
     # Given an account whose access token expires within the on-demand margin, and two uploaded videos
     open_id = publisher.connect("creator_private")
@@ -98,7 +98,7 @@ def test_concurrent_on_demand_refreshes_from_the_publish_api_keep_the_account_ac
 def test_upload_landing_just_before_its_post_is_written_is_queued_exactly_once(
     publisher: Publisher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tiktok_publisher.publishing.trigger import get_trigger
+    from tiktok_publisher.entrypoints.s3_upload import trigger as get_trigger
 
     open_id = publisher.connect("creator_private")
     video = make_mp4(duration_s=2.0)

@@ -10,8 +10,8 @@ from typing import Any
 from tests.integration.publishing.conftest import Publisher
 from tests.integration.publishing.test_publish_faults import KillOnce
 from tests.media import make_mp4
-from tiktok_publisher.publishing.jobs import RECONCILE
-from tiktok_publisher.publishing.status import RECONCILE_DELAY_S, RECONCILE_WINDOW_S, STATUS_TIME_LIMIT_S
+from tiktok_publisher.domain.jobs import RECONCILE
+from tiktok_publisher.domain.status import RECONCILE_DELAY_S, RECONCILE_WINDOW_S, STATUS_TIME_LIMIT_S
 
 
 def _queued(publisher: Publisher) -> str:

@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 
+from tiktok_publisher.domain.chunks import plan_chunks
+from tiktok_publisher.domain.tiktok import ChunkResult
+from tiktok_publisher.domain.tiktok_errors import TikTokTransportError
 from tiktok_publisher.publishing.transfer import (
     ChunkUploader,
     ContinuousSource,
     UploadInterrupted,
     UploadPaused,
 )
-from tiktok_publisher.tiktok.chunks import plan_chunks
-from tiktok_publisher.tiktok.client import ChunkResult
-from tiktok_publisher.tiktok.errors import TikTokTransportError
 
 SIZE = 31_000_000  # three chunks of 10 MB, the last one 11 MB
 

@@ -90,13 +90,13 @@ def _resolver(stage: str) -> Resolver:
 FUNCTIONS = _of_type("AWS::Serverless::Function")
 
 
-def test_ten_functions_each_with_its_code_dir_and_handler() -> None:
+def test_eleven_functions_each_with_its_code_dir_and_handler() -> None:
     # Given the functions of the template
     dirs = {Path(r["Properties"]["CodeUri"]).name for r in FUNCTIONS.values()}
-    # Then the ten functions of DESIGN.md exist, each in functions/<name>/
+    # Then the eleven functions of DESIGN.md exist, each in functions/<name>/
     assert dirs == {
         "authorizer", "oauth_start", "oauth_callback", "accounts", "publish", "publish_worker", "refresh",
-        "s3_upload", "webhook", "console",
+        "dispatch", "s3_upload", "webhook", "console",
     }  # fmt: skip
     for resource in FUNCTIONS.values():
         assert (ROOT / resource["Properties"]["CodeUri"]).is_dir()
@@ -162,7 +162,7 @@ def test_tables_match_the_contract(logical: str) -> None:
 
 
 def test_tables_agree_with_the_pynamodb_models() -> None:
-    from tiktok_publisher.store import models
+    from tiktok_publisher.adapters import dynamodb as models
 
     for logical, model in (("AccountsTable", models.AccountModel), ("PostsTable", models.PostModel)):
         _, indexes, _ = CONTRACT_TABLES[logical]
@@ -254,7 +254,8 @@ def test_schedules_refresh_per_stage_and_dispatch_every_minute() -> None:
         model = build_model(SAM, _resolver(stage))
         schedules = {s.name: s for s in model.schedules}
         assert set(schedules) == {"RefreshSchedule", "DispatchSchedule"}
-        assert {s.function for s in schedules.values()} == {"RefreshFunction"}
+        assert schedules["RefreshSchedule"].function == "RefreshFunction"
+        assert schedules["DispatchSchedule"].function == "DispatchFunction"
         assert schedules["RefreshSchedule"].expression == SAM["Mappings"]["StageConfig"][stage]["RefreshRate"]
         assert rate_seconds(schedules["DispatchSchedule"].expression) == 60
 
@@ -319,7 +320,7 @@ def test_samconfig_environments() -> None:
 
 
 def test_openapi_document_describes_every_api_route_of_the_template() -> None:
-    from tiktok_publisher.api.openapi import openapi_document
+    from tiktok_publisher.entrypoints.http.openapi import openapi_document
 
     documented = {
         (method.upper(), path) for path, ops in openapi_document()["paths"].items() for method in ops

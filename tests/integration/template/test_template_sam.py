@@ -55,8 +55,8 @@ def test_sam_build_packages_every_function_and_the_layer(tmp_path: Path) -> None
     built = json.dumps(sorted(p.name for p in build_dir.iterdir()))
     for name in (
         "AuthorizerFunction", "OAuthStartFunction", "OAuthCallbackFunction", "AccountsFunction",
-        "PublishFunction", "PublishWorkerFunction", "RefreshFunction", "S3UploadFunction", "WebhookFunction",
-        "ConsoleFunction",
+        "PublishFunction", "PublishWorkerFunction", "RefreshFunction", "DispatchFunction", "S3UploadFunction",
+        "WebhookFunction", "ConsoleFunction",
     ):  # fmt: skip
         assert (build_dir / name).is_dir(), built
     layer = next(p for p in build_dir.iterdir() if p.name.startswith("SharedLayer"))

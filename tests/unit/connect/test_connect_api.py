@@ -10,9 +10,10 @@ import pytest
 from pydantic import BaseModel, Field
 
 from tests.unit.connect.events import http_event
-from tiktok_publisher.api import CallerDep, create_app, tenant
-from tiktok_publisher.api.errors import HTML_ERRORS
-from tiktok_publisher.errors import Conflict, DomainError, NotFound, UpstreamError
+from tiktok_publisher.domain.errors import Conflict, DomainError, NotFound, UpstreamError
+from tiktok_publisher.entrypoints.http.caller import CallerDep, tenant
+from tiktok_publisher.entrypoints.http.errors import HTML_ERRORS
+from tiktok_publisher.entrypoints.http.resolver import create_app
 
 
 class Item(BaseModel):

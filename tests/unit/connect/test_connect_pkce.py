@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tiktok_publisher.oauth.pkce import code_challenge, new_pkce, new_verifier
+from tiktok_publisher.connect.pkce import code_challenge, new_pkce, new_verifier
 
 RFC7636_VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"  # RFC 7636 Appendix B
 

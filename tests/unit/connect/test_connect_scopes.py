@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tiktok_publisher.errors import InvalidInput
-from tiktok_publisher.oauth.scopes import (
+from tiktok_publisher.connect.scopes import (
     DEFAULT_SCOPES,
     missing_scopes,
     parse_scopes,
     requested_scopes,
     user_fields,
 )
+from tiktok_publisher.domain.errors import InvalidInput
 
 
 def test_default_scopes_are_what_the_issue_names():

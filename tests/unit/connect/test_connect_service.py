@@ -9,15 +9,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tiktok_publisher import accounts_service
-from tiktok_publisher.errors import NotFound, UpstreamError
-from tiktok_publisher.oauth.service import ConnectConfig, complete_connect, start_connect
-from tiktok_publisher.oauth.state import InvalidState
+from tiktok_publisher.accounts import service as accounts_service
+from tiktok_publisher.connect.service import ConnectConfig, complete_connect, start_connect
+from tiktok_publisher.connect.state import InvalidState
+from tiktok_publisher.domain.accounts import Account, Credentials
+from tiktok_publisher.domain.errors import NotFound, UpstreamError
+from tiktok_publisher.domain.sessions import OAuthSession, StateAlreadyUsed
+from tiktok_publisher.domain.tiktok import TokenSet, UserInfo
+from tiktok_publisher.domain.tiktok_errors import OAuthError, TikTokError, TikTokTransportError
 from tiktok_publisher.refresh.core import TokenRefresher
-from tiktok_publisher.store.accounts import Account, Credentials
-from tiktok_publisher.store.sessions import OAuthSession, StateAlreadyUsed
-from tiktok_publisher.tiktok.errors import OAuthError, TikTokError, TikTokTransportError
-from tiktok_publisher.tiktok.models import TokenSet, UserInfo
 
 NOW = 1_800_000_000
 CONFIG = ConnectConfig(
@@ -317,7 +317,7 @@ def test_a_token_with_time_left_is_used_as_is():
 
 
 def test_storage_failure_after_the_exchange_revokes_the_grant_and_goes_back_with_a_reason():
-    from tiktok_publisher.store.models import StoreError
+    from tiktok_publisher.adapters.dynamodb import StoreError
 
     class BrokenAccounts(Accounts):
         def save_connection(self, *args: Any, **kwargs: Any) -> Account:
@@ -379,7 +379,7 @@ def test_connecting_announces_the_account_without_tokens():
 
 
 def test_a_bus_failure_after_connecting_still_sends_the_user_back_connected():
-    from tiktok_publisher.events import EventPublishError
+    from tiktok_publisher.domain.events import EventPublishError
 
     sessions, accounts = Sessions(), Accounts()
     result = complete_connect(

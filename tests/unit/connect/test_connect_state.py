@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tiktok_publisher.oauth.state import InvalidState, new_state_id, sign_state, verify_state
+from tiktok_publisher.connect.state import InvalidState, new_state_id, sign_state, verify_state
 
 KEY = b"state-signing-key-for-tests"
 NOW = 1_800_000_000

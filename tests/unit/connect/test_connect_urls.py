@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import pytest
 
-from tiktok_publisher.oauth.urls import ReturnToNotAllowed, authorize_url, check_return_to, with_query
+from tiktok_publisher.connect.urls import ReturnToNotAllowed, authorize_url, check_return_to, with_query
 
 ALLOWED = ["https://app.example.com", "http://127.0.0.1:5173"]
 

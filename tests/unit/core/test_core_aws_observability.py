@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from tiktok_publisher import aws, observability
-from tiktok_publisher.store.models import ALL_MODELS, AccountModel, bind_models
+from tiktok_publisher import observability
+from tiktok_publisher.adapters import aws
+from tiktok_publisher.adapters.dynamodb import ALL_MODELS, AccountModel, bind_models
 
 
 @pytest.fixture(autouse=True)

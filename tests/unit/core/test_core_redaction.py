@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tiktok_publisher import observability
-from tiktok_publisher.observability import RedactingFormatter, is_sensitive_key, redact, redact_text
+from tiktok_publisher.domain.redaction import is_sensitive_key, redact, redact_text
+from tiktok_publisher.observability import RedactingFormatter
 
 ACCESS = "act.1a2b3c4d5e6f7g8h9i0jKLMNOPqrstuv!4321.va"
 REFRESH = "rft.zyx987wvu654tsr321QPONMLKJ!1234.va"

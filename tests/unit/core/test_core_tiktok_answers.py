@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from tiktok_publisher.tiktok.client import (
+from tiktok_publisher.adapters.tiktok_client import (
     _parse_content_range,
     parse_oauth_answer,
     parse_v2_answer,
     publish_status_from,
     token_set_from,
 )
-from tiktok_publisher.tiktok.errors import OAuthError, TikTokError, TikTokTransportError
+from tiktok_publisher.domain.tiktok_errors import OAuthError, TikTokError, TikTokTransportError
 
 
 def body(obj: object) -> bytes:

@@ -13,8 +13,13 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from tiktok_publisher.crypto import KeyServiceError, TokenCipher, TokenCipherError, TokenDecryptError
-from tiktok_publisher.errors import DomainError
+from tiktok_publisher.adapters.kms_cipher import (
+    KeyServiceError,
+    TokenCipher,
+    TokenCipherError,
+    TokenDecryptError,
+)
+from tiktok_publisher.domain.errors import DomainError
 
 DATA_KEY = bytes(range(32))
 ENCRYPTED_DATA_KEY = b"kms-edk-fixed-0001"

@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from tiktok_publisher.connect.scopes import DEFAULT_SCOPES, KNOWN_SCOPES
 from tiktok_publisher.legal.pages import (
     PAGES,
     SCOPE_PURPOSES,
@@ -18,7 +19,6 @@ from tiktok_publisher.legal.pages import (
     page_values,
     render_page,
 )
-from tiktok_publisher.oauth.scopes import DEFAULT_SCOPES, KNOWN_SCOPES
 
 PARAMS = LegalParams(
     company_name="Acme Social Ltd",

@@ -6,17 +6,10 @@ from collections import Counter
 
 import pytest
 
-from tiktok_publisher.errors import InvalidInput
-from tiktok_publisher.publishing.media_source import ObjectInfo
-from tiktok_publisher.publishing.schedule import (
-    MAX_AHEAD_S,
-    SCHEDULE_SHARDS,
-    check_publish_at,
-    due_now,
-    schedule_shard_for,
-)
-from tiktok_publisher.publishing.trigger import check_declared, parse_s3_event, parse_upload_key
-from tiktok_publisher.refresh.policy import (
+from tiktok_publisher.domain.accounts import refresh_due_at_for, refresh_shard_for
+from tiktok_publisher.domain.errors import InvalidInput
+from tiktok_publisher.domain.media import ObjectInfo
+from tiktok_publisher.domain.refresh import (
     REFRESH_TOKEN_WINDOW_S,
     ShardCursor,
     all_shards,
@@ -27,8 +20,16 @@ from tiktok_publisher.refresh.policy import (
     sweep_horizon,
     usable_while_busy,
 )
-from tiktok_publisher.refresh.runtime import event_kind
-from tiktok_publisher.store.accounts import refresh_due_at_for, refresh_shard_for
+from tiktok_publisher.domain.schedule import (
+    MAX_AHEAD_S,
+    SCHEDULE_SHARDS,
+    check_publish_at,
+    due_now,
+    schedule_shard_for,
+)
+from tiktok_publisher.entrypoints.refresh import event_kind
+from tiktok_publisher.entrypoints.s3_upload import object_events as parse_s3_event
+from tiktok_publisher.publishing.trigger import check_declared, parse_upload_key
 
 NOW = 1_800_000_000
 
@@ -108,10 +109,10 @@ def test_malformed_continuations_are_refused(detail: dict[str, object]) -> None:
         parse_continuation(detail)
 
 
-def test_event_routing_by_rule_name() -> None:
+def test_refresh_function_event_routing() -> None:
+    # Scheduled posts have their own function (DispatchFunction): the refresh function only sweeps.
     scheduled = {"detail-type": "Scheduled Event", "source": "aws.events"}
     rule = "arn:aws:events:us-east-1:123456789012:rule/tiktok-publisher-dev-"
-    assert event_kind({**scheduled, "resources": [rule + "dispatch-posts"]}) == "dispatch"
     assert event_kind({**scheduled, "resources": [rule + "refresh-tokens"]}) == "refresh"
     assert event_kind({**scheduled, "resources": []}) == "refresh"
     assert event_kind({"detail-type": "Refresh Sweep Continuation", "detail": {}}) == "continuation"

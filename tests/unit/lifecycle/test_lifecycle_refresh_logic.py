@@ -8,15 +8,13 @@ from typing import Any
 
 import pytest
 
-from tiktok_publisher.accounts_service import AccountNeedsReconnect
-from tiktok_publisher.errors import NotFound, UpstreamError
+from tiktok_publisher.domain.accounts import Account, Credentials
+from tiktok_publisher.domain.errors import AccountNeedsReconnect, NotFound, UpstreamError
+from tiktok_publisher.domain.refresh import DueAccount, DuePage, ShardCursor
+from tiktok_publisher.domain.tiktok import TokenSet
+from tiktok_publisher.domain.tiktok_errors import OAuthError, TikTokTransportError
 from tiktok_publisher.refresh.core import Outcome, TokenRefresher
-from tiktok_publisher.refresh.policy import ShardCursor
-from tiktok_publisher.refresh.store import DueAccount, DuePage
 from tiktok_publisher.refresh.sweep import RefreshSweep
-from tiktok_publisher.store.accounts import Account, Credentials
-from tiktok_publisher.tiktok.errors import OAuthError, TikTokTransportError
-from tiktok_publisher.tiktok.models import TokenSet
 
 NOW = 1_800_000_000
 

@@ -10,15 +10,14 @@ import json
 import pytest
 
 from tiktok_emulator.webhooks import signature_header
-from tiktok_publisher.webhooks import (
+from tiktok_publisher.webhooks.envelope import (
     REMOVAL_REASONS,
     WebhookRejected,
     parse_event,
-    parse_signature,
     raw_body,
     removal_reason,
-    verify_signature,
 )
+from tiktok_publisher.webhooks.signature import parse_signature, verify_signature
 
 SECRET = "local-dev-client-secret"
 NOW = 1_800_000_000

@@ -8,8 +8,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from tiktok_publisher.errors import InvalidInput
-from tiktok_publisher.tiktok.chunks import (
+from tiktok_publisher.domain.chunks import (
     MAX_VIDEO_SIZE,
     EmptyVideoError,
     UploadProgressMismatch,
@@ -17,6 +16,7 @@ from tiktok_publisher.tiktok.chunks import (
     parse_content_range,
     plan_chunks,
 )
+from tiktok_publisher.domain.errors import InvalidInput
 
 MB, MIB = 1_000_000, 1024 * 1024
 GB, GIB = 1000**3, 1024**3

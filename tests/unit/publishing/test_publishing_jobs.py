@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tiktok_publisher.publishing.jobs import RECONCILE, STEP, Job
-from tiktok_publisher.publishing.status import RECONCILE_WINDOW_S, reconcile_open, reconcile_until
+from tiktok_publisher.domain.jobs import RECONCILE, STEP, Job
+from tiktok_publisher.domain.status import RECONCILE_WINDOW_S, reconcile_open, reconcile_until
 
 
 def test_a_message_without_kind_is_a_step() -> None:

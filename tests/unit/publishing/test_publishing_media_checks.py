@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from tests.media import make_jpeg, make_mp4, make_webm, make_webp
-from tiktok_publisher.publishing.media import ImageInfo, MediaInfo, check_photo, check_video
+from tiktok_publisher.domain.media import ImageInfo, MediaInfo, check_photo, check_video
 from tiktok_publisher.publishing.probe import BytesReader, probe_image, probe_video
 
 GOOD = MediaInfo("mp4", "h264", 1080, 1920, 30.0, 30.0, 50_000_000)

@@ -24,8 +24,8 @@ from tests.media import (
     mp4_file,
     webm_file,
 )
-from tiktok_publisher.errors import InvalidInput
-from tiktok_publisher.publishing.media import ImageInfo, MediaInfo
+from tiktok_publisher.domain.errors import InvalidInput
+from tiktok_publisher.domain.media import ImageInfo, MediaInfo
 from tiktok_publisher.publishing.probe import (
     MAX_METADATA_SIZE,
     READ_SIZE,

@@ -9,22 +9,20 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from tiktok_publisher.errors import InvalidInput
-from tiktok_publisher.publishing.media import MediaInfo
-from tiktok_publisher.publishing.models import PostInfo
-from tiktok_publisher.publishing.problems import Problem, raise_if_problems
-from tiktok_publisher.publishing.rules import (
+from tiktok_publisher.domain.errors import InvalidInput
+from tiktok_publisher.domain.media import MediaInfo
+from tiktok_publisher.domain.post_form import (
     BRANDED_DECLARATION,
     DISCLOSURE_REQUIRED,
     MUSIC_DECLARATION,
     declaration_text,
     disclosure_label,
     post_form_contract,
-    tiktok_post_info,
-    utf16_len,
-    validate_post,
 )
-from tiktok_publisher.tiktok.models import CreatorInfo
+from tiktok_publisher.domain.post_info import PostInfo, tiktok_post_info, utf16_len
+from tiktok_publisher.domain.post_validation import validate_post
+from tiktok_publisher.domain.problems import Problem, raise_if_problems
+from tiktok_publisher.domain.tiktok import CreatorInfo
 
 PUBLIC = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]
 PRIVATE = ["FOLLOWER_OF_CREATOR", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]

@@ -6,9 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tiktok_publisher.tiktok import taxonomy
-from tiktok_publisher.tiktok.errors import RETRYABLE_CODES
-from tiktok_publisher.tiktok.taxonomy import (
+from tiktok_publisher.domain import taxonomy
+from tiktok_publisher.domain.taxonomy import (
     CODES,
     ErrorClass,
     backoff_delay,
@@ -16,6 +15,7 @@ from tiktok_publisher.tiktok.taxonomy import (
     classify_upload_status,
     min_spacing_s,
 )
+from tiktok_publisher.domain.tiktok_errors import RETRYABLE_CODES
 
 R, M, C, Q, A, I, X = (  # noqa: E741
     ErrorClass.RETRY,

@@ -10,8 +10,8 @@ import pytest
 from review_kit.checklist import GUIDELINES, ChecklistValues, fill, template_text
 from review_kit.flow import Step
 from review_kit.screencast import Frame, concat_list, without
+from tiktok_publisher.connect.scopes import DEFAULT_SCOPES
 from tiktok_publisher.legal.pages import scope_purposes
-from tiktok_publisher.oauth.scopes import DEFAULT_SCOPES
 
 
 def test_each_frame_stays_on_screen_until_the_next_one():

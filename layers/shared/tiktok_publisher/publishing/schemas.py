@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tiktok_publisher.publishing.models import PostInfo
+from tiktok_publisher.domain.post_info import PostInfo
 from tiktok_publisher.publishing.uploads import MAX_VIDEO_BYTES, PHOTO_TYPES, VIDEO_TYPES
 
 MediaContentType = Literal["video/mp4", "video/quicktime", "video/webm", "image/jpeg", "image/webp"]

@@ -15,26 +15,28 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ulid import ULID
 
-from tiktok_publisher.accounts_service import (
-    AccountNeedsReconnect,
-    CreatorCannotPost,
-    TokenPort,
-    raise_dead_token,
-)
-from tiktok_publisher.errors import Conflict, NotFound, UpstreamError
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
+
+from tiktok_publisher.domain.accounts import Account, require_active
+from tiktok_publisher.domain.errors import Conflict, NotFound
+from tiktok_publisher.domain.jobs import Job
+from tiktok_publisher.domain.media import ImageInfo, MediaInfo, ObjectInfo, check_photo, check_video
+from tiktok_publisher.domain.post_info import tiktok_post_info
+from tiktok_publisher.domain.post_validation import validate_post
+from tiktok_publisher.domain.posts import ABSENT, Post, PostStatus, iso_now
+from tiktok_publisher.domain.problems import Problem, raise_if_problems
+from tiktok_publisher.domain.schedule import check_publish_at
+from tiktok_publisher.domain.taxonomy import creator_info_refused
+from tiktok_publisher.domain.tiktok import CreatorInfo
+from tiktok_publisher.domain.tiktok_errors import TikTokError
 from tiktok_publisher.observability import logger
-from tiktok_publisher.publishing import rules
-from tiktok_publisher.publishing.jobs import Job
-from tiktok_publisher.publishing.media import ImageInfo, MediaInfo, check_photo, check_video
-from tiktok_publisher.publishing.media_source import ObjectInfo, S3Media
-from tiktok_publisher.publishing.models import PostInfo
+from tiktok_publisher.ports import Accounts, JobQueue, MediaStore, Posts, PullUrls, TikTokContent, Tokens
 from tiktok_publisher.publishing.probe import MediaProbeError, probe_image, probe_video
-from tiktok_publisher.publishing.problems import Problem, raise_if_problems
-from tiktok_publisher.publishing.schedule import check_publish_at
 from tiktok_publisher.publishing.schemas import CreatePostRequest, PhotoImage, VideoMedia
 from tiktok_publisher.publishing.uploads import (
     MAX_PHOTO_BYTES,
@@ -45,20 +47,6 @@ from tiktok_publisher.publishing.uploads import (
     tenant_prefix,
     upload_prefix,
 )
-from tiktok_publisher.store.posts import (
-    ABSENT,
-    AWAITING_UPLOAD,
-    CANCELLED,
-    PROCESSING,
-    QUEUED,
-    SCHEDULED,
-    Post,
-    PostRepository,
-    iso_now,
-)
-from tiktok_publisher.tiktok.errors import TikTokError
-from tiktok_publisher.tiktok.models import CreatorInfo
-from tiktok_publisher.tiktok.taxonomy import ErrorClass, classify
 
 IDEMPOTENCY_TTL_S = 24 * 3600
 
@@ -71,38 +59,30 @@ class IdempotencyConflict(Conflict):
     code = "idempotency_conflict"
 
 
-class JobQueue(Protocol):
-    def send(self, job: Job, *, delay: float = 0) -> None: ...
-
-
-class PullUrls(Protocol):
-    @property
-    def enabled(self) -> bool: ...
-
-
 class UploadClaim(Protocol):
     def claim_found(self, post: Post, found: ObjectInfo) -> str: ...
 
 
 @dataclass
 class PublishService:
-    posts: PostRepository
-    accounts: Any
-    client: Any
-    media: S3Media
+    posts: Posts
+    accounts: Accounts
+    client: TikTokContent
+    media: MediaStore
     queue: JobQueue
     upload_ids: UploadIds
     pull: PullUrls
     audited: bool
-    refresher: TokenPort  # access tokens: the shared refresh path (DESIGN.md §6)
+    refresher: Tokens  # access tokens: the shared refresh path (DESIGN.md §6)
     trigger: UploadClaim  # the S3 upload trigger's logic, for an upload that landed before its post
-    idempotency_store: Any = None  # a Powertools BasePersistenceLayer; None disables idempotency (unit use)
+    idempotency_store: BasePersistenceLayer | None = None  # None disables idempotency (unit use)
     clock: Callable[[], float] = time.time
     _create_once: Callable[..., dict[str, Any]] | None = field(default=None, init=False, repr=False)
     _idempotency_config: Any = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.idempotency_store is not None:
+            # Powertools idempotency only where a persistence layer is wired (cold start of unit use).
             from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
             self._idempotency_config = IdempotencyConfig(
@@ -135,6 +115,7 @@ class PublishService:
         if self._create_once is None:
             result = self._create(request=request)
         else:
+            # Loaded by __post_init__ already (idempotency wired): no cold-start cost here.
             from aws_lambda_powertools.utilities.idempotency.exceptions import (
                 IdempotencyAlreadyInProgressError,
                 IdempotencyValidationError,
@@ -158,11 +139,7 @@ class PublishService:
         body = CreatePostRequest.model_validate(request["body"])
         now = self.clock()
         account = self.accounts.get(tenant_id, body.open_id)  # 404 for another tenant's account
-        if account.status != "active":
-            raise AccountNeedsReconnect(
-                f"This account is {account.status.replace('_', ' ')}. Connect it again before posting.",
-                details={"status": account.status},
-            )
+        require_active(account)
         problems: list[Problem] = []
         media_info: MediaInfo | None = None
         upload_id: str | None = None
@@ -174,7 +151,7 @@ class PublishService:
             source = self._photo_source(tenant_id, body.open_id, body.media.images, problems)
             source["cover_index"] = body.media.cover_index
         creator = self._creator_info(account) if body.mode == "direct" else None
-        problems += rules.validate_post(
+        problems += validate_post(
             creator_info=creator,
             post_info=body.post_info,
             mode=body.mode,
@@ -189,9 +166,9 @@ class PublishService:
         raise_if_problems(_one_per_path(problems))
         # Scheduled posts (lifecycle): checked here, dispatched by publishing/schedule.py when due.
         publish_at = check_publish_at(body.publish_at, now=now)
-        status = AWAITING_UPLOAD if source.pop("awaiting", False) else QUEUED
-        if status == QUEUED and publish_at is not None:
-            status = SCHEDULED
+        status = PostStatus.AWAITING_UPLOAD if source.pop("awaiting", False) else PostStatus.QUEUED
+        if status == PostStatus.QUEUED and publish_at is not None:
+            status = PostStatus.SCHEDULED
         post = Post(
             tenant_id=tenant_id,
             post_id=str(ULID()),
@@ -201,16 +178,16 @@ class PublishService:
             media=media_type,
             status=status,
             source=source,
-            post_info=tiktok_post_info(body.post_info, media_type=media_type, creator=creator),
+            post_info=tiktok_post_info(body.post_info, creator, media_type=media_type, mode=body.mode),
             idempotency_key=str(request["key"]),
             upload_id=upload_id,
             publish_at=publish_at,
         )
         created = self.posts.create(post, now=now)
-        if status == QUEUED:
+        if status == PostStatus.QUEUED:
             self.queue.send(Job(tenant_id, post.post_id))
         logger.info("post accepted", extra={"post_id": post.post_id, "status": status, "mode": body.mode})
-        if status == AWAITING_UPLOAD and upload_id is not None:
+        if status == PostStatus.AWAITING_UPLOAD and upload_id is not None:
             self._claim_landed_upload(created, upload_id)
         return {"post_id": post.post_id}
 
@@ -224,23 +201,20 @@ class PublishService:
         outcome = self.trigger.claim_found(post, found)
         logger.info("upload found right after the post was written", extra={"outcome": outcome})
 
-    def _creator_info(self, account: Any) -> CreatorInfo:
+    def _creator_info(self, account: Account) -> CreatorInfo:
         """Fresh creator_info (TIKTOK-API.md §4: queried before every direct post)."""
         now = int(self.clock())
-        token = self.refresher.ensure_fresh_token(account.tenant_id, account.open_id, now=now)
+        tenant_id, open_id = account.tenant_id, account.open_id
+        token = self.refresher.ensure_fresh_token(tenant_id, open_id, now=now)
         try:
-            info: CreatorInfo = self.client.creator_info(token)
+            return self.client.creator_info(token)
         except TikTokError as exc:
-            error = classify(exc.code, exc.http_status)
-            details = {"tiktok_code": exc.code, "log_id": exc.log_id}
-            if error.error_class is ErrorClass.RECONNECT:
-                raise_dead_token(
-                    self.refresher, account.tenant_id, account.open_id, token, exc, error.message, now=now
-                )
-            if error.error_class is ErrorClass.QUOTA:
-                raise CreatorCannotPost(error.message, details=details) from None
-            raise UpstreamError(error.message, details=details) from None
-        return info
+            raise creator_info_refused(
+                exc,
+                mark_token_dead=lambda refused: self.refresher.mark_token_dead(
+                    tenant_id, open_id, token, code=refused.code, log_id=refused.log_id, now=now
+                ),
+            ) from None
 
     def _video_source(
         self, tenant_id: str, open_id: str, media: VideoMedia, problems: list[Problem]
@@ -365,12 +339,12 @@ class PublishService:
         """Cancel a post that has not reached TikTok yet, or whose pull download TikTok can still stop."""
         post = self.posts.get(tenant_id, post_id)
         now = self.clock()
-        if post.status in {QUEUED, AWAITING_UPLOAD, SCHEDULED}:
+        if post.status in {PostStatus.QUEUED, PostStatus.AWAITING_UPLOAD, PostStatus.SCHEDULED}:
             # Conditional on no init marker: once a worker has started init, only TikTok can cancel.
             done = self.posts.update(
                 post,
                 now=now,
-                status=CANCELLED,
+                status=PostStatus.CANCELLED,
                 expect_status={post.status},
                 expect={"init_started_at": ABSENT, "publish_id": ABSENT},
                 note="cancelled by the user",
@@ -378,9 +352,9 @@ class PublishService:
             if done is not None:
                 return done
             post = self.posts.get(tenant_id, post_id)
-        if post.status == CANCELLED:
+        if post.status == PostStatus.CANCELLED:
             return post
-        if post.status == PROCESSING and post.transfer == "pull" and post.publish_id:
+        if post.status == PostStatus.PROCESSING and post.transfer == "pull" and post.publish_id:
             return self._cancel_pull(post)
         raise PostCancelRefused(
             f"The post is {post.status}; only queued posts and pulled downloads in progress can be cancelled."
@@ -399,8 +373,8 @@ class PublishService:
         done = self.posts.update(
             post,
             now=self.clock(),
-            status=CANCELLED,
-            expect_status={PROCESSING},
+            status=PostStatus.CANCELLED,
+            expect_status={PostStatus.PROCESSING},
             expect={"publish_id": post.publish_id},
             note="cancelled at TikTok by the user",
         )
@@ -416,30 +390,3 @@ def _one_per_path(problems: list[Problem]) -> list[Problem]:
             seen.add(problem.path)
             unique.append(problem)
     return unique
-
-
-def tiktok_post_info(
-    info: PostInfo | None, *, media_type: str, creator: CreatorInfo | None
-) -> dict[str, Any]:
-    """post_info as TikTok's init takes it. Interactions not chosen stay off (TikTok's UX: toggles start
-    off), those the creator disabled are always off; brand toggles only count with disclosure on."""
-    if info is None:
-        return {}
-    out: dict[str, Any] = {}
-    for name in ("title", "description", "privacy_level", "video_cover_timestamp_ms"):
-        value = getattr(info, name)
-        if value is not None:
-            out[name] = value
-    interactions = ("comment",) if media_type == "photo" else ("comment", "duet", "stitch")
-    for name in interactions:
-        chosen = getattr(info, f"disable_{name}")
-        creator_off = bool(creator and getattr(creator, f"{name}_disabled"))
-        out[f"disable_{name}"] = True if chosen is None or creator_off else bool(chosen)
-    disclosure = info.disclosure_on
-    out["brand_content_toggle"] = bool(disclosure and info.brand_content_toggle)
-    out["brand_organic_toggle"] = bool(disclosure and info.brand_organic_toggle)
-    if media_type == "video" and info.is_aigc is not None:
-        out["is_aigc"] = info.is_aigc
-    if media_type == "photo" and info.auto_add_music is not None:
-        out["auto_add_music"] = info.auto_add_music
-    return out

@@ -15,25 +15,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
+from tiktok_publisher.domain.chunks import ChunkPlan, UploadProgressMismatch
+from tiktok_publisher.domain.taxonomy import ErrorInfo, backoff_delay, classify, classify_upload_status
+from tiktok_publisher.domain.tiktok_errors import TikTokError, TikTokTransportError
 from tiktok_publisher.observability import logger
-from tiktok_publisher.tiktok.chunks import ChunkPlan, UploadProgressMismatch
-from tiktok_publisher.tiktok.errors import TikTokError, TikTokTransportError
-from tiktok_publisher.tiktok.taxonomy import ErrorInfo, backoff_delay, classify, classify_upload_status
+from tiktok_publisher.ports import MediaStore, TikTokContent
 
 # In-process retries of one chunk before handing the post back to the queue (with a delay).
 CHUNK_ATTEMPTS = 3
 CHUNK_RETRY_CAP_S = 2.0
 PAUSE_MARGIN_S = 5.0
-
-
-class ByteSource(Protocol):
-    def iter_range(self, key: str, first: int, last: int) -> Iterator[bytes]: ...
-
-
-class SeekableSource(Protocol):
-    def open_from(self, key: str, first: int) -> Any: ...
 
 
 class ContinuousSource:
@@ -45,7 +38,7 @@ class ContinuousSource:
     byte; a stream that breaks mid-chunk is reopened where it broke, once per chunk.
     """
 
-    def __init__(self, media: SeekableSource, piece: int = 1024 * 1024) -> None:
+    def __init__(self, media: MediaStore, piece: int = 1024 * 1024) -> None:
         self._media = media
         self._piece = piece
         self._key: str | None = None
@@ -87,17 +80,6 @@ class ContinuousSource:
                 self._body = None
 
 
-class ChunkResultLike(Protocol):
-    status_code: int
-    received_last: int | None
-
-
-class ChunkSink(Protocol):
-    def upload_chunk(
-        self, upload_url: str, data: Iterator[bytes], *, first: int, last: int, total: int, content_type: str
-    ) -> ChunkResultLike: ...
-
-
 class UploadInterrupted(Exception):
     """The upload cannot go on now. `error.retryable` says whether a later attempt may resume it."""
 
@@ -119,8 +101,8 @@ class UploadPaused(Exception):
 class ChunkUploader:
     """Sends a plan's chunks in order from `start_index`, calling `on_chunk(next_index)` after each."""
 
-    client: ChunkSink
-    source: ByteSource
+    client: TikTokContent
+    source: ContinuousSource
     sleep: Callable[[float], None] = time.sleep
     attempts: int = CHUNK_ATTEMPTS
     # Seconds left in this invocation; the upload pauses between chunks when the next one might not fit.

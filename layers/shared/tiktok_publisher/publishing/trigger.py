@@ -25,20 +25,19 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
-from urllib.parse import unquote_plus
+from typing import Any
 
-from tiktok_publisher.observability import logger
-from tiktok_publisher.publishing.jobs import Job
-from tiktok_publisher.publishing.media import MediaInfo, check_video
-from tiktok_publisher.publishing.media_source import ObjectInfo
+from tiktok_publisher.domain.jobs import Job
+from tiktok_publisher.domain.media import MediaInfo, ObjectInfo, check_video
+from tiktok_publisher.domain.posts import ABSENT, Post, PostStatus
+from tiktok_publisher.domain.schedule import due_now, schedule_shard_for
+from tiktok_publisher.domain.status import EVENT_OF_STATUS, event_detail
+from tiktok_publisher.observability import count, logger
+from tiktok_publisher.ports import Events, JobQueue, MediaStore, Posts
 from tiktok_publisher.publishing.probe import MediaProbeError, probe_video
-from tiktok_publisher.publishing.schedule import due_now, schedule_shard_for
-from tiktok_publisher.publishing.status import EVENT_OF_STATUS, event_detail
 from tiktok_publisher.publishing.uploads import MAX_VIDEO_BYTES, VIDEO_TYPES
-from tiktok_publisher.store.posts import ABSENT, AWAITING_UPLOAD, FAILED, QUEUED, SCHEDULED, Post
 
 _UPLOAD_KEY = re.compile(
     r"^uploads/(?P<tenant_id>[^/]+)/(?P<open_id>[^/]+)/(?P<upload_id>[^/]+)/(?P<filename>[^/]+)$"
@@ -51,7 +50,7 @@ DECLARED_SIZE_META = "declared-size"
 
 @dataclass(frozen=True)
 class S3ObjectEvent:
-    """One ObjectCreated record, key URL-decoded as S3 notifications encode it."""
+    """One ObjectCreated record (entrypoints/s3_upload.py reads them from the notification), key decoded."""
 
     bucket: str
     key: str
@@ -75,31 +74,6 @@ class UploadKey:
     open_id: str
     upload_id: str
     filename: str
-
-
-def parse_s3_event(event: Mapping[str, Any]) -> list[S3ObjectEvent]:
-    """The ObjectCreated records of an S3 notification event (others, e.g. s3:TestEvent, are skipped)."""
-    found: list[S3ObjectEvent] = []
-    for record in event.get("Records") or []:
-        name = str(record.get("eventName") or "")
-        s3 = record.get("s3") or {}
-        obj = s3.get("object") or {}
-        bucket = (s3.get("bucket") or {}).get("name")
-        if not name.startswith("ObjectCreated") or not bucket or not obj.get("key"):
-            continue
-        size = obj.get("size")
-        found.append(
-            S3ObjectEvent(
-                bucket=str(bucket),
-                key=unquote_plus(str(obj["key"])),
-                size=int(size) if size is not None else None,
-                etag=obj.get("eTag") or obj.get("etag"),
-                version_id=obj.get("versionId") or None,
-                sequencer=obj.get("sequencer") or None,
-                event_name=name,
-            )
-        )
-    return found
 
 
 def parse_upload_key(key: str) -> UploadKey | None:
@@ -126,42 +100,16 @@ def check_declared(head: ObjectInfo) -> tuple[str, str] | None:
     return None
 
 
-class PostsPort(Protocol):
-    def find_by_upload_id(self, upload_id: str) -> list[Post]: ...
-
-    def get(self, tenant_id: str, post_id: str) -> Post: ...
-
-    def update(self, post: Post, **kwargs: Any) -> Post | None: ...
-
-
-class MediaPort(Protocol):
-    def head(self, key: str) -> ObjectInfo | None: ...
-
-    def reader(self, info: ObjectInfo) -> Any: ...
-
-
-class JobQueue(Protocol):
-    def send(self, job: Job, *, delay: float = 0) -> None: ...
-
-
-class Events(Protocol):
-    def publish(self, detail_type: str, detail: dict[str, Any], *, tenant_id: str) -> None: ...
-
-
 @dataclass
 class UploadTrigger:
-    posts: PostsPort
-    media: MediaPort
+    posts: Posts
+    media: MediaStore
     queue: JobQueue
     events: Events
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
     retry_delays: Sequence[float] = LOOKUP_RETRY_DELAYS_S
     outcomes: dict[str, int] = field(default_factory=dict)
-
-    def handle_event(self, event: Mapping[str, Any]) -> list[str]:
-        """Handle every ObjectCreated record of an S3 event; returns one outcome per record."""
-        return [self.handle(record) for record in parse_s3_event(event)]
 
     def handle(self, obj: S3ObjectEvent) -> str:
         """queued | scheduled | duplicate | ignored | rejected | unmatched (see module docstring)."""
@@ -174,7 +122,7 @@ class UploadTrigger:
 
     def _handle(self, obj: S3ObjectEvent) -> str:
         parts = parse_upload_key(obj.key)
-        bucket = getattr(self.media, "bucket", obj.bucket)
+        bucket = self.media.bucket
         if parts is None or bucket != obj.bucket:
             logger.warning("object outside the upload layout left alone", extra={"s3_key": obj.key})
             return "unmatched"
@@ -192,7 +140,7 @@ class UploadTrigger:
         the upload's S3 event may have come first and found nobody waiting. Proceed exactly as for that
         event; the conditional write in `_accept` lets only one of the API and the trigger move the post,
         so it is enqueued once either way."""
-        bucket = str(getattr(self.media, "bucket", ""))
+        bucket = self.media.bucket
         obj = S3ObjectEvent(
             bucket=bucket,
             key=found.key,
@@ -207,7 +155,7 @@ class UploadTrigger:
     def _process(self, post: Post, obj: S3ObjectEvent) -> str:
         """Steps 2-4 of the module docstring for the post that waits for `obj`."""
         logger.append_keys(post_id=post.post_id, open_id=post.open_id)
-        if post.status != AWAITING_UPLOAD:
+        if post.status != PostStatus.AWAITING_UPLOAD:
             return self._not_waiting(post, obj)
         head = self.media.head(obj.key)
         if head is None:
@@ -232,7 +180,7 @@ class UploadTrigger:
                 if p.tenant_id == parts.tenant_id and p.open_id == parts.open_id
             ]
             if candidates:
-                waiting = [p for p in candidates if p.status == AWAITING_UPLOAD]
+                waiting = [p for p in candidates if p.status == PostStatus.AWAITING_UPLOAD]
                 return (waiting or candidates)[0]
         return None
 
@@ -266,21 +214,21 @@ class UploadTrigger:
             "s3_event": obj.event_id,
         }
         fields: dict[str, Any] = {"source": source}
-        status = QUEUED
+        status = PostStatus.QUEUED
         if not due_now(post.publish_at, now=now):
-            status = SCHEDULED
+            status = PostStatus.SCHEDULED
             fields["schedule_shard"] = schedule_shard_for(post.tenant_id, post.post_id)
         moved = self.posts.update(
             post,
             now=now,
             status=status,
-            expect_status={AWAITING_UPLOAD},
+            expect_status={PostStatus.AWAITING_UPLOAD},
             set_fields=fields,
             note="upload received",
         )
         if moved is None:
             return self._not_waiting(self.posts.get(post.tenant_id, post.post_id), obj)
-        if status == SCHEDULED:
+        if status == PostStatus.SCHEDULED:
             logger.info("upload received; post scheduled", extra={"publish_at": post.publish_at})
             return "scheduled"
         try:
@@ -290,8 +238,8 @@ class UploadTrigger:
             self.posts.update(
                 moved,
                 now=self.clock(),
-                status=AWAITING_UPLOAD,
-                expect_status={QUEUED},
+                status=PostStatus.AWAITING_UPLOAD,
+                expect_status={PostStatus.QUEUED},
                 expect={"init_started_at": ABSENT, "publish_id": ABSENT},
                 set_fields={"source": post.source},
                 note="enqueue failed; waiting for the upload event again",
@@ -305,15 +253,17 @@ class UploadTrigger:
         failed = self.posts.update(
             post,
             now=self.clock(),
-            status=FAILED,
-            expect_status={AWAITING_UPLOAD},
+            status=PostStatus.FAILED,
+            expect_status={PostStatus.AWAITING_UPLOAD},
             set_fields={"fail_reason": record, "source": {**post.source, "s3_event": obj.event_id}},
             note=code,
         )
         if failed is None:
             return self._not_waiting(self.posts.get(post.tenant_id, post.post_id), obj)
         logger.info("upload rejected", extra={"code": code})
-        self.events.publish(EVENT_OF_STATUS[FAILED], event_detail(failed), tenant_id=failed.tenant_id)
+        self.events.publish(
+            EVENT_OF_STATUS[PostStatus.FAILED], event_detail(failed), tenant_id=failed.tenant_id
+        )
         return "rejected"
 
 
@@ -328,38 +278,4 @@ _METRIC_NAMES = {
 
 
 def _count(outcome: str) -> None:
-    from aws_lambda_powertools.metrics import MetricUnit
-
-    from tiktok_publisher.observability import metrics
-
-    metrics.add_metric(name=_METRIC_NAMES.get(outcome, "UploadOther"), unit=MetricUnit.Count, value=1)
-
-
-def build_trigger(settings: Any) -> UploadTrigger:
-    """The trigger on POSTS_TABLE, MEDIA_BUCKET and PUBLISH_QUEUE_URL."""
-    from tiktok_publisher.events import EventPublisher
-    from tiktok_publisher.publishing.jobs import SqsJobQueue
-    from tiktok_publisher.publishing.media_source import S3Media
-    from tiktok_publisher.store.posts import PostRepository
-
-    settings.require("posts_table")
-    return UploadTrigger(
-        posts=PostRepository(),
-        media=S3Media(settings.require("media_bucket")),
-        queue=SqsJobQueue(settings.require("publish_queue_url")),
-        events=EventPublisher(settings.event_bus_name),
-    )
-
-
-_cached: tuple[Any, UploadTrigger] | None = None
-
-
-def get_trigger() -> UploadTrigger:
-    """The container's upload trigger (rebuilt when settings change, e.g. between tests)."""
-    global _cached
-    from tiktok_publisher.config import get_settings
-
-    settings = get_settings()
-    if _cached is None or _cached[0] != settings:
-        _cached = (settings, build_trigger(settings))
-    return _cached[1]
+    count(_METRIC_NAMES.get(outcome, "UploadOther"))

@@ -14,11 +14,13 @@ import hmac
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from ulid import ULID
 
-from tiktok_publisher.errors import InvalidInput, NotFound
+from tiktok_publisher.domain.errors import NotFound
+from tiktok_publisher.domain.problems import invalid
+from tiktok_publisher.ports import Accounts, MediaStore
 
 VIDEO_TYPES = {"video/mp4": ".mp4", "video/quicktime": ".mov", "video/webm": ".webm"}
 PHOTO_TYPES = {"image/jpeg": ".jpg", "image/webp": ".webp"}
@@ -28,16 +30,6 @@ MAX_PHOTO_BYTES = 20_000_000
 UPLOAD_URL_TTL_SECONDS = 3600
 _SAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 _UPLOAD_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}-[0-9a-f]{24}$")
-
-
-class AccountLookup(Protocol):
-    def get(self, tenant_id: str, open_id: str) -> Any: ...
-
-
-class UploadStore(Protocol):
-    def presign_put(
-        self, key: str, *, content_type: str, size: int, expires_in: int
-    ) -> tuple[str, dict[str, str]]: ...
 
 
 @dataclass(frozen=True)
@@ -95,14 +87,6 @@ def check_media_type(content_type: str, size: int, *, path: str = "") -> None:
         )
 
 
-def invalid(path: str, kind: str, message: str) -> InvalidInput:
-    """An InvalidInput in the API's 422 shape (one field, with its path)."""
-    return InvalidInput(
-        f"The request has invalid fields: {path}. {message}",
-        details={"fields": [{"path": path, "type": kind, "message": message}]},
-    )
-
-
 class UploadIds:
     """Mints and verifies upload ids bound to (tenant, open_id)."""
 
@@ -130,7 +114,7 @@ class UploadIds:
 class UploadService:
     """POST /v1/uploads: checks, then a presigned PUT under the caller's own prefix."""
 
-    def __init__(self, *, accounts: AccountLookup, store: UploadStore, ids: UploadIds) -> None:
+    def __init__(self, *, accounts: Accounts, store: MediaStore, ids: UploadIds) -> None:
         self._accounts = accounts
         self._store = store
         self._ids = ids

@@ -34,16 +34,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
 
-from tiktok_publisher.accounts_service import AccountNeedsReconnect
-from tiktok_publisher.errors import NotFound, UpstreamError
-from tiktok_publisher.events import DetailType
+from tiktok_publisher.domain.accounts import Account, AccountStatus, Credentials, iso, require_active
+from tiktok_publisher.domain.errors import AccountNeedsReconnect, NotFound, UpstreamError
+from tiktok_publisher.domain.events import DetailType
+from tiktok_publisher.domain.refresh import LEASE_S, due_on_demand, usable_while_busy
+from tiktok_publisher.domain.tiktok import TokenSet
+from tiktok_publisher.domain.tiktok_errors import OAuthError, TikTokError
 from tiktok_publisher.observability import logger
-from tiktok_publisher.refresh.policy import LEASE_S, due_on_demand, usable_while_busy
-from tiktok_publisher.store.accounts import ACTIVE, Account, Credentials, iso
-from tiktok_publisher.tiktok.errors import OAuthError, TikTokError
-from tiktok_publisher.tiktok.models import TokenSet
+from tiktok_publisher.ports import Accounts, Events, RefreshLeases, TikTokAuth
 
 # OAuth answers meaning "this grant is dead": only the user can bring the account back.
 DEAD_GRANT_CODES = frozenset({"invalid_grant"})
@@ -72,48 +71,6 @@ class RefreshResult:
     log_id: str | None = None
 
 
-class AccountsPort(Protocol):
-    def get(self, tenant_id: str, open_id: str) -> Account: ...
-
-    def get_credentials(self, tenant_id: str, open_id: str) -> Credentials: ...
-
-    def save_refreshed(
-        self, tenant_id: str, open_id: str, tokens: TokenSet, *, expected_version: int, now: int
-    ) -> bool: ...
-
-    def restore_refreshed(
-        self, tenant_id: str, open_id: str, tokens: TokenSet, *, marked_from_version: int, now: int
-    ) -> Account | None: ...
-
-
-class LeasePort(Protocol):
-    def acquire_lease(
-        self, tenant_id: str, open_id: str, *, version: int, owner: str, now: int, ttl: int
-    ) -> bool: ...
-
-    def release_lease(self, tenant_id: str, open_id: str, *, owner: str) -> None: ...
-
-    def mark_needs_reconnect(
-        self,
-        tenant_id: str,
-        open_id: str,
-        *,
-        expected_version: int,
-        reason: str,
-        now: int,
-        lease_owner: str | None,
-        lease_now: int,
-    ) -> bool: ...
-
-
-class TikTokRefreshPort(Protocol):
-    def refresh(self, refresh_token: str) -> TokenSet: ...
-
-
-class EventsPort(Protocol):
-    def publish(self, detail_type: str, detail: dict[str, Any], *, tenant_id: str) -> None: ...
-
-
 Due = Callable[[Account], bool]
 
 
@@ -121,10 +78,10 @@ Due = Callable[[Account], bool]
 class TokenRefresher:
     """Refreshes one account at a time; safe to call from many threads and processes at once."""
 
-    accounts: AccountsPort
-    leases: LeasePort
-    client: TikTokRefreshPort
-    events: EventsPort
+    accounts: Accounts
+    leases: RefreshLeases
+    client: TikTokAuth
+    events: Events
     lease_s: int = LEASE_S
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
@@ -147,7 +104,7 @@ class TokenRefresher:
         except NotFound:
             return RefreshResult(Outcome.GONE)
         account = creds.account
-        if account.status != ACTIVE:
+        if account.status != AccountStatus.ACTIVE:
             return RefreshResult(Outcome.GONE)
         if expected_version is not None and account.version != expected_version:
             return _current(Outcome.RACED, creds)
@@ -175,7 +132,7 @@ class TokenRefresher:
             creds = self.accounts.get_credentials(tenant_id, open_id)
         except NotFound:
             return RefreshResult(Outcome.GONE)
-        if creds.account.status != ACTIVE:
+        if creds.account.status != AccountStatus.ACTIVE:
             return RefreshResult(Outcome.GONE)
         if creds.account.version != version:
             return _current(Outcome.RACED, creds)
@@ -258,7 +215,7 @@ class TokenRefresher:
             current = self.accounts.get_credentials(tenant_id, open_id)
         except NotFound:
             return True
-        if current.account.status != ACTIVE:
+        if current.account.status != AccountStatus.ACTIVE:
             return True
         if not hmac.compare_digest(current.access_token.encode(), access_token.encode()):
             return False
@@ -267,7 +224,7 @@ class TokenRefresher:
         ):
             return True
         try:
-            return self.accounts.get(tenant_id, open_id).status != ACTIVE
+            return self.accounts.get(tenant_id, open_id).status != AccountStatus.ACTIVE
         except NotFound:
             return True
 
@@ -282,7 +239,7 @@ class TokenRefresher:
         lease_owner: str | None,
     ) -> bool:
         """needs_reconnect if the row is still at `account.version` and the lease allows it (see
-        RefreshStore.mark_needs_reconnect), then the event. False: it moved, or a refresher holds it."""
+        RefreshLeases.mark_needs_reconnect), then the event. False: it moved, or a refresher holds it."""
         tenant_id, open_id = account.tenant_id, account.open_id
         if not self.leases.mark_needs_reconnect(
             tenant_id,
@@ -352,12 +309,7 @@ class TokenRefresher:
             self.sleep(poll_s)
 
     def _raise_gone(self, tenant_id: str, open_id: str) -> None:
-        account = self.accounts.get(tenant_id, open_id)  # NotFound when the account itself is gone
-        if account.status != ACTIVE:
-            raise AccountNeedsReconnect(
-                f"This account is {account.status.replace('_', ' ')}. Connect it again before posting.",
-                details={"status": account.status},
-            )
+        require_active(self.accounts.get(tenant_id, open_id))  # NotFound when the account itself is gone
         raise NotFound("This account has no stored authorization. Connect it again.")
 
 

@@ -15,21 +15,16 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Protocol
 
+from tiktok_publisher.domain.refresh import DueAccount, ShardCursor, due_in_sweep
 from tiktok_publisher.observability import logger
+from tiktok_publisher.ports import RefreshDueIndex
 from tiktok_publisher.refresh.core import Outcome, RefreshResult, TokenRefresher
-from tiktok_publisher.refresh.policy import ShardCursor, due_in_sweep
-from tiktok_publisher.refresh.store import DueAccount, DuePage
 
 DEFAULT_CONCURRENCY = 8
 DEFAULT_PAGE_SIZE = 100
 # Enough for the in-flight refreshes to finish (client timeouts 3.05 s + 8 s) and the hand-off to be sent.
 DEFAULT_RESERVE_S = 20.0
-
-
-class DueIndex(Protocol):
-    def due_page(self, cursor: ShardCursor, *, before: int, limit: int) -> DuePage: ...
 
 
 @dataclass
@@ -70,7 +65,7 @@ class SweepReport:
 @dataclass
 class RefreshSweep:
     refresher: TokenRefresher
-    index: DueIndex
+    index: RefreshDueIndex
     concurrency: int = DEFAULT_CONCURRENCY
     page_size: int = DEFAULT_PAGE_SIZE
     reserve_s: float = DEFAULT_RESERVE_S

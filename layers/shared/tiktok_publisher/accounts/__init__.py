@@ -1,0 +1,1 @@
+"""Accounts of a tenant: list, detail, disconnect, and the creator-info post-form contract."""

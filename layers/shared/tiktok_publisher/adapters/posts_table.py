@@ -1,0 +1,255 @@
+"""PostRepository: the Posts table behind a small interface of conditional state changes.
+
+Every change of a post's state is ONE conditional UpdateItem: the condition states what must still be true
+(status, publish_id, the init marker), so two workers racing on the same post cannot both win a step and a
+stale SQS message cannot move a post backwards. Callers get None when the condition no longer holds and
+re-read to see why.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable, Sequence
+from enum import Enum
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError, PynamoDBException, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+
+from tiktok_publisher.adapters.dynamodb import PostModel, StoreError
+from tiktok_publisher.domain.errors import InvalidInput, NotFound
+from tiktok_publisher.domain.posts import ABSENT, HISTORY_LIMIT, Post, PostStatus, iso_now
+from tiktok_publisher.domain.schedule import schedule_shard_for
+
+MAX_PAGE = 100
+
+
+def _plain(value: Any) -> Any:
+    """PynamoDB raw maps come back as MapAttribute objects and Decimals as numbers: make them plain JSON."""
+    if hasattr(value, "as_dict"):
+        value = value.as_dict()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _stored(value: Any) -> Any:
+    """What DynamoDB stores: enums (PostStatus...) by their value, containers recursively. PynamoDB's raw
+    map and list attributes only serialize plain types."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: _stored(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_stored(v) for v in value]
+    return value
+
+
+def _to_post(item: PostModel) -> Post:
+    return Post(
+        tenant_id=item.tenant_id,
+        post_id=item.post_id,
+        open_id=item.open_id,
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+        mode=item.mode or "direct",
+        media=item.media or "video",
+        status=PostStatus(item.status or PostStatus.QUEUED),
+        source=_plain(item.source) or {},
+        post_info=_plain(item.post_info) or {},
+        idempotency_key=item.idempotency_key,
+        upload_id=item.upload_id,
+        publish_id=item.publish_id,
+        transfer=item.transfer,
+        upload_progress=_plain(item.upload_progress) or {},
+        fail_reason=_plain(item.fail_reason),
+        post_ids=[str(x) for x in item.post_ids or []],
+        history=_plain(item.history) or [],
+        attempts=int(item.attempts or 0),
+        version=int(item.version or 0),
+        init_started_at=int(item.init_started_at) if item.init_started_at is not None else None,
+        init_token=item.init_token,
+        status_deadline=int(item.status_deadline) if item.status_deadline is not None else None,
+        reconcile_until=int(item.reconcile_until) if item.reconcile_until is not None else None,
+        publish_at=int(item.publish_at) if item.publish_at is not None else None,
+    )
+
+
+def _conditional_failed(exc: Exception) -> bool:
+    cause = getattr(exc, "cause_response_code", None)
+    return cause == "ConditionalCheckFailedException"
+
+
+class PostRepository:
+    """CRUD and conditional state transitions of posts, always keyed by the caller's tenant."""
+
+    def create(self, post: Post, *, now: float) -> Post:
+        """Insert a new post (its post_id must be fresh: a ULID)."""
+        stamp = iso_now(now)
+        post.updated_at = stamp
+        post.history = [{"at": stamp, "status": str(post.status), "note": "created"}]
+        item = PostModel(
+            post.tenant_id,
+            post.post_id,
+            open_id=post.open_id,
+            account_key=f"{post.tenant_id}#{post.open_id}",
+            created_at=post.created_at,
+            updated_at=stamp,
+            mode=post.mode,
+            media=post.media,
+            status=_stored(post.status),
+            source=post.source,
+            post_info=post.post_info,
+            idempotency_key=post.idempotency_key,
+            upload_id=post.upload_id,
+            history=post.history,
+            attempts=0,
+            version=1,
+            post_ids=[],
+            publish_at=post.publish_at,
+            # Sparse scheduled_due index: only scheduled posts carry a shard (publishing/schedule.py).
+            schedule_shard=schedule_shard_for(post.tenant_id, post.post_id)
+            if post.status == PostStatus.SCHEDULED
+            else None,
+        )
+        try:
+            item.save(condition=PostModel.post_id.does_not_exist())
+        except PutError as exc:
+            if _conditional_failed(exc):
+                raise InvalidInput("post id collision") from None
+            raise
+        post.version = 1
+        return post
+
+    def get(self, tenant_id: str, post_id: str) -> Post:
+        """The post, or NotFound (also for another tenant's post_id: the key includes the tenant)."""
+        try:
+            return _to_post(PostModel.get(tenant_id, post_id, consistent_read=True))
+        except DoesNotExist:
+            raise NotFound("No such post.") from None
+
+    def list_for_account(
+        self, tenant_id: str, open_id: str, *, limit: int = 20, cursor: str | None = None
+    ) -> tuple[list[Post], str | None]:
+        """One page of an account's posts, newest first, and the opaque cursor of the next page (or None)."""
+        account_key = f"{tenant_id}#{open_id}"
+        start = _decode_cursor(cursor, account_key) if cursor else None
+        result = PostModel.by_account.query(
+            account_key,
+            scan_index_forward=False,
+            limit=max(1, min(limit, MAX_PAGE)),
+            last_evaluated_key=start,
+        )
+        posts = [_to_post(item) for item in result]
+        last = result.last_evaluated_key
+        return posts, _encode_cursor(last) if last else None
+
+    def find_by_upload_id(self, upload_id: str) -> list[Post]:
+        """Posts waiting for (or made from) one upload (the s3_upload trigger's entry point)."""
+        return [_to_post(item) for item in PostModel.by_upload_id.query(upload_id)]
+
+    def due_page(
+        self, shard: str, *, now: int, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[Post], dict[str, Any] | None]:
+        """Scheduled posts of `shard` with publish_at <= now (the sparse scheduled_due index), and the key to
+        continue from (None: no more)."""
+        try:
+            result = PostModel.scheduled_due.query(
+                shard, PostModel.publish_at <= now, limit=limit, last_evaluated_key=start, page_size=limit
+            )
+            posts = [_to_post(item) for item in result]
+        except PynamoDBException as exc:
+            raise StoreError.wrap("query scheduled_due", exc) from None
+        return posts, result.last_evaluated_key
+
+    def find_by_publish_id(self, publish_id: str) -> list[Post]:
+        """Posts carrying TikTok's publish_id (webhooks)."""
+        return [_to_post(item) for item in PostModel.by_publish_id.query(publish_id)]
+
+    def update(
+        self,
+        post: Post,
+        *,
+        now: float,
+        status: str | None = None,
+        expect_status: Iterable[str] | None = None,
+        expect: dict[str, Any] | None = None,
+        set_fields: dict[str, Any] | None = None,
+        remove: Sequence[str] = (),
+        note: str | None = None,
+    ) -> Post | None:
+        """One conditional change. `expect` maps attribute -> required value (ABSENT: must not exist).
+
+        Returns the post as stored after the change, or None when a condition no longer held.
+        """
+        stamp = iso_now(now)
+        actions: list[Action] = [PostModel.updated_at.set(stamp), PostModel.version.add(1)]
+        for name, value in (set_fields or {}).items():
+            attribute = getattr(PostModel, name)
+            actions.append(attribute.remove() if value is None else attribute.set(_stored(value)))
+        actions.extend(getattr(PostModel, name).remove() for name in remove)
+        if status is not None or note is not None:
+            entry = {"at": stamp, "status": _stored(status or post.status), "note": note or ""}
+            history = [*post.history, entry][-HISTORY_LIMIT:]
+            actions.append(PostModel.history.set(history))
+        if status is not None:
+            actions.append(PostModel.status.set(_stored(status)))
+        condition: Condition = PostModel.post_id.exists()
+        if expect_status is not None:
+            condition &= PostModel.status.is_in(*_stored(list(expect_status)))
+        for name, value in (expect or {}).items():
+            attribute = getattr(PostModel, name)
+            condition &= attribute.does_not_exist() if value is ABSENT else attribute == _stored(value)
+        item = PostModel(post.tenant_id, post.post_id)
+        try:
+            item.update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if _conditional_failed(exc):
+                return None
+            raise
+        return _to_post(item)
+
+
+def _encode_cursor(key: dict[str, Any]) -> str:
+    raw = json.dumps(key, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, account_key: str) -> dict[str, Any]:
+    """Decode and check a cursor: it must come from a page of the same account (else 422)."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        owner = key["account_key"]["S"]
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise _bad_cursor() from None
+    if (
+        not isinstance(key, dict)
+        or owner != account_key
+        or set(key)
+        - {
+            "account_key",
+            "created_at",
+            "tenant_id",
+            "post_id",
+        }
+    ):
+        raise _bad_cursor()
+    if key.get("tenant_id", {}).get("S") != account_key.split("#", 1)[0]:
+        raise _bad_cursor()
+    return key
+
+
+def _bad_cursor() -> InvalidInput:
+    message = "The cursor is not valid for this listing; start again without it."
+    return InvalidInput(
+        f"The request has invalid fields: query.cursor. {message}",
+        details={"fields": [{"path": "query.cursor", "type": "invalid_cursor", "message": message}]},
+    )

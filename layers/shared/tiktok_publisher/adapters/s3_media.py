@@ -1,0 +1,204 @@
+"""S3 port for media: object lookups, ranged reads (for the probe and the chunk stream), presigned URLs.
+
+The only module of `publishing/` that talks to S3. Ranged reads are streamed in pieces of PIECE_BYTES, so
+whoever consumes them holds at most one piece plus what it buffers itself, never the object.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from tiktok_publisher.adapters import aws
+from tiktok_publisher.domain.media import ObjectInfo
+
+PIECE_BYTES = 1024 * 1024
+# TikTok may take up to an hour to download a pulled file (TIKTOK-API.md §6); leave slack for queueing.
+PULL_URL_TTL_SECONDS = 3 * 3600
+
+
+class S3RangeReader:
+    """Random access to one S3 object through GetObject Range requests (the probe's RangeReader port)."""
+
+    def __init__(self, media: S3Media, key: str, size: int) -> None:
+        self._media = media
+        self.key = key
+        self.size = size
+        self.requests = 0
+
+    def read(self, offset: int, length: int) -> bytes:
+        """Up to `length` bytes at `offset` (fewer at the end of the object, b"" past it)."""
+        if length <= 0 or offset >= self.size:
+            return b""
+        last = min(offset + length, self.size) - 1
+        self.requests += 1
+        return b"".join(self._media.iter_range(self.key, offset, last))
+
+
+class S3Media:
+    """Media objects of one bucket."""
+
+    def __init__(self, bucket: str, s3_client: Any | None = None) -> None:
+        self.bucket = bucket
+        self._client = s3_client
+
+    @property
+    def _s3(self) -> Any:
+        # Looked up per call: aws.client() is cached, and tests swap it between cases.
+        return self._client if self._client is not None else aws.client("s3")
+
+    def head(self, key: str) -> ObjectInfo | None:
+        """Size, type and user metadata of `key`, or None when there is no such object."""
+        try:
+            answer = self._s3.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                return None
+            raise
+        return ObjectInfo(
+            key=key,
+            size=int(answer["ContentLength"]),
+            content_type=answer.get("ContentType"),
+            metadata=dict(answer.get("Metadata") or {}),
+        )
+
+    def first_under(self, prefix: str) -> ObjectInfo | None:
+        """The object stored under `prefix` (an upload's folder holds one file), or None."""
+        answer = self._s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix, MaxKeys=2)
+        contents = answer.get("Contents") or []
+        if not contents:
+            return None
+        return self.head(contents[0]["Key"])
+
+    def reader(self, info: ObjectInfo) -> S3RangeReader:
+        """A RangeReader over the object (for the media probe)."""
+        return S3RangeReader(self, info.key, info.size)
+
+    def iter_range(self, key: str, first: int, last: int, piece: int = PIECE_BYTES) -> Iterator[bytes]:
+        """Bytes first..last (inclusive) of `key`, streamed in pieces of at most `piece` bytes."""
+        answer = self._s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={first}-{last}")
+        body = answer["Body"]
+        try:
+            yield from body.iter_chunks(chunk_size=piece)
+        finally:
+            body.close()
+
+    def open_from(self, key: str, first: int) -> Any:
+        """A streaming body of `key` from byte `first` to the end (read(n) / close())."""
+        return self._s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={first}-")["Body"]
+
+    def presign_put(
+        self, key: str, *, content_type: str, size: int, expires_in: int
+    ) -> tuple[str, dict[str, str]]:
+        """A presigned PUT for `key` and the headers the uploader must send (they are signed)."""
+        metadata = {"declared-size": str(size)}
+        url = self._s3.generate_presigned_url(
+            "put_object",
+            Params={"Bucket": self.bucket, "Key": key, "ContentType": content_type, "Metadata": metadata},
+            ExpiresIn=expires_in,
+            HttpMethod="PUT",
+        )
+        headers = {"Content-Type": content_type, "x-amz-meta-declared-size": str(size)}
+        return url, headers
+
+    def presign_get_on(self, key: str, base_url: str, *, expires_in: int = PULL_URL_TTL_SECONDS) -> str:
+        """A presigned GET generated on `base_url`'s origin (a custom S3 endpoint on the verified domain).
+
+        The signature covers the host, so the URL is signed for the endpoint TikTok will call, path-style
+        (`{origin}/{bucket}/{key}`): the bucket then needs no DNS name of its own under the verified domain.
+        """
+        url: str = _pull_client(_origin(base_url)).generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
+        )
+        if not url.startswith(base_url.rstrip("/") + "/"):
+            raise ValueError(
+                "MEDIA_PULL_BASE_URL must be the endpoint origin (optionally /bucket) for s3 pulls"
+            )
+        return url
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@functools.cache
+def _pull_client(endpoint: str) -> Any:
+    # A separate client: the signing host must be the public endpoint, not the one the functions use.
+    import boto3  # only in s3 pull mode (cold start)
+
+    return boto3.session.Session().client(
+        "s3",
+        region_name=aws.region(),
+        endpoint_url=endpoint,
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+
+
+def cloudfront_signed_url(
+    base_url: str,
+    key: str,
+    *,
+    key_pair_id: str,
+    private_key_pem: str,
+    now: float,
+    ttl: int = PULL_URL_TTL_SECONDS,
+) -> str:
+    """A CloudFront canned-policy signed URL for `key` under the distribution at `base_url`."""
+    # Only in cloudfront pull mode: the RSA signing stack stays out of every other cold start.
+    from botocore.signers import CloudFrontSigner
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    private_key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+    if not isinstance(private_key, rsa.RSAPrivateKey):
+        raise ValueError("the CloudFront signing key must be an RSA private key")
+
+    def rsa_signer(message: bytes) -> bytes:
+        # CloudFront's trusted key groups verify SHA-1 RSA signatures (its canned policy format).
+        return private_key.sign(message, padding.PKCS1v15(), hashes.SHA1())  # noqa: S303
+
+    url = base_url.rstrip("/") + "/" + quote(key)
+    expires = dt.datetime.fromtimestamp(now + ttl, tz=dt.UTC)
+    return str(CloudFrontSigner(key_pair_id, rsa_signer).generate_presigned_url(url, date_less_than=expires))
+
+
+class PullUrlSigner:
+    """URLs TikTok can pull our media from (MEDIA_PULL_MODE): an S3 presigned GET on the verified endpoint,
+    or a CloudFront signed URL. `enabled` is False in mode `none` (the worker then uses FILE_UPLOAD)."""
+
+    def __init__(
+        self,
+        mode: str,
+        base_url: str | None,
+        media: S3Media,
+        *,
+        cloudfront_key: Any = None,
+    ) -> None:
+        self.mode = mode
+        self.base_url = base_url
+        self._media = media
+        # () -> (key_pair_id, private_key_pem); read lazily: only cloudfront mode needs the secret.
+        self._cloudfront_key = cloudfront_key
+
+    @property
+    def enabled(self) -> bool:
+        """True when TikTok can be pointed at a URL of ours."""
+        return self.mode in {"s3", "cloudfront"} and bool(self.base_url)
+
+    def url_for(self, key: str, *, now: float) -> str:
+        """A time-limited URL for `key` under the verified prefix."""
+        if not self.enabled or self.base_url is None:
+            raise ValueError("media pull is not configured (MEDIA_PULL_MODE / MEDIA_PULL_BASE_URL)")
+        if self.mode == "s3":
+            return self._media.presign_get_on(key, self.base_url)
+        key_pair_id, private_key_pem = self._cloudfront_key()
+        return cloudfront_signed_url(
+            self.base_url, key, key_pair_id=key_pair_id, private_key_pem=private_key_pem, now=now
+        )

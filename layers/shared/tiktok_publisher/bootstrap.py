@@ -1,0 +1,312 @@
+"""The one composition root: every port and service, built once per container from Settings and the secrets.
+
+An entrypoint asks `ports()` for what it needs; each port is built on first use (so a function pays only for
+what it touches at cold start) and then kept, so the TikTok client's connection pool, the token cipher's
+data-key cache and the idempotency layer survive across invocations. The whole set is rebuilt only when the
+settings or the app secret change: Powertools Parameters hands back a rotated secret after its cache age
+(new client credentials must reach the TikTok client), and tests switch environments between cases.
+
+Functions whose role never needs the app secret (s3_upload, dispatch: their IAM roles cannot read it) ask
+`ports(secrets=False)`; a port that needs a secret then fails with a ConfigError naming it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from tiktok_publisher.config import ConfigError, Settings, get_secrets, get_settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
+
+    from tiktok_publisher.adapters.accounts_table import AccountRepository
+    from tiktok_publisher.adapters.eventbridge import EventPublisher
+    from tiktok_publisher.adapters.posts_table import PostRepository
+    from tiktok_publisher.adapters.s3_media import PullUrlSigner, S3Media
+    from tiktok_publisher.adapters.sessions_table import OAuthSessionRepository
+    from tiktok_publisher.adapters.sqs import SqsJobQueue
+    from tiktok_publisher.adapters.sweep_handoff import EventBridgeHandOff
+    from tiktok_publisher.adapters.tiktok_client import TikTokClient
+    from tiktok_publisher.app_secrets import AppSecrets
+    from tiktok_publisher.connect.service import ConnectConfig
+    from tiktok_publisher.dispatch.dispatcher import ScheduleDispatcher
+    from tiktok_publisher.publishing.service import PublishService
+    from tiktok_publisher.publishing.trigger import UploadTrigger
+    from tiktok_publisher.publishing.uploads import UploadIds, UploadService
+    from tiktok_publisher.publishing.worker import PublishWorker
+    from tiktok_publisher.refresh.core import TokenRefresher
+    from tiktok_publisher.refresh.runtime import RefreshRuntime
+    from tiktok_publisher.webhooks.service import WebhookService
+
+# (connect, read) seconds per TikTok call: inside API Gateway's 30 s integration timeout with room for the
+# client's retries of read-only calls, and tight enough for a refresh sweep to fit many calls in its budget.
+TIKTOK_TIMEOUT: tuple[float, float] = (3.05, 8.0)
+# The worker streams chunks of up to 64 MB: give a PUT room to complete.
+TIKTOK_UPLOAD_TIMEOUT: tuple[float, float] = (3.05, 120.0)
+
+# Adapters and services are imported inside the builders below on purpose: a function imports only the
+# adapters its own ports need (boto3, PynamoDB, requests, cryptography each cost tens of ms at cold start).
+
+
+class Ports:
+    """Every port and service of one container, each built on first use."""
+
+    def __init__(self, settings: Settings, secrets: AppSecrets | None) -> None:
+        self.settings = settings
+        self.seen_secret = secrets
+
+    @property
+    def secrets(self) -> AppSecrets:
+        """The app secret; ConfigError in a function that runs without it."""
+        if self.seen_secret is None:
+            raise ConfigError("this function runs without the app secret (APP_SECRET_ID)")
+        return self.seen_secret
+
+    @staticmethod
+    def now() -> int:
+        """The clock port: epoch seconds."""
+        return int(time.time())
+
+    # ------------------------------------------------------------------ adapters
+
+    @cached_property
+    def tiktok(self) -> TikTokClient:
+        """The one TikTok client of the container (its connection pool is shared by every feature)."""
+        from tiktok_publisher.adapters.tiktok_client import TikTokClient
+
+        return TikTokClient(
+            self.settings.tiktok_api_base,
+            client_key=self.secrets.client_key,
+            client_secret=self.secrets.client_secret.get_secret_value(),
+            timeout=TIKTOK_TIMEOUT,
+            upload_timeout=TIKTOK_UPLOAD_TIMEOUT,
+        )
+
+    @cached_property
+    def accounts(self) -> AccountRepository:
+        from tiktok_publisher.adapters.accounts_table import AccountRepository
+
+        self.settings.require("accounts_table")
+        return AccountRepository(refresh_shards=self.settings.refresh_shards)  # the shared TokenCipher
+
+    @cached_property
+    def posts(self) -> PostRepository:
+        from tiktok_publisher.adapters.posts_table import PostRepository
+
+        self.settings.require("posts_table")
+        return PostRepository()
+
+    @cached_property
+    def sessions(self) -> OAuthSessionRepository:
+        from tiktok_publisher.adapters.sessions_table import OAuthSessionRepository
+
+        self.settings.require("oauth_sessions_table")
+        return OAuthSessionRepository()
+
+    @cached_property
+    def events(self) -> EventPublisher:
+        from tiktok_publisher.adapters.eventbridge import EventPublisher
+
+        return EventPublisher(self.settings.event_bus_name)
+
+    @cached_property
+    def handoff(self) -> EventBridgeHandOff:
+        from tiktok_publisher.adapters.sweep_handoff import EventBridgeHandOff
+
+        return EventBridgeHandOff(self.settings.event_bus_name)
+
+    @cached_property
+    def queue(self) -> SqsJobQueue:
+        from tiktok_publisher.adapters.sqs import SqsJobQueue
+
+        return SqsJobQueue(self.settings.require("publish_queue_url"))
+
+    @cached_property
+    def media(self) -> S3Media:
+        from tiktok_publisher.adapters.s3_media import S3Media
+
+        return S3Media(self.settings.require("media_bucket"))
+
+    @cached_property
+    def pull(self) -> PullUrlSigner:
+        from tiktok_publisher.adapters.s3_media import PullUrlSigner
+
+        return PullUrlSigner(
+            self.settings.media_pull_mode,
+            self.settings.media_pull_base_url,
+            self.media,
+            cloudfront_key=self._cloudfront_key,
+        )
+
+    def _cloudfront_key(self) -> tuple[str, str]:
+        # Read when a URL is signed: only cloudfront mode needs these keys of the secret.
+        secrets = self.secrets
+        if secrets.cloudfront_private_key is None or not secrets.cloudfront_key_pair_id:
+            raise ConfigError(
+                "MEDIA_PULL_MODE=cloudfront needs cloudfront_private_key and cloudfront_key_pair_id"
+            )
+        return secrets.cloudfront_key_pair_id, secrets.cloudfront_private_key.get_secret_value()
+
+    @cached_property
+    def idempotency(self) -> BasePersistenceLayer | None:
+        """Powertools' DynamoDB persistence layer on IDEMPOTENCY_TABLE, or None when the table is not set."""
+        if not self.settings.idempotency_table:
+            return None
+        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+        from tiktok_publisher.adapters import aws
+
+        return DynamoDBPersistenceLayer(
+            table_name=self.settings.idempotency_table, boto3_client=aws.client("dynamodb")
+        )
+
+    # ------------------------------------------------------------------ features
+
+    @cached_property
+    def refresher(self) -> TokenRefresher:
+        """Access tokens for every TikTok call: the path the scheduled sweep uses too (DESIGN.md §6)."""
+        from tiktok_publisher.adapters.accounts_table import RefreshStore
+        from tiktok_publisher.refresh.core import TokenRefresher
+
+        return TokenRefresher(
+            accounts=self.accounts,
+            leases=RefreshStore(),
+            client=self.tiktok,
+            events=self.events,
+        )
+
+    @property
+    def connect_config(self) -> ConnectConfig:
+        """The connect flow's view of settings and secrets."""
+        from tiktok_publisher.connect.service import ConnectConfig
+
+        s = self.settings
+        return ConnectConfig(
+            stage=s.stage,
+            auth_base=s.tiktok_auth_base,
+            client_key=self.secrets.client_key,
+            redirect_uri=s.require("oauth_redirect_uri"),
+            allowed_origins=tuple(s.return_to_allowed_origins),
+            pkce_mode=s.pkce_mode,
+            state_key=self.secrets.state_signing_key.get_secret_value().encode("utf-8"),
+        )
+
+    @cached_property
+    def upload_ids(self) -> UploadIds:
+        from tiktok_publisher.publishing.uploads import UploadIds
+
+        return UploadIds(self.secrets.state_signing_key.get_secret_value().encode("utf-8"))
+
+    @cached_property
+    def uploads(self) -> UploadService:
+        from tiktok_publisher.publishing.uploads import UploadService
+
+        return UploadService(accounts=self.accounts, store=self.media, ids=self.upload_ids)
+
+    @cached_property
+    def trigger(self) -> UploadTrigger:
+        """The S3 upload trigger's logic (also used by the publish API for an upload that came first)."""
+        from tiktok_publisher.publishing.trigger import UploadTrigger
+
+        return UploadTrigger(posts=self.posts, media=self.media, queue=self.queue, events=self.events)
+
+    @cached_property
+    def publish_service(self) -> PublishService:
+        from tiktok_publisher.publishing.service import PublishService
+
+        return PublishService(
+            posts=self.posts,
+            accounts=self.accounts,
+            client=self.tiktok,
+            media=self.media,
+            queue=self.queue,
+            upload_ids=self.upload_ids,
+            pull=self.pull,
+            audited=self.settings.app_audited,
+            refresher=self.refresher,
+            trigger=self.trigger,
+            idempotency_store=self.idempotency,
+        )
+
+    @cached_property
+    def worker(self) -> PublishWorker:
+        from tiktok_publisher.publishing.worker import PublishWorker
+
+        return PublishWorker(
+            posts=self.posts,
+            accounts=self.accounts,
+            client=self.tiktok,
+            media=self.media,
+            queue=self.queue,
+            events=self.events,
+            pull=self.pull,
+            refresher=self.refresher,
+        )
+
+    @cached_property
+    def dispatcher(self) -> ScheduleDispatcher:
+        from tiktok_publisher.dispatch.dispatcher import ScheduleDispatcher
+
+        return ScheduleDispatcher(posts=self.posts, queue=self.queue, index=self.posts)
+
+    @cached_property
+    def refresh_runtime(self) -> RefreshRuntime:
+        from tiktok_publisher.adapters.accounts_table import RefreshStore
+        from tiktok_publisher.refresh.runtime import RefreshRuntime
+        from tiktok_publisher.refresh.sweep import RefreshSweep
+
+        return RefreshRuntime(
+            shards=self.settings.refresh_shards,
+            refresher=self.refresher,
+            sweep=RefreshSweep(self.refresher, RefreshStore()),
+            handoff=self.handoff,
+        )
+
+    @cached_property
+    def webhooks(self) -> WebhookService:
+        from tiktok_publisher.webhooks.service import WebhookService
+
+        return WebhookService(
+            posts=self.posts,
+            accounts=self.accounts,
+            events=self.events,
+            queue=self.queue,
+            client_key=self.secrets.client_key,
+            secret=self.secrets.client_secret.get_secret_value(),
+        )
+
+
+_lock = threading.Lock()
+_current: Ports | None = None
+
+
+def ports(*, secrets: bool = True) -> Ports:
+    """The container's ports for the current settings and app secret.
+
+    `secrets=False` (functions that never read the secret) reuses the current ports as they are; a changed
+    secret seen by any other caller rebuilds them all, so rotated client credentials reach the TikTok client.
+    """
+    global _current
+    settings = get_settings()
+    secret = get_secrets() if secrets else None
+    with _lock:
+        current = _current
+        if (
+            current is None
+            or current.settings != settings
+            or (secret and current.seen_secret not in (None, secret))
+        ):
+            current = _current = Ports(settings, secret)
+        elif secret and current.seen_secret is None:
+            current.seen_secret = secret
+        return current
+
+
+def reset() -> None:
+    """Forget every port (tests)."""
+    global _current
+    with _lock:
+        _current = None

@@ -1,0 +1,99 @@
+"""Typed shapes of what TikTok answers (TIKTOK-API.md §1-§5). Pure data, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PrivacyLevel(StrEnum):
+    PUBLIC_TO_EVERYONE = "PUBLIC_TO_EVERYONE"
+    MUTUAL_FOLLOW_FRIENDS = "MUTUAL_FOLLOW_FRIENDS"
+    FOLLOWER_OF_CREATOR = "FOLLOWER_OF_CREATOR"
+    SELF_ONLY = "SELF_ONLY"
+
+
+class PublishStatusValue(StrEnum):
+    PROCESSING_UPLOAD = "PROCESSING_UPLOAD"
+    PROCESSING_DOWNLOAD = "PROCESSING_DOWNLOAD"
+    SEND_TO_USER_INBOX = "SEND_TO_USER_INBOX"
+    PUBLISH_COMPLETE = "PUBLISH_COMPLETE"
+    FAILED = "FAILED"
+
+
+class TokenSet(BaseModel):
+    """A successful token or refresh answer (flat object). Lifetimes are data, never constants."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    access_token: str = Field(repr=False)
+    refresh_token: str = Field(repr=False)
+    open_id: str
+    scopes: list[str]
+    expires_in: int
+    refresh_expires_in: int
+
+
+class UserInfo(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    open_id: str
+    union_id: str | None = None
+    display_name: str | None = None
+    avatar_url: str | None = None
+    username: str | None = None
+
+
+class CreatorInfo(BaseModel):
+    """creator_info/query data: what the creator may do right now."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    creator_avatar_url: str | None = None
+    creator_username: str | None = None
+    creator_nickname: str | None = None
+    privacy_level_options: list[str]
+    comment_disabled: bool = False
+    duet_disabled: bool = False
+    stitch_disabled: bool = False
+    max_video_post_duration_sec: int = 600
+
+
+class InitResult(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    publish_id: str
+    upload_url: str | None = Field(default=None, repr=False)
+
+
+class PublishStatus(BaseModel):
+    """status/fetch data. Post ids are kept as exact decimal strings (int64 must not pass through float)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    status: PublishStatusValue
+    fail_reason: str | None = None
+    post_ids: list[str] = Field(default_factory=list)
+    uploaded_bytes: int | None = None
+    downloaded_bytes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkResult:
+    """Answer to one chunk PUT: 206 more expected, 201 complete, 4xx/5xx see TIKTOK-API.md §5.
+
+    received_last is LAST from `Content-Range: bytes 0-LAST/TOTAL` (None when absent).
+    """
+
+    status_code: int
+    received_last: int | None
+    total: int | None = None
+    error_code: str | None = None
+    log_id: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        """TikTok has every byte (201)."""
+        return self.status_code == 201

@@ -1,0 +1,2 @@
+"""HTTP routes on the Powertools resolver: one module per route set, the error mapping, the OpenAPI
+document."""

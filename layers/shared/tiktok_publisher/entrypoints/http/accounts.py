@@ -1,0 +1,100 @@
+"""GET/DELETE /v1/accounts[/{open_id}] and GET /v1/accounts/{open_id}/creator-info over accounts_service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+from tiktok_publisher.accounts import service
+from tiktok_publisher.bootstrap import Ports
+from tiktok_publisher.entrypoints.http.caller import CallerDep
+from tiktok_publisher.entrypoints.http.docs import empty_response, error_responses, ok_response
+from tiktok_publisher.entrypoints.http.errors import BASE_HEADERS
+from tiktok_publisher.observability import count
+
+# TikTok open_ids are opaque; bound them so a path parameter cannot be abused as a payload.
+OpenId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
+
+
+def register_accounts(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -> None:
+    """Register the accounts routes on `app`."""
+
+    @app.get(
+        "/v1/accounts",
+        summary="List connected TikTok accounts",
+        tags=["Accounts"],
+        responses={**ok_response(service.AccountList, "The tenant's accounts"), **error_responses(401)},
+    )
+    def list_accounts(who: CallerDep) -> service.AccountList:
+        return service.list_accounts(who.tenant_id, accounts=ports().accounts)
+
+    @app.get(
+        "/v1/accounts/<open_id>",
+        summary="One connected TikTok account",
+        tags=["Accounts"],
+        responses={**ok_response(service.AccountView, "The account"), **error_responses(401, 404)},
+    )
+    def get_account(who: CallerDep, open_id: OpenId) -> service.AccountView:
+        return service.get_account(who.tenant_id, open_id, accounts=ports().accounts)
+
+    @app.delete(
+        "/v1/accounts/<open_id>",
+        summary="Disconnect a TikTok account",
+        description=(
+            "Revokes the authorization at TikTok, then deletes the stored tokens. The account stays listed "
+            "as `revoked` with its posts history. Repeating the call is harmless."
+        ),
+        tags=["Accounts"],
+        responses={**empty_response(204, "Disconnected (or already was)"), **error_responses(401, 404, 502)},
+    )
+    def disconnect(who: CallerDep, open_id: OpenId) -> Response[None]:
+        p = ports()
+        service.disconnect(
+            who.tenant_id, open_id, accounts=p.accounts, client=p.tiktok, tokens=p.refresher, now=p.now()
+        )
+        count("AccountDisconnected")
+        return Response(status_code=HTTPStatus.NO_CONTENT, headers=dict(BASE_HEADERS))
+
+    @app.get(
+        "/v1/accounts/<open_id>/creator-info",
+        summary="Fresh creator_info and the post form contract",
+        description=(
+            "Queries TikTok's creator_info now (TikTok requires it before every direct post) and returns "
+            "what "
+            "the post form must offer: privacy options with no default, which interaction toggles are "
+            "disabled, the maximum video duration and the declaration text."
+        ),
+        tags=["Accounts"],
+        responses={
+            **ok_response(service.CreatorForm, "creator_info and the form contract"),
+            **error_responses(
+                401,
+                404,
+                409,
+                502,
+                e409="The account needs reconnecting, or the creator cannot post right now",
+            ),
+        },
+    )
+    def creator_info(
+        who: CallerDep,
+        open_id: OpenId,
+        media_type: Annotated[
+            Literal["video", "photo"], Query(description="The form being opened.")
+        ] = "video",
+    ) -> service.CreatorForm:
+        p = ports()
+        return service.creator_form(
+            who.tenant_id,
+            open_id,
+            accounts=p.accounts,
+            client=p.tiktok,
+            tokens=p.refresher,
+            audited=p.settings.app_audited,
+            media_type=media_type,
+            now=p.now(),
+        )

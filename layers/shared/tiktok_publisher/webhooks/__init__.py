@@ -1,0 +1,1 @@
+"""TikTok webhooks: the signature, the envelope and the service that applies an event."""
