@@ -22,6 +22,7 @@ from tiktok_publisher.config import ConfigError, Settings, get_secrets, get_sett
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
 
+    from tiktok_publisher.accounts.erasure import AccountEraser
     from tiktok_publisher.adapters.accounts_table import AccountRepository
     from tiktok_publisher.adapters.eventbridge import EventPublisher
     from tiktok_publisher.adapters.posts_table import PostRepository
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from tiktok_publisher.adapters.sessions_table import OAuthSessionRepository
     from tiktok_publisher.adapters.sqs import SqsJobQueue
     from tiktok_publisher.adapters.sweep_handoff import EventBridgeHandOff
+    from tiktok_publisher.adapters.tenants_table import TenantSettingsRepository
     from tiktok_publisher.adapters.tiktok_client import TikTokClient
     from tiktok_publisher.app_secrets import AppSecrets
     from tiktok_publisher.connect.service import ConnectConfig
@@ -97,7 +99,14 @@ class Ports:
         from tiktok_publisher.adapters.posts_table import PostRepository
 
         self.settings.require("posts_table")
-        return PostRepository()
+        return PostRepository(retention_days=self.settings.post_retention_days)
+
+    @cached_property
+    def tenants(self) -> TenantSettingsRepository:
+        from tiktok_publisher.adapters.tenants_table import TenantSettingsRepository
+
+        self.settings.require("tenants_table")
+        return TenantSettingsRepository()
 
     @cached_property
     def sessions(self) -> OAuthSessionRepository:
@@ -266,6 +275,20 @@ class Ports:
         )
 
     @cached_property
+    def eraser(self) -> AccountEraser:
+        """Deletes everything of one TikTok user in one tenant (the API's and the webhook's path)."""
+        from tiktok_publisher.accounts.erasure import AccountEraser
+
+        return AccountEraser(
+            accounts=self.accounts,
+            posts=self.posts,
+            media=self.media,
+            events=self.events,
+            client=self.tiktok,
+            tokens=self.refresher,
+        )
+
+    @cached_property
     def webhooks(self) -> WebhookService:
         from tiktok_publisher.webhooks.service import WebhookService
 
@@ -276,6 +299,8 @@ class Ports:
             queue=self.queue,
             client_key=self.secrets.client_key,
             secret=self.secrets.client_secret.get_secret_value(),
+            tenants=self.tenants if self.settings.tenants_table else None,
+            eraser=self.eraser,
         )
 
 

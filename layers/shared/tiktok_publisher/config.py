@@ -57,6 +57,15 @@ class Settings:
     media_pull_mode: Literal["none", "s3", "cloudfront"] = "none"
     media_pull_base_url: str | None = None
     refresh_shards: int = 4
+    tenants_table: str | None = None
+    # Post history lives this many days (Posts table TTL); the privacy policy states it.
+    post_retention_days: int | None = None
+    # What the legal pages say (the console function's own variables).
+    company_name: str | None = None
+    contact_email: str | None = None
+    product_url: str | None = None
+    legal_effective_date: str | None = None
+    log_retention_days: int | None = None
 
     @classmethod
     def from_env(cls, environ: typing.Mapping[str, str] | None = None) -> Settings:

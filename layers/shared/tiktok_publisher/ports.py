@@ -11,11 +11,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from tiktok_publisher.domain.accounts import Account, Credentials
+from tiktok_publisher.domain.erasure import ErasureReceipt, ErasureTrigger
 from tiktok_publisher.domain.jobs import Job
 from tiktok_publisher.domain.media import ObjectInfo
 from tiktok_publisher.domain.posts import Post
 from tiktok_publisher.domain.refresh import DuePage, ShardCursor
 from tiktok_publisher.domain.sessions import OAuthSession
+from tiktok_publisher.domain.tenants import TenantSettings
 from tiktok_publisher.domain.tiktok import (
     ChunkResult,
     CreatorInfo,
@@ -56,6 +58,10 @@ class Accounts(Protocol):
     def mark_revoked(
         self, tenant_id: str, open_id: str, reason: str | None = ..., *, now: int | None = ...
     ) -> Account: ...
+
+    def delete(self, tenant_id: str, open_id: str) -> tuple[bool, bool]:
+        """Delete the tenant's account row; (a row was deleted, it still held tokens). Idempotent."""
+        ...
 
 
 class RefreshLeases(Protocol):
@@ -99,6 +105,10 @@ class Posts(Protocol):
 
     def find_by_upload_id(self, upload_id: str) -> list[Post]: ...
 
+    def delete_for_account(self, tenant_id: str, open_id: str) -> int:
+        """Delete every post of one account of the tenant; how many were deleted."""
+        ...
+
     def find_by_publish_id(self, publish_id: str) -> list[Post]: ...
 
     def update(
@@ -123,6 +133,16 @@ class ScheduledPosts(Protocol):
     def due_page(
         self, shard: str, *, now: int, limit: int, start: dict[str, Any] | None
     ) -> tuple[list[Post], dict[str, Any] | None]: ...
+
+
+class TenantSettingsStore(Protocol):
+    """The Tenants table (adapters/tenants_table.py): one item of settings per tenant."""
+
+    def get(self, tenant_id: str) -> TenantSettings:
+        """The tenant's settings, or the defaults when it never set any."""
+        ...
+
+    def put(self, settings: TenantSettings, *, now: int) -> TenantSettings: ...
 
 
 class OAuthSessions(Protocol):
@@ -256,6 +276,10 @@ class MediaStore(Protocol):
         self, key: str, *, content_type: str, size: int, expires_in: int
     ) -> tuple[str, dict[str, str]]: ...
 
+    def delete_under(self, prefix: str) -> int:
+        """Delete every object whose key starts with `prefix`; how many were deleted."""
+        ...
+
 
 class PullUrls(Protocol):
     """URLs TikTok can pull our media from (PULL_FROM_URL on the verified domain), when configured."""
@@ -272,3 +296,14 @@ class SweepHandOff(Protocol):
     def hand_on(self, cursors: Sequence[ShardCursor], *, horizon: int, hop: int) -> int:
         """Send one continuation per cursor; how many were sent, or HandOffError."""
         ...
+
+
+# ---------------------------------------------------------------------- features offered to features
+
+
+class AccountDataEraser(Protocol):
+    """Deletes everything about one TikTok user in one tenant (accounts/erasure.py), for the webhook."""
+
+    def erase(
+        self, tenant_id: str, open_id: str, *, trigger: ErasureTrigger, revoke: bool
+    ) -> ErasureReceipt: ...

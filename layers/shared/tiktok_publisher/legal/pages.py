@@ -41,6 +41,7 @@ SCOPE_PURPOSES: Mapping[str, str] = {
     ),
 }
 
+DEFAULT_RETENTION_DAYS = 365
 _EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
 _URL = re.compile(r"^https?://[^\s<>\"']+$")
 
@@ -66,11 +67,11 @@ class LegalParams:
     def problems(self) -> Iterable[str]:
         """Each parameter that cannot go on a page a reviewer reads, with what to fix."""
         if not self.company_name.strip():
-            yield "company name is empty"
+            yield "company name is empty (template parameter CompanyName)"
         if not _EMAIL.match(self.contact_email):
-            yield "contact email must be an address like privacy@example.com"
+            yield "contact email must be an address like privacy@example.com (parameter ContactEmail)"
         if not _URL.match(self.product_url):
-            yield "product URL must start with https:// (or http://)"
+            yield "product URL must start with https:// or http:// (template parameter ProductUrl)"
         for name in ("data_retention_days", "log_retention_days", "upload_retention_days"):
             if getattr(self, name) < 1:
                 yield f"{name} must be at least 1"
@@ -79,6 +80,61 @@ class LegalParams:
         unexplained = [s for s in self.scopes if s not in SCOPE_PURPOSES]
         if unexplained:
             yield f"no stated purpose for scope(s) {', '.join(unexplained)}"
+
+
+def legal_params(
+    *,
+    company_name: str | None,
+    contact_email: str | None,
+    product_url: str | None,
+    effective_date: str | None,
+    data_retention_days: int | None,
+    log_retention_days: int | None,
+    scopes: Iterable[str],
+) -> LegalParams:
+    """LegalParams from the deployment's settings; ValueError naming every template parameter to fix."""
+    try:
+        date = dt.date.fromisoformat(effective_date or "")
+    except ValueError:
+        date = None
+    if date is None:
+        # Checked here, with the others, so the operator sees every missing parameter at once.
+        other = _other_problems(company_name, contact_email, product_url, data_retention_days, scopes)
+        raise ValueError(
+            "legal page parameters: "
+            + "; ".join(["effective date must be YYYY-MM-DD (template parameter LegalEffectiveDate)", *other])
+        )
+    return LegalParams(
+        company_name=company_name or "",
+        contact_email=contact_email or "",
+        product_url=product_url or "",
+        data_retention_days=data_retention_days or DEFAULT_RETENTION_DAYS,
+        log_retention_days=log_retention_days or DEFAULT_RETENTION_DAYS,
+        scopes=tuple(scopes),
+        effective_date=date,
+    )
+
+
+def _other_problems(
+    company_name: str | None,
+    contact_email: str | None,
+    product_url: str | None,
+    data_retention_days: int | None,
+    scopes: Iterable[str],
+) -> list[str]:
+    try:
+        LegalParams(
+            company_name=company_name or "",
+            contact_email=contact_email or "",
+            product_url=product_url or "",
+            data_retention_days=data_retention_days or DEFAULT_RETENTION_DAYS,
+            log_retention_days=DEFAULT_RETENTION_DAYS,
+            scopes=tuple(scopes),
+            effective_date=dt.date(2000, 1, 1),
+        )
+    except ValueError as exc:
+        return str(exc).removeprefix("legal page parameters: ").split("; ")
+    return []
 
 
 def scope_purposes(scopes: Iterable[str]) -> list[tuple[str, str]]:
