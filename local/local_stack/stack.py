@@ -250,8 +250,8 @@ class LocalStack:
         return env
 
     def _local_legal_parameters(self) -> dict[str, str]:
-        """What an operator fills in for the legal pages (docs/go-live.md step 1), so that /legal/* answers on a
-        laptop; `--param CompanyName=...` and friends override them."""
+        """What an operator fills in for the legal pages (docs/go-live.md step 1), so that /legal/* answers
+        on a laptop; `--param CompanyName=...` and friends override them."""
         return {
             "CompanyName": LOCAL_COMPANY_NAME,
             "ContactEmail": LOCAL_CONTACT_EMAIL,

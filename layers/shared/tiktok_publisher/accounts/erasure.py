@@ -5,6 +5,10 @@ another tenant is reached). Logic only: the tables, S3, TikTok and the bus are p
 
 Order: the uploads and posts go before the account row, so a call that fails halfway leaves the row for the
 retry to find, and a retry deletes what is left. The revoke comes first, while tokens still exist.
+
+TikTok's authorization belongs to the app and the user, not to our tenant: revoking it ends every tenant's
+connection of that user (TikTok then sends authorization.removed). So the grant is revoked only when no other
+tenant still has that user actively connected; otherwise this tenant's tokens are just deleted.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tiktok_publisher.accounts.service import token_to_revoke
-from tiktok_publisher.domain.accounts import iso
+from tiktok_publisher.domain.accounts import AccountStatus, iso
 from tiktok_publisher.domain.erasure import ErasureReceipt, ErasureTrigger, account_uploads_prefix
 from tiktok_publisher.domain.errors import DomainError
 from tiktok_publisher.domain.events import DetailType
@@ -65,6 +69,13 @@ class AccountEraser:
 
     def _revoke(self, tenant_id: str, open_id: str, *, now: int) -> bool:
         """Revoke the grant while a token can; never blocks the deletion (the user asked for it)."""
+        shared = any(
+            a.tenant_id != tenant_id and a.status == AccountStatus.ACTIVE
+            for a in self.accounts.find_by_open_id(open_id)
+        )
+        if shared:
+            logger.info("data deletion: another tenant still uses this grant; not revoked at TikTok")
+            return False
         try:
             access = token_to_revoke(tenant_id, open_id, accounts=self.accounts, tokens=self.tokens, now=now)
         except DomainError as exc:

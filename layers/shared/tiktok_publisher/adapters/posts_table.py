@@ -169,7 +169,7 @@ class PostRepository:
             keys = [
                 (item.tenant_id, item.post_id)
                 for item in PostModel.by_account.query(
-                    f"{tenant_id}#{open_id}", attributes_to_get=["post_id"]
+                    f"{tenant_id}#{open_id}", attributes_to_get=["tenant_id", "post_id"]
                 )
             ]
             with PostModel.batch_write() as batch:

@@ -48,7 +48,8 @@ class ErasureReceipt:
             "deleted_at": self.deleted_at,
             "deleted": {
                 "account": self.account_deleted,
-                "tokens": self.tokens_deleted,
+                # "grant", not "tokens": token-named fields never leave the system (domain/events.py).
+                "grant": self.tokens_deleted,
                 "posts": self.posts_deleted,
                 "uploads": self.uploads_deleted,
             },

@@ -24,7 +24,7 @@ OpenId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9
 
 class DeletedCounts(BaseModel):
     account: bool = Field(description="The account row (profile fields, status) was deleted.")
-    tokens: bool = Field(description="The account still held tokens, and they were deleted.")
+    grant: bool = Field(description="The account still held TikTok's grant (its tokens), and it was deleted.")
     posts: int = Field(description="Posts (history, settings, status, TikTok ids) deleted.")
     uploads: int = Field(description="Uploaded files deleted from S3.")
 
@@ -35,7 +35,13 @@ class DataDeletion(BaseModel):
     open_id: str
     deleted_at: str = Field(description="ISO-8601 UTC.")
     deleted: DeletedCounts
-    revoked_at_tiktok: bool = Field(description="The grant was revoked at TikTok first (best effort).")
+    revoked_at_tiktok: bool = Field(
+        description=(
+            "The grant was revoked at TikTok first (best effort). False when there was none left, or when "
+            "another tenant of this service still has the same TikTok user connected: TikTok's grant is per "
+            "app and user, so revoking it would disconnect them too."
+        )
+    )
 
 
 def _deletion_view(receipt: ErasureReceipt) -> DataDeletion:
@@ -44,7 +50,7 @@ def _deletion_view(receipt: ErasureReceipt) -> DataDeletion:
         deleted_at=receipt.deleted_at,
         deleted=DeletedCounts(
             account=receipt.account_deleted,
-            tokens=receipt.tokens_deleted,
+            grant=receipt.tokens_deleted,
             posts=receipt.posts_deleted,
             uploads=receipt.uploads_deleted,
         ),
