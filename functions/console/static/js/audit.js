@@ -18,7 +18,7 @@ export async function showAuditMode(banner) {
   }
   const limits = app.limits || {};
   banner.append(
-    h("strong", {}, "Sandbox: TikTok has not audited this app yet. "),
+    h("strong", {}, "Sandbox mode. "),
     app.notice || "Posts can only be visible to the creator (Only me), from private TikTok accounts.",
     h("ul", {},
       h("li", {}, `Privacy: ${(limits.privacy_levels || ["SELF_ONLY"]).join(", ")} only`),
