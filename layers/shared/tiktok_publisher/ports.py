@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from tiktok_publisher.domain.accounts import Account, Credentials
+from tiktok_publisher.domain.deployment import Deployment, WebAnswer
 from tiktok_publisher.domain.erasure import ErasureReceipt, ErasureTrigger
 from tiktok_publisher.domain.jobs import Job
 from tiktok_publisher.domain.media import ObjectInfo
@@ -307,3 +308,54 @@ class AccountDataEraser(Protocol):
     def erase(
         self, tenant_id: str, open_id: str, *, trigger: ErasureTrigger, revoke: bool
     ) -> ErasureReceipt: ...
+
+
+# ---------------------------------------------------------------------- the operator's tools (golive/)
+
+
+class Deployments(Protocol):
+    """A deployed stack's parameters, outputs and resources (adapters/deployment.py)."""
+
+    def describe(self) -> Deployment:
+        """The target stack; OperatorError when it does not exist."""
+        ...
+
+
+class SecretDocuments(Protocol):
+    """A JSON secret in Secrets Manager, read and written whole (adapters/deployment.py)."""
+
+    def read(self, secret_id: str) -> dict[str, Any]: ...
+
+    def write(self, secret_id: str, values: Mapping[str, Any]) -> None: ...
+
+
+class WebProbe(Protocol):
+    """GET a URL as TikTok would: no redirect followed, a bounded read (adapters/web_probe.py)."""
+
+    def get(self, url: str, *, headers: Mapping[str, str] | None = ...) -> WebAnswer: ...
+
+
+class ScheduleRules(Protocol):
+    """EventBridge rules: whether each is enabled (adapters/deployment.py)."""
+
+    def state(self, rule_name: str) -> str | None:
+        """ENABLED, DISABLED, or None when there is no such rule."""
+        ...
+
+
+class UrlProperties(Protocol):
+    """Which URL prefixes and domains TikTok counts as verified for the app (the local stack's emulator knows;
+    TikTok itself has no API for it, so in AWS the portal's Verify button is the check)."""
+
+    def verified(self, url: str) -> bool: ...
+
+
+class MediaObjects(Protocol):
+    """Objects written into the media bucket by the operator's tools (adapters/s3_media.py)."""
+
+    @property
+    def bucket(self) -> str: ...
+
+    def put_object(self, key: str, body: bytes, *, content_type: str) -> None: ...
+
+    def delete_object(self, key: str) -> None: ...
