@@ -21,12 +21,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--format", choices=["mp4", "webm"], default="mp4", dest="video_format")
     parser.add_argument("--audited", action="store_true", help="record as an audited app (public posts)")
     parser.add_argument("--public-url", help="the deployed API's base URL, for the checklist's URLs")
-    parser.add_argument("--company", default=KitOptions.company_name, help="company name in the checklist")
+    parser.add_argument("--company", help="company name on the legal pages and in the checklist")
+    parser.add_argument("--contact-email", help="contact address on the legal pages")
     parser.add_argument("--product-url", help="your product's URL, for the checklist")
+    parser.add_argument("--fps", type=int, default=25, help="frames per second of the video (default 25)")
     parser.add_argument("--keep-frames", action="store_true", help="keep the screencast frames (.frames/)")
     args = parser.parse_args(argv)
     if args.pace < 0:
         parser.error("--pace must be 0 or more")
+    if not 1 <= args.fps <= 60:
+        parser.error("--fps must be between 1 and 60")
     options = KitOptions(
         out_dir=args.out,
         pace=args.pace,
@@ -35,8 +39,10 @@ def main(argv: list[str] | None = None) -> int:
         account="creator_public" if args.audited else "creator_private",
         public_url=args.public_url,
         company_name=args.company,
+        contact_email=args.contact_email,
         product_url=args.product_url,
         keep_frames=args.keep_frames,
+        fps=args.fps,
     )
     try:
         result = run(options)

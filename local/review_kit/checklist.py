@@ -21,6 +21,7 @@ GUIDELINES: tuple[tuple[str, str], ...] = (
     ("Declaration with the Music Usage Confirmation above Publish", "declaration"),
     ("Upload only after the user presses Publish", "publish"),
     ("The outcome of the post shown to the user", "published"),
+    ("Privacy policy and terms of service linked from the app", "legal"),
 )
 
 

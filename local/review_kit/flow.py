@@ -151,6 +151,7 @@ class ReviewerFlow:
         self.composer()
         self.publish()
         self.disconnect()
+        self.legal()
         return self.steps
 
     def sign_in(self) -> None:
@@ -318,6 +319,25 @@ class ReviewerFlow:
         expect(page.get_by_text(re.compile("was disconnected"))).to_be_visible()
         self.show.hold(2.5)
         self._shot(step)
+
+    def legal(self) -> None:
+        page = self.page
+        step = self._step(
+            "legal",
+            "Privacy policy and terms",
+            "Linked from the console: TikTok data read, why each scope, retention, how to delete it all.",
+        )
+        self.show.click(page.get_by_role("link", name="Privacy policy"))
+        expect(page.get_by_role("heading", name="Privacy policy", level=1)).to_be_visible()
+        self.show.refresh()
+        self.show.hold(2.0)
+        scopes = page.locator("#scopes, table").first
+        self.show.point(scopes, hold=2.5)
+        self._shot(step, full_page=True)
+        self.show.click(page.get_by_role("link", name="Terms of service"))
+        expect(page.get_by_role("heading", name="Terms of service", level=1)).to_be_visible()
+        self.show.refresh()
+        self.show.hold(2.0)
 
 
 def sign_in_with_token(token: str) -> Callable[[Page], None]:

@@ -44,11 +44,13 @@ class KitOptions:
     audited: bool = False
     account: str = "creator_private"
     public_url: str | None = None
-    company_name: str = "Example Publisher Ltd"
-    contact_email: str = "privacy@example.com"
+    # What the legal pages say (the stack's CompanyName, ContactEmail, ProductUrl); None keeps the local
+    # stack's own values.
+    company_name: str | None = None
+    contact_email: str | None = None
     product_url: str | None = None
-    data_retention_days: int = 365
     keep_frames: bool = False
+    fps: int = screencast.FPS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +83,13 @@ def run(options: KitOptions) -> KitResult:
     screencast.require_tools()
     started = time.monotonic()
     overrides = {"AppAudited": "true"} if options.audited else {}
+    for parameter, value in (
+        ("CompanyName", options.company_name),
+        ("ContactEmail", options.contact_email),
+        ("ProductUrl", options.product_url),
+    ):
+        if value:
+            overrides[parameter] = value
     with LocalStack(quiet=True, schedule_interval=0, parameter_overrides=overrides) as stack:
         boot = time.monotonic() - started
         result = record(stack, options)
@@ -132,7 +141,9 @@ def record(stack: Any, options: KitOptions) -> KitResult:
             browser.close()
     timings["record_seconds"] = round(time.monotonic() - t0, 1)
     t1 = time.monotonic()
-    video = screencast.assemble(frames, cast.stopped_at, out / f"review-demo.{options.video_format}")
+    video = screencast.assemble(
+        frames, cast.stopped_at, out / f"review-demo.{options.video_format}", fps=options.fps
+    )
     info = screencast.probe(video)
     timings["encode_seconds"] = round(time.monotonic() - t1, 1)
     if not options.keep_frames:
@@ -158,10 +169,10 @@ def record(stack: Any, options: KitOptions) -> KitResult:
 def _values(stack: Any, options: KitOptions, result: KitResult) -> checklist.ChecklistValues:
     base = (options.public_url or stack.gateway_url).rstrip("/")
     params = getattr(stack, "params", {}) or {}
-    days = options.data_retention_days
+    days = params.get("DataRetentionDays", "365")
     return checklist.ChecklistValues(
-        company_name=options.company_name,
-        product_url=options.product_url or f"{base}/",
+        company_name=params.get("CompanyName") or options.company_name or "(CompanyName)",
+        product_url=options.product_url or params.get("ProductUrl") or f"{base}/",
         privacy_url=f"{base}/legal/privacy",
         terms_url=f"{base}/legal/terms",
         redirect_uri=base + CALLBACK_PATH,
@@ -189,6 +200,7 @@ def _write_manifest(result: KitResult, options: KitOptions) -> None:
         "screencast_frames": len(result.frame_times),
         "video_frames": result.video_info.frames,
         "pace": options.pace,
+        "fps": options.fps,
         "audited": options.audited,
         "steps": [dataclasses.asdict(s) for s in result.steps],
         "screenshots": [p.name for p in result.screenshots],

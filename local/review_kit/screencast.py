@@ -129,7 +129,7 @@ def require_tools() -> tuple[str, str]:
     return ffmpeg, ffprobe
 
 
-def assemble(frames: Sequence[Frame], end: float, output: Path) -> Path:
+def assemble(frames: Sequence[Frame], end: float, output: Path, *, fps: int = FPS) -> Path:
     """Encode the frames into `output` (.mp4: H.264, yuv420p, faststart; .webm: VP9) at a constant FPS.
 
     x264 `ultrafast`: a screen recording is mostly still pages, so the bigger file (a few MB a minute) costs
@@ -142,7 +142,7 @@ def assemble(frames: Sequence[Frame], end: float, output: Path) -> Path:
     script = folder / "frames.ffconcat"
     script.write_text(concat_list(frames, end), encoding="utf-8")
     # Even dimensions: yuv420p (what every player, and TikTok's review form, accepts) needs them.
-    filters = f"fps={FPS},scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p"
+    filters = f"fps={fps},scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p"
     if output.suffix == ".webm":
         codec = ["-c:v", "libvpx-vp9", "-b:v", "0", "-crf", "36", "-deadline", "realtime", "-cpu-used", "8"]
     else:

@@ -75,7 +75,7 @@ def test_checklist_lists_urls_scopes_steps_and_guidelines():
     assert "| 01:01 | 3. Privacy | caption \\| privacy | `screenshots/03-privacy.png` |" in text
     assert "| Privacy chosen from the creator's options, no default | 01:01 (step 3) |" in text
     assert "| Declaration with the Music Usage Confirmation above Publish | not in this recording |" in text
-    assert len(GUIDELINES) == 7
+    assert len(GUIDELINES) == 8
     assert "FILE_UPLOAD only" in text
     assert "posts only SELF_ONLY to private accounts" in text
     assert "local stack's" not in text
