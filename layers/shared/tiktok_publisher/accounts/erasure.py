@@ -53,7 +53,8 @@ class AccountEraser:
             trigger=trigger,
             deleted_at=iso(now),
             account_deleted=account_deleted,
-            tokens_deleted=had_tokens,
+            # Revoking makes TikTok send authorization.removed, whose webhook may drop the tokens first.
+            tokens_deleted=had_tokens or revoked,
             revoked_at_tiktok=revoked,
             posts_deleted=posts,
             uploads_deleted=uploads,

@@ -102,8 +102,12 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, out:
             return _dns(args, out)
         if not args.local and not args.stack:
             raise OperatorError("which stack? give --stack NAME (and --region), or --local for `make run`")
+        # Input is checked before any AWS call: a bad value fails at once, saying what to give instead.
         if args.command == "verify-domain" and args.prefix:
-            verification.check_prefix(args.prefix, local=args.local is not None)  # before any AWS call
+            verification.check_prefix(args.prefix, local=args.local is not None)
+        if args.command == "configure":
+            args.change = _secret_change(args, stdin or sys.stdin)
+            secret.validate(args.change)
         ports = operator_ports(
             stack_name=args.stack, region=args.region, local_gateway=args.local, api_url=args.api_url
         )
@@ -148,23 +152,26 @@ def _client_secret(args: argparse.Namespace, stdin: TextIO) -> str | None:
     return None
 
 
-def _configure(
-    args: argparse.Namespace, ports: OperatorPorts, deployment: Deployment, out: TextIO, stdin: TextIO
-) -> int:
+def _secret_change(args: argparse.Namespace, stdin: TextIO) -> secret.SecretChange:
     pem = None
     if args.cloudfront_private_key_file:
         try:
             pem = args.cloudfront_private_key_file.read_text(encoding="utf-8")
         except OSError as exc:
             raise OperatorError(f"cannot read {args.cloudfront_private_key_file}: {exc.strerror}") from None
-    change = secret.SecretChange(
+    return secret.SecretChange(
         client_key=args.client_key,
         client_secret=_client_secret(args, stdin),
         jwt_secret=secrets.token_urlsafe(48) if args.generate_jwt_secret else None,
         cloudfront_key_pair_id=args.cloudfront_key_pair_id,
         cloudfront_private_key=pem,
     )
-    report = secret.configure(deployment, change, secrets=ports.secrets, dry_run=args.dry_run)
+
+
+def _configure(
+    args: argparse.Namespace, ports: OperatorPorts, deployment: Deployment, out: TextIO, stdin: TextIO
+) -> int:
+    report = secret.configure(deployment, args.change, secrets=ports.secrets, dry_run=args.dry_run)
     verb = "would set" if args.dry_run else "set"
     print(f"secret {report.secret_id}", file=out)
     print(f"  {verb}: {', '.join(report.changed) or 'nothing (already these values)'}", file=out)
