@@ -1,6 +1,7 @@
 """The go-live tool, `python -m tiktok_publisher.cli`, run as an operator runs it, against the local stack:
 the portal values, the deployment check, the secret, the PULL_FROM_URL prefix (moto's origin is the local
-stack's verified prefix), and a clear error, exit status 2, for each input it cannot use."""
+stack's verified prefix), and a clear error, exit status 2, for each bad input that needs a target (those
+that do not: tests/unit/golive/test_cli_inputs.py)."""
 
 from __future__ import annotations
 
