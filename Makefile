@@ -15,7 +15,7 @@ export SAM_CLI_TELEMETRY := 0
 # pip is configured here with file:// extra indexes that may be absent; their warnings are noise.
 PIP_QUIET := 2>&1 | { grep -v "^WARNING: Location 'file:" || true; }
 
-.PHONY: help install lock run test test-fast lint format build bench deploy chromium clean
+.PHONY: help install lock run test test-fast lint format build bench deploy chromium ffmpeg review-kit clean
 
 help:
 	@echo "make run     - start the local stack (moto server, TikTok emulator, gateway on :3000)"
@@ -25,6 +25,7 @@ help:
 	@echo "make bench   - cold start, memory and throughput benchmarks"
 	@echo "make deploy  - sam deploy --guided"
 	@echo "make lock    - re-resolve uv.lock after a pyproject change; export the layer's and the venv's pins"
+	@echo "make review-kit - record TikTok's app-review pack (video, screenshots, checklist) into review-kit/"
 
 # The virtualenv installs exact versions with their hashes from the lock (requirements/dev.txt, exported from
 # uv.lock), then the project itself without resolving anything again.
@@ -55,11 +56,15 @@ $(SAM_STAMP):
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The review kit's video is encoded by Debian's ffmpeg (Playwright's own recorder would download one).
+ffmpeg:
+	@command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; }
+
 run: $(STAMP)
 	$(BIN)/python -m local_stack $(ARGS)
 
 # The import-linter contracts (pyproject.toml) are part of the suite: a wrong-way import fails `make test`.
-test: $(STAMP) $(SAM_STAMP) chromium
+test: $(STAMP) $(SAM_STAMP) chromium ffmpeg
 	$(BIN)/lint-imports
 	SAM_CLI=$(CURDIR)/$(SAM) $(BIN)/pytest -n 2 --dist loadgroup
 
@@ -82,6 +87,9 @@ format: $(STAMP)
 build: $(SAM_STAMP)
 	$(SAM) build --template template.yaml
 
+review-kit: $(STAMP) chromium ffmpeg
+	$(BIN)/python -m review_kit --out review-kit $(ARGS)
+
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
@@ -89,4 +97,4 @@ deploy: build
 	$(SAM) deploy --guided
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .local-stack
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .local-stack review-kit

@@ -44,6 +44,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 JWT_AUDIENCE = "tiktok-publisher"
 LOCAL_CLIENT_KEY = "sbawlocaldevkey"
 LOCAL_CLIENT_SECRET = "local-dev-client-secret"
+LOCAL_COMPANY_NAME = "Local Demo Publisher"
+LOCAL_CONTACT_EMAIL = "privacy@example.com"
 CALLBACK_PATH = "/v1/oauth/tiktok/callback"
 WEBHOOK_PATH = "/v1/webhooks/tiktok"
 
@@ -136,7 +138,7 @@ class LocalStack:
         self.gateway_url = f"http://{self.host}:{gateway_port}"
         emulator = self._spawn_emulator()
         sam = load_sam_template(self.template_path)
-        overrides = {"Stage": "local", **self._parameter_overrides}
+        overrides = {"Stage": "local", **self._local_legal_parameters(), **self._parameter_overrides}
         self.params = parameter_values(sam, overrides)
         # The gateway's own origin is where the console runs: the API and the bucket's CORS must allow it.
         self.params["AllowedReturnOrigins"] = ",".join(self._allowed_origins())
@@ -246,6 +248,16 @@ class LocalStack:
         )
         env.pop("AWS_ENDPOINT_URL", None)
         return env
+
+    def _local_legal_parameters(self) -> dict[str, str]:
+        """What an operator fills in for the legal pages (docs/go-live.md step 1), so that /legal/* answers
+        on a laptop; `--param CompanyName=...` and friends override them."""
+        return {
+            "CompanyName": LOCAL_COMPANY_NAME,
+            "ContactEmail": LOCAL_CONTACT_EMAIL,
+            "ProductUrl": self.gateway_url + "/",
+            "LegalEffectiveDate": time.strftime("%Y-%m-%d", time.gmtime()),
+        }
 
     def _allowed_origins(self) -> list[str]:
         origins = [o.strip() for o in self.params.get("AllowedReturnOrigins", "").split(",") if o.strip()]
@@ -461,6 +473,7 @@ class LocalStack:
         assert self.model is not None
         assert self.deployment is not None
         return {
+            "stack_name": self.stack_name,
             "gateway_url": self.gateway_url,
             "moto_url": self.moto_url,
             "emulator_url": self.emulator_url,

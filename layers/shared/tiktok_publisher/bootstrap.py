@@ -22,6 +22,7 @@ from tiktok_publisher.config import ConfigError, Settings, get_secrets, get_sett
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
 
+    from tiktok_publisher.accounts.erasure import AccountEraser
     from tiktok_publisher.adapters.accounts_table import AccountRepository
     from tiktok_publisher.adapters.eventbridge import EventPublisher
     from tiktok_publisher.adapters.posts_table import PostRepository
@@ -29,10 +30,12 @@ if TYPE_CHECKING:
     from tiktok_publisher.adapters.sessions_table import OAuthSessionRepository
     from tiktok_publisher.adapters.sqs import SqsJobQueue
     from tiktok_publisher.adapters.sweep_handoff import EventBridgeHandOff
+    from tiktok_publisher.adapters.tenants_table import TenantSettingsRepository
     from tiktok_publisher.adapters.tiktok_client import TikTokClient
     from tiktok_publisher.app_secrets import AppSecrets
     from tiktok_publisher.connect.service import ConnectConfig
     from tiktok_publisher.dispatch.dispatcher import ScheduleDispatcher
+    from tiktok_publisher.ports import Deployments, ScheduleRules, SecretDocuments, UrlProperties, WebProbe
     from tiktok_publisher.publishing.limits import TenantLimits
     from tiktok_publisher.publishing.service import PublishService
     from tiktok_publisher.publishing.trigger import UploadTrigger
@@ -98,7 +101,14 @@ class Ports:
         from tiktok_publisher.adapters.posts_table import PostRepository
 
         self.settings.require("posts_table")
-        return PostRepository()
+        return PostRepository(retention_days=self.settings.post_retention_days)
+
+    @cached_property
+    def tenants(self) -> TenantSettingsRepository:
+        from tiktok_publisher.adapters.tenants_table import TenantSettingsRepository
+
+        self.settings.require("tenants_table")
+        return TenantSettingsRepository()
 
     @cached_property
     def sessions(self) -> OAuthSessionRepository:
@@ -289,6 +299,20 @@ class Ports:
         )
 
     @cached_property
+    def eraser(self) -> AccountEraser:
+        """Deletes everything of one TikTok user in one tenant (the API's and the webhook's path)."""
+        from tiktok_publisher.accounts.erasure import AccountEraser
+
+        return AccountEraser(
+            accounts=self.accounts,
+            posts=self.posts,
+            media=self.media,
+            events=self.events,
+            client=self.tiktok,
+            tokens=self.refresher,
+        )
+
+    @cached_property
     def webhooks(self) -> WebhookService:
         from tiktok_publisher.webhooks.service import WebhookService
 
@@ -299,6 +323,8 @@ class Ports:
             queue=self.queue,
             client_key=self.secrets.client_key,
             secret=self.secrets.client_secret.get_secret_value(),
+            tenants=self.tenants if self.settings.tenants_table else None,
+            eraser=self.eraser,
         )
 
 
@@ -333,3 +359,110 @@ def reset() -> None:
     global _current
     with _lock:
         _current = None
+
+
+# ---------------------------------------------------------------------- the operator's tools
+
+
+class OperatorPorts:
+    """The go-live tool's ports (`python -m tiktok_publisher.cli`): built from the command line's target, a
+    stack in AWS or the local stack of `make run`, not from a function's environment."""
+
+    def __init__(self, *, stack_name: str | None, local_gateway: str | None, api_url: str | None) -> None:
+        self.stack_name = stack_name
+        self.local_gateway = local_gateway
+        self.api_url = api_url
+
+    @property
+    def local(self) -> bool:
+        return self.local_gateway is not None
+
+    @cached_property
+    def deployments(self) -> Deployments:
+        from tiktok_publisher.adapters.deployment import CloudFormationDeployments, LocalStackDeployments
+
+        if self.local_gateway is not None:
+            return LocalStackDeployments(self.local_gateway)
+        if not self.stack_name:
+            raise ConfigError("no stack: give --stack NAME (or --local for `make run`)")
+        return CloudFormationDeployments(self.stack_name, api_url=self.api_url)
+
+    @cached_property
+    def secrets(self) -> SecretDocuments:
+        from tiktok_publisher.adapters.deployment import SecretsManagerDocuments
+
+        return SecretsManagerDocuments()
+
+    @cached_property
+    def web(self) -> WebProbe:
+        from tiktok_publisher.adapters.web_probe import RequestsWebProbe
+
+        return RequestsWebProbe()
+
+    @cached_property
+    def rules(self) -> ScheduleRules:
+        from tiktok_publisher.adapters.deployment import EventBridgeRules
+
+        return EventBridgeRules()
+
+    @cached_property
+    def url_properties(self) -> UrlProperties | None:
+        """What TikTok counts as verified: known on the local stack (its emulator), not in AWS."""
+        if self.local_gateway is None:
+            return None
+        from tiktok_publisher.adapters.deployment import EmulatorUrlProperties, LocalStackDeployments
+
+        emulator = LocalStackDeployments(self.local_gateway).summary().get("emulator_url")
+        return EmulatorUrlProperties(str(emulator)) if emulator else None
+
+    def media(self, bucket: str) -> S3Media:
+        from tiktok_publisher.adapters.s3_media import S3Media
+
+        return S3Media(bucket)
+
+    def pull(self, mode: str, base_url: str, bucket: str, secret_id: str | None) -> PullUrlSigner:
+        """The worker's own URL signer for `mode` and `base_url` (CloudFront keys read from the secret)."""
+        from tiktok_publisher.adapters.s3_media import PullUrlSigner
+
+        def cloudfront_key() -> tuple[str, str]:
+            values = self.secrets.read(secret_id) if secret_id else {}
+            pair, pem = values.get("cloudfront_key_pair_id"), values.get("cloudfront_private_key")
+            if not pair or not pem:
+                raise ConfigError(
+                    "cloudfront mode signs with the secret's cloudfront_key_pair_id and "
+                    "cloudfront_private_key: "
+                    "set them with `configure --cloudfront-key-pair-id ... --cloudfront-private-key-file ...`"
+                )
+            return str(pair), str(pem)
+
+        return PullUrlSigner(mode, base_url, self.media(bucket), cloudfront_key=cloudfront_key)
+
+
+def operator_ports(
+    *, stack_name: str | None, region: str | None, local_gateway: str | None, api_url: str | None
+) -> OperatorPorts:
+    """The tool's ports, with the process pointed at the target: the region, or the local stack's moto."""
+    import os
+
+    from tiktok_publisher.adapters import aws
+
+    if local_gateway is not None:
+        from tiktok_publisher.adapters.deployment import LocalStackDeployments
+
+        summary = LocalStackDeployments(local_gateway).summary()
+        # moto accepts any credentials; these keep real ones from ever being sent to it.
+        os.environ.update(
+            {
+                "AWS_ENDPOINT_URL": str(summary["moto_url"]),
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_REGION": "us-east-1",
+                "AWS_DEFAULT_REGION": "us-east-1",
+            }
+        )
+        os.environ.pop("AWS_SESSION_TOKEN", None)
+        os.environ.pop("AWS_PROFILE", None)
+    elif region:
+        os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = region
+    aws.reset_clients()
+    return OperatorPorts(stack_name=stack_name, local_gateway=local_gateway, api_url=api_url)

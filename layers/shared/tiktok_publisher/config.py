@@ -89,6 +89,15 @@ class Settings:
     # Per-tenant allowances per minute (template StageConfig); 0 = no limit.
     rate_limit_uploads_per_minute: int = 0
     rate_limit_posts_per_minute: int = 0
+    tenants_table: str | None = None
+    # Post history lives this many days (Posts table TTL); the privacy policy states it.
+    post_retention_days: int | None = None
+    # What the legal pages say (the console function's own variables).
+    company_name: str | None = None
+    contact_email: str | None = None
+    product_url: str | None = None
+    legal_effective_date: str | None = None
+    log_retention_days: int | None = None
 
     @classmethod
     def from_env(cls, environ: typing.Mapping[str, str] | None = None) -> Settings:

@@ -11,12 +11,15 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from tiktok_publisher.domain.accounts import Account, Credentials
+from tiktok_publisher.domain.deployment import Deployment, WebAnswer
+from tiktok_publisher.domain.erasure import ErasureReceipt, ErasureTrigger
 from tiktok_publisher.domain.jobs import Job
 from tiktok_publisher.domain.limits import RateDecision
 from tiktok_publisher.domain.media import MediaPin, ObjectInfo
 from tiktok_publisher.domain.posts import Post
 from tiktok_publisher.domain.refresh import DuePage, ShardCursor
 from tiktok_publisher.domain.sessions import OAuthSession
+from tiktok_publisher.domain.tenants import TenantSettings
 from tiktok_publisher.domain.tiktok import (
     ChunkResult,
     CreatorInfo,
@@ -57,6 +60,10 @@ class Accounts(Protocol):
     def mark_revoked(
         self, tenant_id: str, open_id: str, reason: str | None = ..., *, now: int | None = ...
     ) -> Account: ...
+
+    def delete(self, tenant_id: str, open_id: str) -> tuple[bool, bool]:
+        """Delete the tenant's account row; (a row was deleted, it still held tokens). Idempotent."""
+        ...
 
 
 class RefreshLeases(Protocol):
@@ -100,6 +107,10 @@ class Posts(Protocol):
 
     def find_by_upload_id(self, upload_id: str) -> list[Post]: ...
 
+    def delete_for_account(self, tenant_id: str, open_id: str) -> int:
+        """Delete every post of one account of the tenant; how many were deleted."""
+        ...
+
     def find_by_publish_id(self, publish_id: str) -> list[Post]: ...
 
     def update(
@@ -124,6 +135,16 @@ class ScheduledPosts(Protocol):
     def due_page(
         self, shard: str, *, now: int, limit: int, start: dict[str, Any] | None
     ) -> tuple[list[Post], dict[str, Any] | None]: ...
+
+
+class TenantSettingsStore(Protocol):
+    """The Tenants table (adapters/tenants_table.py): one item of settings per tenant."""
+
+    def get(self, tenant_id: str) -> TenantSettings:
+        """The tenant's settings, or the defaults when it never set any."""
+        ...
+
+    def put(self, settings: TenantSettings, *, now: int) -> TenantSettings: ...
 
 
 class OAuthSessions(Protocol):
@@ -261,6 +282,10 @@ class MediaStore(Protocol):
         self, key: str, *, content_type: str, size: int, expires_in: int
     ) -> tuple[str, dict[str, str]]: ...
 
+    def delete_under(self, prefix: str) -> int:
+        """Delete every object whose key starts with `prefix`; how many were deleted."""
+        ...
+
 
 class RateLimiter(Protocol):
     """Shared request windows (adapters/rate_limit_table.py)."""
@@ -285,3 +310,65 @@ class SweepHandOff(Protocol):
     def hand_on(self, cursors: Sequence[ShardCursor], *, horizon: int, hop: int) -> int:
         """Send one continuation per cursor; how many were sent, or HandOffError."""
         ...
+
+
+# ---------------------------------------------------------------------- features offered to features
+
+
+class AccountDataEraser(Protocol):
+    """Deletes everything about one TikTok user in one tenant (accounts/erasure.py), for the webhook."""
+
+    def erase(
+        self, tenant_id: str, open_id: str, *, trigger: ErasureTrigger, revoke: bool
+    ) -> ErasureReceipt: ...
+
+
+# ---------------------------------------------------------------------- the operator's tools (golive/)
+
+
+class Deployments(Protocol):
+    """A deployed stack's parameters, outputs and resources (adapters/deployment.py)."""
+
+    def describe(self) -> Deployment:
+        """The target stack; OperatorError when it does not exist."""
+        ...
+
+
+class SecretDocuments(Protocol):
+    """A JSON secret in Secrets Manager, read and written whole (adapters/deployment.py)."""
+
+    def read(self, secret_id: str) -> dict[str, Any]: ...
+
+    def write(self, secret_id: str, values: Mapping[str, Any]) -> None: ...
+
+
+class WebProbe(Protocol):
+    """GET a URL as TikTok would: no redirect followed, a bounded read (adapters/web_probe.py)."""
+
+    def get(self, url: str, *, headers: Mapping[str, str] | None = ...) -> WebAnswer: ...
+
+
+class ScheduleRules(Protocol):
+    """EventBridge rules: whether each is enabled (adapters/deployment.py)."""
+
+    def state(self, rule_name: str) -> str | None:
+        """ENABLED, DISABLED, or None when there is no such rule."""
+        ...
+
+
+class UrlProperties(Protocol):
+    """Which URL prefixes and domains TikTok counts as verified for the app (the local stack's emulator knows;
+    TikTok itself has no API for it, so in AWS the portal's Verify button is the check)."""
+
+    def verified(self, url: str) -> bool: ...
+
+
+class MediaObjects(Protocol):
+    """Objects written into the media bucket by the operator's tools (adapters/s3_media.py)."""
+
+    @property
+    def bucket(self) -> str: ...
+
+    def put_object(self, key: str, body: bytes, *, content_type: str) -> None: ...
+
+    def delete_object(self, key: str) -> None: ...

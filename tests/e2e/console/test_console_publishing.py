@@ -64,6 +64,7 @@ def test_publish_direct_inbox_scheduled_and_refused(
     row = ui.connect("creator_public")
     open_id = row.get_attribute("data-open-id")
     ui.open_composer("creator_public")
+    expect(page.locator("#audit-banner")).to_be_hidden()  # audited: no sandbox banner
     traffic = Recorder(page, "/v1/uploads", stack.moto_url, "/v1/posts")
 
     # --- a direct post --------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ def test_privacy_has_no_default_and_blocks_publishing(composer, tmp_path: Path):
         "Only me",
     ]
     assert "hasn't been audited" in privacy.locator("option", has_text="Followers").get_attribute("title")
-    expect(page.get_by_text("This app hasn't been audited by TikTok yet.")).to_be_visible()
+    expect(page.locator("#c-audit-notice")).to_contain_text("This app hasn't been audited by TikTok yet.")
     # Publishing is blocked until a privacy is chosen, even with a valid video
     ui.choose_video(write_video(tmp_path, "ok.mp4", 4))
     expect(ui.publish_button).to_be_disabled()

@@ -40,6 +40,10 @@ CONTRACT_ROUTES = {
     ("GET", "/v1/accounts/{open_id}"): ("accounts", True),
     ("DELETE", "/v1/accounts/{open_id}"): ("accounts", True),
     ("GET", "/v1/accounts/{open_id}/creator-info"): ("accounts", True),
+    ("DELETE", "/v1/accounts/{open_id}/data"): ("accounts", True),
+    ("GET", "/v1/app"): ("accounts", True),
+    ("GET", "/v1/settings"): ("accounts", True),
+    ("PUT", "/v1/settings"): ("accounts", True),
     ("GET", "/v1/openapi.json"): ("accounts", False),
     ("POST", "/v1/uploads"): ("publish", True),
     ("POST", "/v1/posts"): ("publish", True),
@@ -66,8 +70,9 @@ CONTRACT_TABLES: dict[str, tuple[tuple[str, str | None], dict[str, tuple[str, st
             "scheduled_due": ("schedule_shard", "publish_at"),
             "by_upload_id": ("upload_id", None),
         },
-        None,
+        "purge_at",  # post history retention (DataRetentionDays)
     ),
+    "TenantsTable": (("tenant_id", None), {}, None),
     "OAuthSessionsTable": (("state_id", None), {}, "expires_at"),
     "IdempotencyTable": (("id", None), {}, "expiration"),
 }
@@ -164,7 +169,11 @@ def test_tables_match_the_contract(logical: str) -> None:
 def test_tables_agree_with_the_pynamodb_models() -> None:
     from tiktok_publisher.adapters import dynamodb as models
 
-    for logical, model in (("AccountsTable", models.AccountModel), ("PostsTable", models.PostModel)):
+    for logical, model in (
+        ("AccountsTable", models.AccountModel),
+        ("PostsTable", models.PostModel),
+        ("TenantsTable", models.TenantModel),
+    ):
         _, indexes, _ = CONTRACT_TABLES[logical]
         attrs = model.get_attributes()
         hash_key = next(n for n, a in attrs.items() if a.is_hash_key)

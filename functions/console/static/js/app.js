@@ -1,6 +1,7 @@
 // Entry point: sign-in, accounts, then the composer and post list of the chosen account.
 import { connect, consumeOAuthResult, renderAccounts } from "./accounts.js";
 import { api } from "./api.js";
+import { showAuditMode } from "./audit.js";
 import { openComposer } from "./composer.js";
 import { createPostList } from "./posts.js";
 import { fetchDevToken, isLocalStack, session } from "./session.js";
@@ -56,6 +57,7 @@ function select(account) {
 }
 
 function showSignIn() {
+  $("audit-banner").hidden = true;
   view.workspace.hidden = true;
   view.signOut.hidden = true;
   view.signin.hidden = false;
@@ -70,6 +72,7 @@ async function showWorkspace(preferred) {
   view.workspace.hidden = false;
   view.signOut.hidden = false;
   selected = preferred || selectedFromHash();
+  showAuditMode($("audit-banner"));
   await loadAccounts();
   const account = accounts.find((a) => a.open_id === selected && a.status === "active") ||
     (accounts.filter((a) => a.status === "active").length === 1 ? accounts.find((a) => a.status === "active") : null);

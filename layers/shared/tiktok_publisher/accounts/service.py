@@ -102,7 +102,7 @@ def disconnect(
     caller can retry and the grant is not left alive behind our back. Disconnecting twice is a no-op.
     """
     account = accounts.get(tenant_id, open_id)
-    access = _token_to_revoke(tenant_id, open_id, accounts=accounts, tokens=tokens, now=now)
+    access = token_to_revoke(tenant_id, open_id, accounts=accounts, tokens=tokens, now=now)
     if access is None and account.status == "revoked":
         return
     if access is not None:
@@ -124,7 +124,7 @@ def disconnect(
     logger.info("tiktok account disconnected", extra={"open_id": open_id})
 
 
-def _token_to_revoke(
+def token_to_revoke(
     tenant_id: str, open_id: str, *, accounts: Accounts, tokens: Tokens, now: int
 ) -> str | None:
     """An access token that can still revoke the grant, or None when nothing alive is left."""

@@ -288,6 +288,25 @@ class AccountRepository:
         """The user or TikTok removed the grant: tokens are dropped, the row (and its posts) stays."""
         return self._set_status(tenant_id, open_id, AccountStatus.REVOKED, reason, now=now, drop_tokens=True)
 
+    def delete(self, tenant_id: str, open_id: str) -> tuple[bool, bool]:
+        """Delete the tenant's account row (data deletion); (a row was deleted, it still held tokens).
+
+        Keyed by tenant and open_id, so another tenant's row with the same open_id is untouched. Deleting a
+        row that is already gone is not an error.
+        """
+        try:
+            item = AccountModel.get(tenant_id, open_id, consistent_read=True)
+        except AccountModel.DoesNotExist:
+            return False, False
+        except PynamoDBException as exc:
+            raise StoreError.wrap("get account", exc) from None
+        had_tokens = item.access_token_enc is not None or item.refresh_token_enc is not None
+        try:
+            item.delete()
+        except PynamoDBException as exc:
+            raise StoreError.wrap("delete account", exc) from None
+        return True, had_tokens
+
     def delete_tokens(self, tenant_id: str, open_id: str, *, now: int | None = None) -> Account:
         """Forget both tokens (disconnect); without tokens the account also leaves the refresh index."""
         m = AccountModel

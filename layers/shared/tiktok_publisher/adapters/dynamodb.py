@@ -216,6 +216,8 @@ class PostModel(Model):
     init_token = UnicodeAttribute(null=True)
     status_deadline = NumberAttribute(null=True)  # epoch s after which polling stops: `unconfirmed`
     reconcile_until = NumberAttribute(null=True)  # epoch s after which an `unconfirmed` post is left alone
+    # DynamoDB TTL (template.yaml): the post's history is deleted POST_RETENTION_DAYS after its creation.
+    purge_at = NumberAttribute(null=True)
 
     by_publish_id = PostByPublishIdIndex()
     by_account = PostByAccountIndex()
@@ -251,7 +253,26 @@ class RateLimitModel(Model):
     expires_at = NumberAttribute()
 
 
-ALL_MODELS: tuple[type[Model], ...] = (AccountModel, PostModel, OAuthSessionModel, RateLimitModel)
+# ------------------------------------------------------------------ Tenants
+
+
+class TenantModel(Model):
+    """One tenant's settings (domain/tenants.py)."""
+
+    Meta = _meta("tenants_table")  # type: ignore[assignment]
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    on_authorization_removed = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
+
+
+ALL_MODELS: tuple[type[Model], ...] = (
+    AccountModel,
+    PostModel,
+    OAuthSessionModel,
+    RateLimitModel,
+    TenantModel,
+)
 _bind_lock = threading.Lock()
 
 

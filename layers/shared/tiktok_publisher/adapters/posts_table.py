@@ -88,7 +88,13 @@ def _conditional_failed(exc: Exception) -> bool:
 
 
 class PostRepository:
-    """CRUD and conditional state transitions of posts, always keyed by the caller's tenant."""
+    """CRUD and conditional state transitions of posts, always keyed by the caller's tenant.
+
+    `retention_days` (POST_RETENTION_DAYS) stamps each new post with its DynamoDB TTL, `purge_at`.
+    """
+
+    def __init__(self, *, retention_days: int | None = None) -> None:
+        self.retention_days = retention_days
 
     def create(self, post: Post, *, now: float) -> Post:
         """Insert a new post (its post_id must be fresh: a ULID)."""
@@ -118,6 +124,7 @@ class PostRepository:
             schedule_shard=schedule_shard_for(post.tenant_id, post.post_id)
             if post.status == PostStatus.SCHEDULED
             else None,
+            purge_at=int(now) + self.retention_days * 86400 if self.retention_days else None,
         )
         try:
             item.save(condition=PostModel.post_id.does_not_exist())
@@ -150,6 +157,32 @@ class PostRepository:
         posts = [_to_post(item) for item in result]
         last = result.last_evaluated_key
         return posts, _encode_cursor(last) if last else None
+
+    def delete_for_account(self, tenant_id: str, open_id: str) -> int:
+        """Delete every post of one account of the tenant (data deletion); how many were deleted.
+
+        The by_account index is keyed `tenant#open_id`, and each delete names (tenant_id, post_id), so nothing
+        of another tenant can be reached. Safe to repeat: a second call finds nothing.
+        """
+        deleted = 0
+        try:
+            keys = [
+                (item.tenant_id, item.post_id)
+                for item in PostModel.by_account.query(
+                    f"{tenant_id}#{open_id}", attributes_to_get=["tenant_id", "post_id"]
+                )
+            ]
+            with PostModel.batch_write() as batch:
+                for item_tenant, post_id in keys:
+                    if (
+                        item_tenant != tenant_id
+                    ):  # the index key says it cannot happen; never trust it blindly
+                        continue
+                    batch.delete(PostModel(item_tenant, post_id))
+                    deleted += 1
+        except PynamoDBException as exc:
+            raise StoreError.wrap("delete posts", exc) from None
+        return deleted
 
     def find_by_upload_id(self, upload_id: str) -> list[Post]:
         """Posts waiting for (or made from) one upload (the s3_upload trigger's entry point)."""

@@ -16,7 +16,16 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tiktok_publisher.adapters import aws
+from tiktok_publisher.domain.errors import DomainError
 from tiktok_publisher.domain.media import MediaChanged, MediaPin, ObjectInfo
+
+
+class MediaStoreError(DomainError):
+    """S3 refused part of a change (the message says how many objects and AWS's error codes)."""
+
+    status_code = 503
+    code = "media_store_unavailable"
+
 
 PIECE_BYTES = 1024 * 1024
 # TikTok may take up to an hour to download a pulled file (TIKTOK-API.md §6); leave slack for queueing.
@@ -147,6 +156,30 @@ class S3Media:
             "x-amz-meta-declared-size": str(size),
         }
         return url, headers
+
+    def delete_under(self, prefix: str) -> int:
+        """Delete every object whose key starts with `prefix` (data deletion); how many were deleted."""
+        if not prefix.endswith("/"):
+            raise ValueError("delete_under needs a folder prefix ending in '/'")
+        deleted = 0
+        for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            keys = [{"Key": obj["Key"]} for obj in page.get("Contents") or []]
+            if not keys:
+                continue
+            answer = self._s3.delete_objects(Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True})
+            errors = answer.get("Errors") or []
+            if errors:
+                codes = sorted({str(e.get("Code")) for e in errors})
+                raise MediaStoreError(f"S3 refused to delete {len(errors)} upload(s) ({', '.join(codes)})")
+            deleted += len(keys)
+        return deleted
+
+    def put_object(self, key: str, body: bytes, *, content_type: str) -> None:
+        """Store `body` at `key` (the go-live tool's verification file and test object)."""
+        self._s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
+
+    def delete_object(self, key: str) -> None:
+        self._s3.delete_object(Bucket=self.bucket, Key=key)
 
     def presign_get_on(
         self,

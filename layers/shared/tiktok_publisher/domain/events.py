@@ -27,6 +27,7 @@ class DetailType:
     POST_PUBLISHED = "Post Published"
     POST_FAILED = "Post Failed"
     POST_SENT_TO_INBOX = "Post Sent To Inbox"
+    ACCOUNT_DATA_DELETED = "Account Data Deleted"  # the audit record of a data deletion (domain/erasure.py)
 
     ALL = frozenset(
         {
@@ -36,6 +37,7 @@ class DetailType:
             POST_PUBLISHED,
             POST_FAILED,
             POST_SENT_TO_INBOX,
+            ACCOUNT_DATA_DELETED,
         }
     )
 

@@ -1,5 +1,6 @@
-"""accounts: list, detail, disconnect and creator-info of a tenant's TikTok accounts; also serves the API's
-OpenAPI document at GET /v1/openapi.json (no authorizer)."""
+"""accounts: list, detail, disconnect, creator-info and data deletion of a tenant's TikTok accounts, the
+tenant's settings and the app's audit mode (GET /v1/app); also serves the API's OpenAPI document at
+GET /v1/openapi.json (no authorizer)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from tiktok_publisher.bootstrap import ports
 from tiktok_publisher.entrypoints.http.accounts import register_accounts
 from tiktok_publisher.entrypoints.http.openapi import register_openapi
 from tiktok_publisher.entrypoints.http.resolver import create_app
+from tiktok_publisher.entrypoints.http.tenant import register_tenant
 from tiktok_publisher.observability import instrument_handler
 
 app = create_app()
 register_accounts(app, ports)
+register_tenant(app, ports)
 register_openapi(app)
 
 

@@ -9,9 +9,11 @@ Effects are conditional, so TikTok's at-least-once delivery and its 72 h of retr
   announce it like the worker would; the worker's pending status polls then find a final post and stop.
   A failure the worker would retry with a fresh task (a pull failure) is handed to the worker instead.
 - post.publish.publicly_available records TikTok's public post id.
-- authorization.removed drops the user's tokens in every tenant that connected that open_id (by_open_id
-  index), marks those accounts `revoked` with the reason and announces `Account Disconnected`; an account
-  reconnected after the event was created is left alone.
+- authorization.removed acts in every tenant that connected that open_id (by_open_id index), as that
+  tenant's policy says (domain/tenants.py): by default it drops the tokens, marks the account `revoked` with
+  the reason and announces `Account Disconnected`; under `delete_data` it deletes everything of that user in
+  that tenant (accounts/erasure.py, `Account Data Deleted`). An account reconnected after the event was
+  created is left alone.
 Unknown publish_ids and events are answered 200 and ignored.
 """
 
@@ -25,13 +27,15 @@ from datetime import datetime
 from typing import Any
 
 from tiktok_publisher.domain.accounts import AccountStatus
+from tiktok_publisher.domain.erasure import ErasureTrigger
 from tiktok_publisher.domain.events import DetailType
 from tiktok_publisher.domain.jobs import Job
 from tiktok_publisher.domain.posts import PostStatus
 from tiktok_publisher.domain.status import EVENT_OF_STATUS, error_record, event_detail
 from tiktok_publisher.domain.taxonomy import classify
+from tiktok_publisher.domain.tenants import RemovalPolicy
 from tiktok_publisher.observability import count, logger
-from tiktok_publisher.ports import Accounts, Events, JobQueue, Posts
+from tiktok_publisher.ports import AccountDataEraser, Accounts, Events, JobQueue, Posts, TenantSettingsStore
 from tiktok_publisher.webhooks.envelope import (
     MAX_BODY_BYTES,
     WebhookEvent,
@@ -51,6 +55,9 @@ class WebhookService:
     client_key: str
     secret: str = field(repr=False)
     clock: Callable[[], float] = time.time
+    # authorization.removed follows each tenant's policy (domain/tenants.py); without these, tokens only.
+    tenants: TenantSettingsStore | None = None
+    eraser: AccountDataEraser | None = None
 
     def receive(self, body: bytes, headers: Mapping[str, str] | None) -> WebhookEvent:
         """Authenticate and parse; raises WebhookRejected (no side effects) for anything not TikTok's."""
@@ -141,33 +148,57 @@ class WebhookService:
 
     def _authorization_removed(self, event: WebhookEvent) -> dict[str, Any]:
         code, text = removal_reason(event.content.get("reason"))
-        revoked = 0
+        revoked = erased = 0
         for account in self.accounts.find_by_open_id(event.user_openid):
-            if account.status == AccountStatus.REVOKED:
-                continue
             if account.status == AccountStatus.ACTIVE and _epoch(account.updated_at) > event.create_time:
                 # Connected again after TikTok created this event (a late retry): the new grant stands.
                 logger.info("authorization.removed older than the account's reconnection; ignored")
                 continue
-            self.accounts.mark_revoked(
-                account.tenant_id, account.open_id, f"authorization removed: {text}", now=int(self.clock())
-            )
-            revoked += 1
-            detail = {
-                "open_id": account.open_id,
-                "status": "revoked",
-                "reason": "authorization_removed",
-                "reason_code": code,
-                "message": f"TikTok says the authorization was removed ({text}). Connect the account again.",
-            }
-            try:
-                self.events.publish(DetailType.ACCOUNT_DISCONNECTED, detail, tenant_id=account.tenant_id)
-            except Exception as exc:
-                logger.error(
-                    "account disconnected: event not published", extra={"error_class": type(exc).__name__}
+            # The tenant may have promised its users that removing the app deletes everything (its policy).
+            erase = self.eraser is not None and self._policy(account.tenant_id) == RemovalPolicy.DELETE_DATA
+            if account.status != AccountStatus.REVOKED:
+                if not erase:
+                    self.accounts.mark_revoked(
+                        account.tenant_id,
+                        account.open_id,
+                        f"authorization removed: {text}",
+                        now=int(self.clock()),
+                    )
+                revoked += 1
+                self._announce_disconnected(account.tenant_id, account.open_id, code, text)
+            if erase and self.eraser is not None:
+                self.eraser.erase(
+                    account.tenant_id,
+                    account.open_id,
+                    trigger=ErasureTrigger.AUTHORIZATION_REMOVED,
+                    revoke=False,  # TikTok already removed the grant
                 )
+                erased += 1
         count("WebhookAccountsRevoked", revoked)
+        if erased:
+            count("WebhookAccountsErased", erased)
+            return {"result": "erased", "accounts": revoked, "erased": erased}
         return {"result": "revoked" if revoked else "no_change", "accounts": revoked}
+
+    def _announce_disconnected(self, tenant_id: str, open_id: str, code: int, text: str) -> None:
+        detail = {
+            "open_id": open_id,
+            "status": "revoked",
+            "reason": "authorization_removed",
+            "reason_code": code,
+            "message": f"TikTok says the authorization was removed ({text}). Connect the account again.",
+        }
+        try:
+            self.events.publish(DetailType.ACCOUNT_DISCONNECTED, detail, tenant_id=tenant_id)
+        except Exception as exc:
+            logger.error(
+                "account disconnected: event not published", extra={"error_class": type(exc).__name__}
+            )
+
+    def _policy(self, tenant_id: str) -> RemovalPolicy:
+        if self.tenants is None:
+            return RemovalPolicy.DELETE_TOKENS
+        return self.tenants.get(tenant_id).on_authorization_removed
 
 
 def _epoch(stamp: str | None) -> int:

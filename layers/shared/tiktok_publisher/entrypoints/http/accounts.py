@@ -8,9 +8,11 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from pydantic import BaseModel, Field
 
 from tiktok_publisher.accounts import service
 from tiktok_publisher.bootstrap import Ports
+from tiktok_publisher.domain.erasure import ErasureReceipt, ErasureTrigger
 from tiktok_publisher.entrypoints.http.caller import CallerDep
 from tiktok_publisher.entrypoints.http.docs import empty_response, error_responses, ok_response
 from tiktok_publisher.entrypoints.http.errors import BASE_HEADERS
@@ -18,6 +20,42 @@ from tiktok_publisher.observability import count
 
 # TikTok open_ids are opaque; bound them so a path parameter cannot be abused as a payload.
 OpenId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
+
+
+class DeletedCounts(BaseModel):
+    account: bool = Field(description="The account row (profile fields, status) was deleted.")
+    grant: bool = Field(description="The account still held TikTok's grant (its tokens), and it was deleted.")
+    posts: int = Field(description="Posts (history, settings, status, TikTok ids) deleted.")
+    uploads: int = Field(description="Uploaded files deleted from S3.")
+
+
+class DataDeletion(BaseModel):
+    """What DELETE /v1/accounts/{open_id}/data removed (zeros when there was nothing left)."""
+
+    open_id: str
+    deleted_at: str = Field(description="ISO-8601 UTC.")
+    deleted: DeletedCounts
+    revoked_at_tiktok: bool = Field(
+        description=(
+            "The grant was revoked at TikTok first (best effort). False when there was none left, or when "
+            "another tenant of this service still has the same TikTok user connected: TikTok's grant is per "
+            "app and user, so revoking it would disconnect them too."
+        )
+    )
+
+
+def _deletion_view(receipt: ErasureReceipt) -> DataDeletion:
+    return DataDeletion(
+        open_id=receipt.open_id,
+        deleted_at=receipt.deleted_at,
+        deleted=DeletedCounts(
+            account=receipt.account_deleted,
+            grant=receipt.tokens_deleted,
+            posts=receipt.posts_deleted,
+            uploads=receipt.uploads_deleted,
+        ),
+        revoked_at_tiktok=receipt.revoked_at_tiktok,
+    )
 
 
 def register_accounts(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -> None:
@@ -58,6 +96,22 @@ def register_accounts(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -
         )
         count("AccountDisconnected")
         return Response(status_code=HTTPStatus.NO_CONTENT, headers=dict(BASE_HEADERS))
+
+    @app.delete(
+        "/v1/accounts/<open_id>/data",
+        summary="Delete everything about one TikTok user",
+        description=(
+            "For the privacy policy's promise: revokes the grant at TikTok (best effort), then deletes the "
+            "tokens and the account row, the account's posts history and its uploads in S3, in this tenant "
+            "only, and emits an `Account Data Deleted` event on the bus as the audit record. Idempotent: "
+            "a repeated call deletes nothing more and answers zeros (an unknown open_id too)."
+        ),
+        tags=["Accounts"],
+        responses={**ok_response(DataDeletion, "What was deleted"), **error_responses(401, 422)},
+    )
+    def delete_account_data(who: CallerDep, open_id: OpenId) -> DataDeletion:
+        receipt = ports().eraser.erase(who.tenant_id, open_id, trigger=ErasureTrigger.API, revoke=True)
+        return _deletion_view(receipt)
 
     @app.get(
         "/v1/accounts/<open_id>/creator-info",

@@ -38,6 +38,10 @@ EXTRA_ERRORS: dict[tuple[str, str], tuple[int, ...]] = {
     ("post", "/v1/uploads"): (*_BODY_ERRORS, 404, 409, 429, 503),
     ("post", "/v1/posts"): (*_BODY_ERRORS, 404, 409, 429, 502, 503),
     ("get", "/v1/posts"): (404, 422, 503),
+    ("delete", "/v1/accounts/{open_id}/data"): (404, 422, 502, 503),
+    ("get", "/v1/app"): (503,),
+    ("get", "/v1/settings"): (503,),
+    ("put", "/v1/settings"): (*_BODY_ERRORS, 503),
     ("get", "/v1/posts/{post_id}"): (404, 422, 503),
     ("delete", "/v1/posts/{post_id}"): (404, 409, 422, 502, 503),
     ("post", "/v1/webhooks/tiktok"): (400, 401, 413),
@@ -61,6 +65,7 @@ def openapi_document() -> dict[str, Any]:
     from tiktok_publisher.entrypoints.http.accounts import register_accounts
     from tiktok_publisher.entrypoints.http.connect import register_callback, register_start
     from tiktok_publisher.entrypoints.http.posts import register_publish_routes
+    from tiktok_publisher.entrypoints.http.tenant import register_tenant
     from tiktok_publisher.entrypoints.http.webhooks import register_webhook
 
     doc_app = create_app()
@@ -68,6 +73,7 @@ def openapi_document() -> dict[str, Any]:
         register_start,
         register_callback,
         register_accounts,
+        register_tenant,
         register_publish_routes,
         register_webhook,
     ):
