@@ -285,6 +285,37 @@ def test_creator_info_with_a_token_refused_early_refreshes_it_once_and_the_accou
     ]
 
 
+def test_creator_info_after_tiktok_ended_the_access_token_early_succeeds_after_one_refresh(
+    harness: Harness, connect_env: Any
+):
+    # Given an account whose 2 h access token TikTok stops accepting long before its stated expiry
+    open_id = _connect(harness)
+    connect_env.aws.published_events()  # drain
+    before = AccountRepository().get("tenant-a", open_id)
+    assert before.access_expires_at > time.time() + 3600  # by our records it has more than an hour left
+    old_access, _ = AccountRepository().get_tokens("tenant-a", open_id)
+    assert connect_env.emulator.expire_access_token(account="creator_public") >= 1
+
+    # When the post form asks for creator-info
+    answer = harness.accounts("GET", f"/{open_id}/creator-info")
+
+    # Then TikTok's answer comes through after exactly one refresh, and the account stays active
+    assert answer.status == 200, answer.json
+    assert answer.json["creator"]["creator_nickname"] == "Creator Public"
+    after = AccountRepository().get("tenant-a", open_id)
+    assert (after.status, after.version, after.last_error) == ("active", before.version + 1, None)
+    new_access, _ = AccountRepository().get_tokens("tenant-a", open_id)
+    assert new_access != old_access
+    rotated = [t for t in connect_env.emulator.state()["refresh_tokens"] if t.get("rotated")]
+    assert len(rotated) == 1
+    assert not [
+        e for e in connect_env.aws.published_events() if e["detail-type"] == "Account Needs Reconnect"
+    ]
+    # and the next call uses the new token as is
+    assert harness.accounts("GET", f"/{open_id}/creator-info").status == 200
+    assert AccountRepository().get("tenant-a", open_id).version == before.version + 1
+
+
 def test_creator_info_with_a_dead_grant_does_not_overrule_a_reconnect_before_the_mark(
     harness: Harness, connect_env: Any, monkeypatch: pytest.MonkeyPatch
 ):
