@@ -130,8 +130,7 @@ def test_reconnect_revives_a_revoked_account(repo: AccountRepository) -> None:
     assert (again.display_name, again.username) == ("Alice B", "alice")
     assert repo.get_tokens("tenant-1", "open-A") == ("act.access-2-plaintext", "rft.refresh-2-plaintext")
     assert [
-        a.open_id
-        for a in repo.due_for_refresh(refresh_shard_for("tenant-1", "open-A", 4), NOW + 400 * 86400)
+        a.open_id for a in repo.due_for_refresh(refresh_shard_for("tenant-1", "open-A", 4), NOW + 400 * 86400)
     ] == ["open-A"]
 
 
