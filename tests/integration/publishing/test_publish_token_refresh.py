@@ -236,6 +236,7 @@ def test_a_forced_refresh_that_finds_the_grant_dead_fails_the_post_and_marks_the
     post = publisher.post(post_id)
     assert post["status"] == "failed", post
     assert post["error"]["class"] == "reconnect"
+    assert post["error"]["log_id"]  # TikTok's, of the refusal that started it
     assert publisher.tiktok_posts() == []
     account = AccountRepository().get(publisher.tenant, open_id)
     assert account.status == "needs_reconnect"

@@ -121,15 +121,16 @@ class WorkerBase:
         except (AccountNeedsReconnect, NotFound, UpstreamError) as exc:
             self._token_failed(post, job, exc)
 
-    def _token_failed(self, post: Post, job: Job, exc: Exception) -> NoReturn:
+    def _token_failed(self, post: Post, job: Job, exc: Exception, *, log_id: str | None = None) -> NoReturn:
         """No token could be had: the grant is dead or the account gone (the post fails, or stays
-        unconfirmed once TikTok may have it), or TikTok / the refresh lease is busy (retried later)."""
+        unconfirmed once TikTok may have it), or TikTok / the refresh lease is busy (retried later).
+        `log_id`: TikTok's, when a refusal of the token by TikTok led here."""
         if isinstance(exc, UpstreamError):
             if job.attempt < MAX_RETRIES:
                 self._requeue(job.retried(), backoff_delay(job.attempt, base=5, cap=RETRY_CAP_S, floor=1))
-            self._give_up(post, classify("transport"))
+            self._give_up(post, classify("transport"), log_id=log_id)
         else:
-            self._give_up(post, classify("access_token_invalid"))
+            self._give_up(post, classify("access_token_invalid"), log_id=log_id)
         raise StepEnded  # the step ended (settled above)
 
     def _replacement_token(self, post: Post, rejected: str) -> str:
@@ -146,27 +147,28 @@ class WorkerBase:
         token: str,
         call: Callable[[str], T],
         *,
-        token_failed: Callable[[Exception], NoReturn],
+        token_failed: Callable[[Exception, TikTokError], NoReturn],
     ) -> T:
         """`call(token)` for a call that creates nothing (status): if TikTok answers access_token_invalid,
         once more with a replacement token. The second answer stands (TikTokError propagates); a failure to
-        get the replacement goes to `token_failed`, which ends the step."""
+        get the replacement goes to `token_failed(failure, tiktoks_refusal)`, which ends the step."""
         try:
             return call(token)
         except TikTokError as exc:
             if not token_rejected(exc):
                 raise
+            refusal = exc
         try:
             fresh = self._replacement_token(post, token)
         except (AccountNeedsReconnect, NotFound, UpstreamError) as exc:
-            token_failed(exc)
+            token_failed(exc, refusal)
         return call(fresh)
 
-    def _give_up(self, post: Post, error: ErrorInfo) -> None:
+    def _give_up(self, post: Post, error: ErrorInfo, *, log_id: str | None = None) -> None:
         if post.publish_id or post.init_started_at is not None:
-            self._settle_unconfirmed(post, error.code, error.message)
+            self._settle_unconfirmed(post, error.code, error.message, log_id=log_id)
         else:
-            self._fail(post, error, expect={"publish_id": ABSENT, "init_started_at": ABSENT})
+            self._fail(post, error, log_id=log_id, expect={"publish_id": ABSENT, "init_started_at": ABSENT})
 
     def _fail(
         self, post: Post, error: ErrorInfo, *, log_id: str | None = None, expect: dict[str, Any]

@@ -65,7 +65,7 @@ class InitStep(WorkerBase):
             result = self._call_init(marked, token, request)
         except TikTokError as exc:
             if token_rejected(exc) and not token_replaced:
-                self._init_token_rejected(marked, job, marker, token)
+                self._init_token_rejected(marked, job, marker, token, exc)
             else:
                 self._init_refused(marked, job, marker, transfer, exc)
             return
@@ -143,7 +143,9 @@ class InitStep(WorkerBase):
             source_info=request["source_info"],
         )
 
-    def _init_token_rejected(self, post: Post, job: Job, marker: str, rejected: str) -> None:
+    def _init_token_rejected(
+        self, post: Post, job: Job, marker: str, rejected: str, refusal: TikTokError
+    ) -> None:
         """TikTok refused the access token at init (`access_token_invalid`, in its error envelope): no task
         was created, so the marker goes, exactly as for any definite refusal (docs/publishing.md, "Exactly
         once"); then one forced refresh of that token and one more start, which writes a new marker and
@@ -160,7 +162,7 @@ class InitStep(WorkerBase):
         try:
             self._replacement_token(cleared, rejected)
         except (AccountNeedsReconnect, NotFound, UpstreamError) as exc:
-            self._token_failed(cleared, job, exc)
+            self._token_failed(cleared, job, exc, log_id=refusal.log_id)
         # _start takes the account's live token again: the one the forced refresh just stored.
         self._start(cleared, job, token_replaced=True)
 

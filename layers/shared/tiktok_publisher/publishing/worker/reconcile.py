@@ -66,7 +66,7 @@ class ReconcileStep(WorkerBase):
                 post,
                 token,
                 lambda live: self.client.fetch_status(live, publish_id),
-                token_failed=lambda exc: self._reconcile_later(job, type(exc).__name__),
+                token_failed=lambda exc, _refusal: self._reconcile_later(job, type(exc).__name__),
             )
         except TikTokError as exc:
             error = classify(exc.code, exc.http_status)

@@ -45,7 +45,7 @@ class StatusStep(WorkerBase):
                 post,
                 token,
                 lambda live: self.client.fetch_status(live, publish_id),
-                token_failed=lambda exc: self._token_failed(post, job, exc),
+                token_failed=lambda exc, refusal: self._token_failed(post, job, exc, log_id=refusal.log_id),
             )
         except TikTokError as exc:
             error = classify(exc.code, exc.http_status)

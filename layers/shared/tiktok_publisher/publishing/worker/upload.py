@@ -113,7 +113,7 @@ class UploadStep(WorkerBase):
         upload_url is their credential, so a token ending mid-upload does not stop them."""
         publish_id = str(post.publish_id)
 
-        def no_token(_exc: Exception) -> NoReturn:
+        def no_token(_exc: Exception, _refusal: TikTokError) -> NoReturn:
             raise _NoStatus
 
         try:
