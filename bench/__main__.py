@@ -18,6 +18,7 @@ SUITES = {
     "crypto": "bench.bench_crypto",
     "publish": "bench.bench_publish",
     "refresh": "bench.bench_refresh",
+    "refresh_policy": "bench.bench_refresh_policy",
 }
 RESULTS = Path(__file__).parent / "results"
 

@@ -1,4 +1,5 @@
-"""The scheduled refresh sweep over 100,000 accounts of which 1,000 are due.
+"""The scheduled refresh sweep over 100,000 accounts of which 1,000 are due (their grants enter their last
+30 days; the other 99,000 are idle, their 2 h access tokens long ended, which is no reason to refresh).
 
 moto's server runs in its own process (template.yaml's Accounts table, bulk-loaded with batch writes);
 the TikTok emulator answers every token refresh 50 ms late (its `slow` fault). ``run()`` reports, per
@@ -61,10 +62,15 @@ def _environment(moto_url: str) -> None:
 
 def _load(now: int, tokens: list[dict[str, Any]], total: int = TOTAL) -> None:
     """`total` accounts with a shard; the first DUE (real emulator tokens, one tenant each: the emulator has
-    one user) expire within the sweep horizon."""
+    one user) have grants entering their last 30 days within the sweep horizon; the rest are idle."""
     from tiktok_publisher.adapters import aws
     from tiktok_publisher.adapters.accounts_table import default_cipher
-    from tiktok_publisher.domain.accounts import iso, refresh_due_at_for, refresh_shard_for
+    from tiktok_publisher.domain.accounts import (
+        REFRESH_TOKEN_WINDOW_S,
+        iso,
+        refresh_due_at_for,
+        refresh_shard_for,
+    )
 
     cipher = default_cipher()
     ddb = aws.client("dynamodb")
@@ -78,12 +84,13 @@ def _load(now: int, tokens: list[dict[str, Any]], total: int = TOTAL) -> None:
             refresh = cipher.encrypt(
                 answer["refresh_token"], tenant_id=tenant, open_id=open_id, kind="refresh"
             )
-            expires = now + 600 + index  # inside the horizon (next run + margin)
+            expires = now + 7200
+            refresh_expires = now + REFRESH_TOKEN_WINDOW_S + 600 + index  # inside the horizon
         else:
             open_id = f"acct-{index:06d}"
             access, refresh = b"\x01" * 180, b"\x01" * 180  # never read by the sweep
-            expires = now + 86_400 + index % 3600
-        refresh_expires = now + 365 * 86_400
+            expires = now - index % 86_400  # idle: the 2 h access token ended, up to a day ago
+            refresh_expires = now + 180 * 86_400 - index % (100 * 86_400)
         return {
             "PutRequest": {
                 "Item": {

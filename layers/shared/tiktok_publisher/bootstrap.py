@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
 
     from tiktok_publisher.accounts.erasure import AccountEraser
-    from tiktok_publisher.adapters.accounts_table import AccountRepository
+    from tiktok_publisher.adapters.accounts_table import AccountRepository, RefreshStore
     from tiktok_publisher.adapters.eventbridge import EventPublisher
     from tiktok_publisher.adapters.posts_table import PostRepository
     from tiktok_publisher.adapters.s3_media import PullUrlSigner, S3Media
@@ -311,6 +311,14 @@ class Ports:
             client=self.tiktok,
             tokens=self.refresher,
         )
+
+    @cached_property
+    def refresh_keys(self) -> RefreshStore:
+        """Every account's refresh keys (the refresh_due backfill command)."""
+        from tiktok_publisher.adapters.accounts_table import RefreshStore
+
+        self.settings.require("accounts_table")
+        return RefreshStore()
 
     @cached_property
     def webhooks(self) -> WebhookService:

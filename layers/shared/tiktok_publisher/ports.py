@@ -7,8 +7,8 @@ any of them for a fake that behaves (moto, the emulator) or a small in-memory cl
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
 
 from tiktok_publisher.domain.accounts import Account, Credentials
 from tiktok_publisher.domain.deployment import Deployment, WebAnswer
@@ -17,7 +17,7 @@ from tiktok_publisher.domain.jobs import Job
 from tiktok_publisher.domain.limits import RateDecision
 from tiktok_publisher.domain.media import MediaPin, ObjectInfo
 from tiktok_publisher.domain.posts import Post
-from tiktok_publisher.domain.refresh import DuePage, ShardCursor
+from tiktok_publisher.domain.refresh import DuePage, KeysPage, RefreshKeys, ShardCursor
 from tiktok_publisher.domain.sessions import OAuthSession
 from tiktok_publisher.domain.tenants import TenantSettings
 from tiktok_publisher.domain.tiktok import (
@@ -28,6 +28,8 @@ from tiktok_publisher.domain.tiktok import (
     TokenSet,
     UserInfo,
 )
+
+T = TypeVar("T")
 
 # ---------------------------------------------------------------------- DynamoDB tables
 
@@ -92,6 +94,28 @@ class RefreshDueIndex(Protocol):
     """The sparse refresh_due index of the Accounts table: one page of due accounts after a cursor."""
 
     def due_page(self, cursor: ShardCursor, *, before: int, limit: int) -> DuePage: ...
+
+
+class RefreshKeysTable(Protocol):
+    """Every account row's refresh keys, for the one-off backfill of refresh_due_at (refresh/backfill.py)."""
+
+    def keys_page(
+        self, start: dict[str, Any] | None, *, limit: int, segment: int = ..., segments: int = ...
+    ) -> KeysPage: ...
+
+    def set_refresh_due(self, keys: RefreshKeys, *, shard: str, due: int) -> bool:
+        """Place the row, only if it is still as `keys` read it; False when it changed meanwhile."""
+        ...
+
+
+class FreshTokenNeeds(Protocol):
+    """For a feature that will call TikTok for an account at a known time (metrics snapshots, say): the
+    scheduled sweep then refreshes the account ahead of that time, when its access token would not last
+    (adapters/accounts_table.py; docs/events.md "What the schedule does")."""
+
+    def need_fresh_token_by(self, tenant_id: str, open_id: str, at: int, *, now: int) -> bool:
+        """Record the need; False when the account is not active."""
+        ...
 
 
 class Posts(Protocol):
@@ -215,11 +239,22 @@ class Tokens(Protocol):
         account not active), NotFound (no tokens) or UpstreamError (TikTok unreachable)."""
         ...
 
+    def replace_rejected_token(self, tenant_id: str, open_id: str, rejected_token: str, *, now: int) -> str:
+        """TikTok answered `access_token_invalid` for `rejected_token` before its stated expiry: one forced
+        refresh of exactly that token, shared by concurrent callers; a live token that is not it. Raises as
+        ensure_fresh_token (AccountNeedsReconnect only when the refresh itself got invalid_grant)."""
+        ...
+
+    def call_with_token(self, tenant_id: str, open_id: str, call: Callable[[str], T], *, now: int) -> T:
+        """`call(access_token)`; on `access_token_invalid`, once more after replace_rejected_token."""
+        ...
+
     def mark_token_dead(
         self, tenant_id: str, open_id: str, access_token: str, *, code: str, log_id: str | None, now: int
     ) -> bool:
-        """TikTok refused `access_token`: needs_reconnect + event, only if the row still holds that token at
-        the version read (never overrules a refresh or reconnect). False: the tokens were replaced since."""
+        """TikTok refused `access_token` for good (a missing scope, say): needs_reconnect + event, only if the
+        row still holds that token at the version read (never overrules a refresh or reconnect). False: the
+        tokens were replaced since. Never used for `access_token_invalid` (replace_rejected_token is)."""
         ...
 
 

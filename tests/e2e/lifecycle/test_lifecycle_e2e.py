@@ -108,7 +108,7 @@ def emulator(stack: LocalStack, method: str, path: str, body: Any = None) -> Any
 @pytest.fixture
 def user(local_stack: LocalStack) -> Iterator[User]:
     original = emulator(local_stack, "GET", "/_admin/config")
-    keep = {k: original[k] for k in ("access_ttl", "processing_delay", "webhook_url")}
+    keep = {k: original[k] for k in ("access_ttl", "refresh_ttl", "processing_delay", "webhook_url")}
     emulator(local_stack, "POST", "/_admin/config", {"processing_delay": 0.2})
     yield User(local_stack)
     emulator(local_stack, "POST", "/_admin/config", keep)
@@ -136,7 +136,9 @@ def dispatch_at(stack: LocalStack, when: int) -> dict[str, Any]:
 
 
 def test_schedule_refreshes_an_expiring_account_before_a_publish_needs_it(user: User) -> None:
-    emulator(user.stack, "POST", "/_admin/config", {"access_ttl": 600})  # 10 minutes: due for the sweep
+    # A grant ending in 20 days is due for the sweep (its last 30 days); the schedule leaves access tokens
+    # alone (they are refreshed on demand), so a 10-minute one is only there to be fresh for the publish.
+    emulator(user.stack, "POST", "/_admin/config", {"access_ttl": 600, "refresh_ttl": 20 * 86400})
     open_id = user.connect("creator_private")
     assert user.item(open_id)["version"] == {"N": "1"}
 
@@ -161,7 +163,8 @@ def test_concurrent_scheduled_and_on_demand_refreshes_keep_a_working_refresh_tok
     from tiktok_publisher.adapters.tiktok_client import TikTokClient
     from tiktok_publisher.refresh.core import TokenRefresher
 
-    emulator(user.stack, "POST", "/_admin/config", {"access_ttl": 60})  # every refresher wants to refresh
+    # Every refresher wants to refresh: on demand (60 s tokens) and the sweep (a grant in its last 30 days).
+    emulator(user.stack, "POST", "/_admin/config", {"access_ttl": 60, "refresh_ttl": 20 * 86400})
     open_id = user.connect("creator_public")
     # The on-demand path runs here, on the stack's moto server, with the function's own environment.
     for name, value in user.stack.function_envs["RefreshFunction"].items():
@@ -218,7 +221,7 @@ def test_revoked_refresh_token_ends_as_needs_reconnect_with_an_event(user: User)
         EventPattern=json.dumps({"source": ["tiktok-publisher"], "detail-type": ["Account Needs Reconnect"]}),
     )
     events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "q", "Arn": queue_arn}])
-    emulator(stack, "POST", "/_admin/config", {"access_ttl": 600})
+    emulator(stack, "POST", "/_admin/config", {"access_ttl": 600, "refresh_ttl": 20 * 86400})  # sweep: due
     open_id = user.connect("creator_nocomments")
     # TikTok kills the grant without telling us (no webhook), so only the refresh can find out.
     emulator(stack, "POST", "/_admin/config", {"webhook_url": None})
@@ -238,6 +241,33 @@ def test_revoked_refresh_token_ends_as_needs_reconnect_with_an_event(user: User)
     mine = [e for e in received if e["detail"]["open_id"] == open_id]
     assert len(mine) == 1
     assert mine[0]["detail"]["tenant_id"] == user.tenant
+
+
+def test_an_access_token_tiktok_ends_early_is_refreshed_on_demand_and_the_account_stays_active(
+    user: User,
+) -> None:
+    # Given an account with the emulator's default lifetimes (2 h access, 180 d refresh): the schedule
+    # leaves it alone
+    open_id = user.connect("creator_private")
+    fire_refresh(user.stack)
+    assert user.item(open_id)["version"] == {"N": "1"}
+    # and TikTok ending its access token long before the stated 2 hours
+    ended = emulator(user.stack, "POST", "/_admin/expire-access-token", {"account": "creator_private"})
+    assert ended["ended"] >= 1
+
+    # When the post form asks for creator-info, and a video is posted
+    creator = user.http.get(f"{user.api}/v1/accounts/{open_id}/creator-info", timeout=30)
+    video = make_mp4(duration_s=3)
+    ticket = user.ticket(video, open_id)
+    user.put(ticket, video)
+    post = user.post(open_id, ticket["upload_id"])
+
+    # Then both went through after one refresh, and the account is still active
+    assert creator.status_code == 200, creator.text
+    assert user.wait_post(post["post_id"], TERMINAL)["status"] == "published"
+    assert user.item(open_id)["version"] == {"N": "2"}  # one refresh, on demand
+    account = user.account(open_id)
+    assert (account["status"], account["last_error"]) == ("active", None)
 
 
 def test_video_put_to_its_presigned_url_is_published_once_even_if_s3_repeats(user: User) -> None:

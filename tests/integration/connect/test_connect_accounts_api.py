@@ -249,24 +249,74 @@ def test_creator_info_with_a_dead_token_marks_the_account_for_reconnect(harness:
     )
 
 
-def test_creator_info_with_a_dead_token_emits_account_needs_reconnect(harness: Harness, connect_env: Any):
+def test_creator_info_with_a_dead_grant_emits_account_needs_reconnect(harness: Harness, connect_env: Any):
+    # TikTok refuses the access token; the forced refresh that follows finds the grant dead (invalid_grant):
+    # only then is the account marked.
     open_id = _connect(harness)
     connect_env.aws.published_events()  # drain
     connect_env.emulator.fault("creator_info", mode="error200", code="access_token_invalid")
+    connect_env.emulator.revoke_authorization("creator_public")
     answer = harness.accounts("GET", f"/{open_id}/creator-info")
     assert answer.json["error"]["code"] == "account_needs_reconnect"
     raw = _raw_item(connect_env, "tenant-a", open_id)
     assert raw["status"]["S"] == "needs_reconnect"
-    assert raw["last_error"]["S"] == "access_token_invalid"
+    assert raw["last_error"]["S"].startswith("invalid_grant")
     assert "refresh_shard" not in raw
     assert "refresh_due_at" not in raw
     events = [e for e in connect_env.aws.published_events() if e["detail-type"] == "Account Needs Reconnect"]
-    assert [(e["detail"]["open_id"], e["detail"]["reason"]) for e in events] == [
-        (open_id, "access_token_invalid")
+    assert [(e["detail"]["open_id"], e["detail"]["reason"]) for e in events] == [(open_id, "invalid_grant")]
+
+
+def test_creator_info_with_a_token_refused_early_refreshes_it_once_and_the_account_stays_active(
+    harness: Harness, connect_env: Any
+):
+    open_id = _connect(harness)
+    connect_env.aws.published_events()  # drain
+    old_access, old_refresh = AccountRepository().get_tokens("tenant-a", open_id)
+    connect_env.emulator.fault("creator_info", mode="error200", code="access_token_invalid")
+    answer = harness.accounts("GET", f"/{open_id}/creator-info")
+    assert answer.status == 200, answer.json
+    raw = _raw_item(connect_env, "tenant-a", open_id)
+    assert (raw["status"]["S"], raw["version"]["N"]) == ("active", "2")  # one refresh
+    new_access, new_refresh = AccountRepository().get_tokens("tenant-a", open_id)
+    assert (new_access != old_access, new_refresh != old_refresh) == (True, True)
+    assert not [
+        e for e in connect_env.aws.published_events() if e["detail-type"] == "Account Needs Reconnect"
     ]
 
 
-def test_creator_info_with_a_dead_token_does_not_overrule_a_reconnect_before_the_mark(
+def test_creator_info_after_tiktok_ended_the_access_token_early_succeeds_after_one_refresh(
+    harness: Harness, connect_env: Any
+):
+    # Given an account whose 2 h access token TikTok stops accepting long before its stated expiry
+    open_id = _connect(harness)
+    connect_env.aws.published_events()  # drain
+    before = AccountRepository().get("tenant-a", open_id)
+    assert before.access_expires_at > time.time() + 3600  # by our records it has more than an hour left
+    old_access, _ = AccountRepository().get_tokens("tenant-a", open_id)
+    assert connect_env.emulator.expire_access_token(account="creator_public") >= 1
+
+    # When the post form asks for creator-info
+    answer = harness.accounts("GET", f"/{open_id}/creator-info")
+
+    # Then TikTok's answer comes through after exactly one refresh, and the account stays active
+    assert answer.status == 200, answer.json
+    assert answer.json["creator"]["creator_nickname"] == "Creator Public"
+    after = AccountRepository().get("tenant-a", open_id)
+    assert (after.status, after.version, after.last_error) == ("active", before.version + 1, None)
+    new_access, _ = AccountRepository().get_tokens("tenant-a", open_id)
+    assert new_access != old_access
+    rotated = [t for t in connect_env.emulator.state()["refresh_tokens"] if t.get("rotated")]
+    assert len(rotated) == 1
+    assert not [
+        e for e in connect_env.aws.published_events() if e["detail-type"] == "Account Needs Reconnect"
+    ]
+    # and the next call uses the new token as is
+    assert harness.accounts("GET", f"/{open_id}/creator-info").status == 200
+    assert AccountRepository().get("tenant-a", open_id).version == before.version + 1
+
+
+def test_creator_info_with_a_dead_grant_does_not_overrule_a_reconnect_before_the_mark(
     harness: Harness, connect_env: Any, monkeypatch: pytest.MonkeyPatch
 ):
     from tiktok_publisher.adapters.accounts_table import RefreshStore
@@ -277,7 +327,7 @@ def test_creator_info_with_a_dead_token_does_not_overrule_a_reconnect_before_the
     repo = AccountRepository()
     read_version = repo.get("tenant-a", open_id).version
     connect_env.aws.published_events()  # drain
-    connect_env.emulator.fault("creator_info", mode="error200", code="access_token_invalid")
+    connect_env.emulator.revoke_authorization("creator_public")  # creator_info and the refresh both refuse
     real_mark = RefreshStore.mark_needs_reconnect
 
     def reconnect_first(self: RefreshStore, tenant_id: str, open_id: str, **kwargs: Any) -> bool:
@@ -290,7 +340,7 @@ def test_creator_info_with_a_dead_token_does_not_overrule_a_reconnect_before_the
     monkeypatch.setattr(RefreshStore, "mark_needs_reconnect", reconnect_first)
     answer = harness.accounts("GET", f"/{open_id}/creator-info")
 
-    assert answer.status == 502  # retryable: the new authorization works
+    assert answer.status == 200, answer.json  # asked again with the new authorization, which works
     after = repo.get("tenant-a", open_id)
     assert (after.status, after.version, after.last_error) == ("active", read_version + 1, None)
     raw = _raw_item(connect_env, "tenant-a", open_id)

@@ -55,7 +55,9 @@ def test_save_connection_stores_an_active_account_with_encrypted_tokens(
     assert "B" in raw["access_token_enc"]
     assert "B" in raw["refresh_token_enc"]
     assert raw["refresh_shard"]["S"] == refresh_shard_for("tenant-1", "open-A", 4)
-    assert raw["refresh_due_at"]["N"] == str(NOW + 86400)  # the access token ends first
+    # The schedule keeps the grant alive: due 30 days before the refresh token ends (the access token is
+    # refreshed on demand, never by the sweep).
+    assert raw["refresh_due_at"]["N"] == str(NOW + 31536000 - REFRESH_TOKEN_WINDOW_S)
     assert "act." not in repr(account)
 
 
@@ -128,7 +130,7 @@ def test_reconnect_revives_a_revoked_account(repo: AccountRepository) -> None:
     assert (again.display_name, again.username) == ("Alice B", "alice")
     assert repo.get_tokens("tenant-1", "open-A") == ("act.access-2-plaintext", "rft.refresh-2-plaintext")
     assert [
-        a.open_id for a in repo.due_for_refresh(refresh_shard_for("tenant-1", "open-A", 4), NOW + 10**6)
+        a.open_id for a in repo.due_for_refresh(refresh_shard_for("tenant-1", "open-A", 4), NOW + 400 * 86400)
     ] == ["open-A"]
 
 
@@ -137,9 +139,10 @@ def test_refresh_due_index_holds_active_accounts_only(repo: AccountRepository) -
         repo.save_connection("tenant-1", open_id, UserInfo(open_id=open_id), tokens(n), now=NOW + n * 1000)
     repo.mark_needs_reconnect("tenant-1", "o2", "invalid_grant")
 
-    due = {a.open_id for shard in repo.shards() for a in repo.due_for_refresh(shard, NOW + 86400 + 1500)}
+    grant_window = NOW + 31536000 - REFRESH_TOKEN_WINDOW_S  # o1's grant enters its last 30 days then
+    due = {a.open_id for shard in repo.shards() for a in repo.due_for_refresh(shard, grant_window + 1500)}
 
-    assert due == {"o1"}  # o2 is out (needs reconnect), o3 expires later than the cut-off
+    assert due == {"o1"}  # o2 is out (needs reconnect), o3's grant ends later than the cut-off
 
 
 def test_optimistic_lock_lets_exactly_one_of_two_refreshers_win(repo: AccountRepository) -> None:
@@ -231,15 +234,15 @@ def test_refresh_due_at_is_written_with_the_shard_on_every_save_and_removed_with
     assert raw["refresh_due_at"] == {"N": str(NOW + 10 * 86400 - REFRESH_TOKEN_WINDOW_S)}
     assert "refresh_shard" in raw
 
-    # Refresh: recomputed from the new lifetimes (a renewed grant: the access token decides again).
+    # Refresh: recomputed from the new lifetimes (a renewed grant: due 30 days before its new end).
     assert repo.save_refreshed("tenant-1", "open-A", tokens(2), expected_version=1, now=NOW + 60)
-    assert _raw(aws)["refresh_due_at"] == {"N": str(NOW + 60 + 86400)}
+    assert _raw(aws)["refresh_due_at"] == {"N": str(NOW + 60 + 31536000 - REFRESH_TOKEN_WINDOW_S)}
 
     # Leaving `active` takes it out of the index; a reconnect puts it back with a fresh key.
     repo.mark_needs_reconnect("tenant-1", "open-A", "invalid_grant", now=NOW + 70)
     assert {"refresh_shard", "refresh_due_at"}.isdisjoint(_raw(aws))
     repo.save_connection("tenant-1", "open-A", PROFILE, tokens(3), now=NOW + 80)
-    assert _raw(aws)["refresh_due_at"] == {"N": str(NOW + 80 + 86400)}
+    assert _raw(aws)["refresh_due_at"] == {"N": str(NOW + 80 + 31536000 - REFRESH_TOKEN_WINDOW_S)}
     version = repo.get("tenant-1", "open-A").version
     assert RefreshStore().mark_needs_reconnect(
         "tenant-1",

@@ -18,6 +18,7 @@ from tiktok_publisher.domain.tiktok_errors import OAuthError
 from tiktok_publisher.entrypoints.refresh import handle
 
 DAY = 86400
+HOUR = 3600
 REFRESH_RULE = "arn:aws:events:us-east-1:123456789012:rule/tiktok-publisher-local-refresh-tokens"
 
 
@@ -36,19 +37,25 @@ def plenty() -> float:
 
 
 def test_sweep_refreshes_only_due_accounts_and_the_new_tokens_work(tiktok_env: Any) -> None:
-    tiktok_env.emulator.configure(access_ttl=DAY)  # product fix pending: issue 12 (test assumes 24 h tokens)
+    # Given the emulator's 2 h / 180 d tokens: one account whose grant enters its last 30 days within the
+    # hour (due), and one idle account whose access token ended a day ago but whose grant is far from its
+    # end (not due: its access token is refreshed on demand, when a TikTok call needs it)
     now = int(time.time())
-    due = connect(tiktok_env, "tenant-a", "creator_public", now=now - DAY + 600)  # expires in 10 minutes
-    fresh = connect(tiktok_env, "tenant-a", "creator_private", now=now)  # expires in a day
+    due = connect(
+        tiktok_env, "tenant-a", "creator_public", now=now, refresh_expires_in=REFRESH_TOKEN_WINDOW_S + 600
+    )
+    idle = connect(tiktok_env, "tenant-a", "creator_private", now=now - DAY)
     repo = AccountRepository()
     before = repo.get("tenant-a", due.open_id)
+    assert repo.get("tenant-a", idle.open_id).access_expires_at < now
 
     result = handle(scheduled(), time_left=plenty)
 
     assert (result["read"], result["due"], result["refreshed"]) == (1, 1, 1)
     after = repo.get("tenant-a", due.open_id)
     assert after.version == before.version + 1
-    assert after.access_expires_at >= now + DAY - 5
+    assert after.access_expires_at >= now + 2 * HOUR - 5
+    assert after.refresh_expires_at >= now + 180 * DAY - 5  # the grant renewed: not due for 150 days
     access, refresh = repo.get_tokens("tenant-a", due.open_id)
     assert refresh != due.refresh_token
     client = tiktok_env.client()
@@ -56,7 +63,7 @@ def test_sweep_refreshes_only_due_accounts_and_the_new_tokens_work(tiktok_env: A
     with pytest.raises(OAuthError) as caught:  # strict rotation: the old refresh token died
         client.refresh(due.refresh_token)
     assert caught.value.code == "invalid_grant"
-    assert repo.get("tenant-a", fresh.open_id).version == 1
+    assert repo.get("tenant-a", idle.open_id).version == 1
 
     again = handle(scheduled(), time_left=plenty)  # nothing due any more
     assert (again["read"], again["due"]) == (0, 0)
@@ -70,16 +77,15 @@ def _refresh_due_at(env: Any, tenant_id: str, open_id: str) -> int:
 
 
 def test_sweep_refreshes_an_account_whose_refresh_token_ends_within_30_days(tiktok_env: Any) -> None:
-    tiktok_env.emulator.configure(access_ttl=DAY)  # product fix pending: issue 12 (test assumes 24 h tokens)
-    # Given two accounts whose access tokens are far from expiry (a day): one whose grant ends in 10 days,
-    # one whose grant ends in 60 days
+    # Given two accounts with the emulator's 2 h access tokens: one whose grant ends in 10 days, one whose
+    # grant ends in 60 days
     now = int(time.time())
     ending = connect(tiktok_env, "tenant-a", "creator_public", now=now, refresh_expires_in=10 * DAY)
     lasting = connect(tiktok_env, "tenant-b", "creator_private", now=now, refresh_expires_in=60 * DAY)
     repo = AccountRepository()
     before = repo.get("tenant-a", ending.open_id)
     assert _refresh_due_at(tiktok_env, "tenant-a", ending.open_id) == now + 10 * DAY - REFRESH_TOKEN_WINDOW_S
-    assert _refresh_due_at(tiktok_env, "tenant-b", lasting.open_id) == now + DAY
+    assert _refresh_due_at(tiktok_env, "tenant-b", lasting.open_id) == now + 60 * DAY - REFRESH_TOKEN_WINDOW_S
 
     # When the schedule runs
     result = handle(scheduled(), time_left=plenty)
@@ -95,7 +101,10 @@ def test_sweep_refreshes_an_account_whose_refresh_token_ends_within_30_days(tikt
     assert _refresh_due_at(tiktok_env, "tenant-a", ending.open_id) == refresh_due_at_for(
         after.access_expires_at, after.refresh_expires_at
     )
-    assert _refresh_due_at(tiktok_env, "tenant-a", ending.open_id) == after.access_expires_at
+    assert (
+        _refresh_due_at(tiktok_env, "tenant-a", ending.open_id)
+        == after.refresh_expires_at - REFRESH_TOKEN_WINDOW_S
+    )
     access, _ = repo.get_tokens("tenant-a", ending.open_id)
     assert tiktok_env.client().user_info(access).open_id == ending.open_id
     again = handle(scheduled(), time_left=plenty)
@@ -104,7 +113,9 @@ def test_sweep_refreshes_an_account_whose_refresh_token_ends_within_30_days(tikt
 
 def test_revoked_refresh_token_ends_as_needs_reconnect_with_an_event(tiktok_env: Any) -> None:
     now = int(time.time())
-    account = connect(tiktok_env, "tenant-a", "creator_public", now=now - DAY + 60)
+    account = connect(
+        tiktok_env, "tenant-a", "creator_public", now=now - DAY + 60, refresh_expires_in=10 * DAY
+    )
     tiktok_env.emulator.revoke_authorization("creator_public")
     tiktok_env.aws.published_events()  # drain
 
@@ -125,7 +136,7 @@ def test_revoked_refresh_token_ends_as_needs_reconnect_with_an_event(tiktok_env:
 
 def test_transient_failure_is_left_for_the_next_run(tiktok_env: Any) -> None:
     now = int(time.time())
-    account = connect(tiktok_env, "tenant-a", now=now - DAY + 60)
+    account = connect(tiktok_env, "tenant-a", now=now - DAY + 60, refresh_expires_in=10 * DAY)
     tiktok_env.emulator.fault("token", "5xx", count=1, status=503)
 
     first = handle(scheduled(), time_left=plenty)
@@ -139,7 +150,9 @@ def test_transient_failure_is_left_for_the_next_run(tiktok_env: Any) -> None:
 
 def test_out_of_time_hands_the_rest_on_and_the_continuations_finish_it(tiktok_env: Any) -> None:
     now = int(time.time())
-    accounts = [connect(tiktok_env, f"tenant-{i}", now=now - DAY + 60) for i in range(6)]
+    accounts = [
+        connect(tiktok_env, f"tenant-{i}", now=now - DAY + 60, refresh_expires_in=10 * DAY) for i in range(6)
+    ]
     runtime = ports().refresh_runtime
     runtime.sweep.concurrency = 1
     budget = iter([900.0] * 3 + [0.0] * 1000)  # a few time checks pass, then the time is up

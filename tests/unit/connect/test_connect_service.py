@@ -409,55 +409,35 @@ def test_a_bus_failure_after_connecting_still_sends_the_user_back_connected():
     assert accounts.saved == [("t", "open-1")]
 
 
-# ------------------------------------------------------------------ creator_info with a dead token
+# ------------------------------------------------------------------ creator_info with a token refused early
 
 
-class DeadTokenTikTok(TikTok):
-    """TikTok refusing the access token on creator_info (the session is no longer valid)."""
+class RefusingTikTok(TikTok):
+    """TikTok refusing some access tokens on creator_info (`access_token_invalid`, 401), as it was seen to do
+    before their stated expiry; every other token gets the creator's info."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, refused: set[str] | None = None) -> None:
         super().__init__()
+        self.refused = refused  # None: every token
         self.asked_with: list[str] = []
+        self.refreshes = 0
 
     def creator_info(self, access_token: str) -> Any:
+        from tiktok_publisher.domain.tiktok import CreatorInfo
+
         self.asked_with.append(access_token)
-        raise TikTokError("access_token_invalid", "token invalid", http_status=401, log_id="log-1")
+        if self.refused is None or access_token in self.refused:
+            raise TikTokError("access_token_invalid", "token invalid", http_status=401, log_id="log-1")
+        return CreatorInfo(creator_nickname="D", privacy_level_options=["SELF_ONLY"])
+
+    def refresh(self, refresh_token: str) -> TokenSet:
+        self.refreshes += 1
+        return super().refresh(refresh_token)
 
 
-class ReconnectingLeases(Leases):
-    """A reconnect lands between the refresher's read of the row and its conditional mark."""
-
-    def mark_needs_reconnect(
-        self,
-        tenant_id: str,
-        open_id: str,
-        *,
-        expected_version: int,
-        reason: str,
-        now: int,
-        lease_owner: str | None,
-        lease_now: int,
-    ) -> bool:
-        _reconnect(self.accounts)
-        return super().mark_needs_reconnect(
-            tenant_id,
-            open_id,
-            expected_version=expected_version,
-            reason=reason,
-            now=now,
-            lease_owner=lease_owner,
-            lease_now=lease_now,
-        )
-
-
-def _reconnect(accounts: Accounts) -> None:
-    accounts.account = replace(accounts.account, status="active", version=accounts.account.version + 1)
-    accounts.tokens = ("act.reconnected", "rft.reconnected")
-
-
-def _dead_token_refresher(accounts: Accounts, leases: Leases, events: Events) -> TokenRefresher:
+def _token_refresher(accounts: Accounts, tiktok: TikTok, events: Events) -> TokenRefresher:
     return TokenRefresher(
-        accounts=accounts, leases=leases, client=TikTok(), events=events, sleep=lambda _s: None
+        accounts=accounts, leases=Leases(accounts), client=tiktok, events=events, sleep=lambda _s: None
     )
 
 
@@ -474,76 +454,117 @@ def _creator_form(accounts: Accounts, tiktok: TikTok, tokens: TokenRefresher) ->
     )
 
 
-def test_creator_info_with_a_dead_token_marks_the_account_through_the_conditional_mark_with_an_event():
-    accounts, tiktok, events = Accounts(), DeadTokenTikTok(), Events()
+def test_creator_info_with_a_token_refused_early_refreshes_it_once_and_asks_again():
+    accounts, events = Accounts(), Events()
+    tiktok = RefusingTikTok(refused={"act.a"})  # the stored token has an hour left, yet TikTok refuses it
+    form = _creator_form(accounts, tiktok, _token_refresher(accounts, tiktok, events))
+    assert form.creator["creator_nickname"] == "D"
+    assert tiktok.asked_with == ["act.a", "act.new"]
+    assert tiktok.refreshes == 1
+    assert accounts.tokens == ("act.new", "rft.new")
+    assert (accounts.account.status, accounts.calls, events.sent) == ("active", [], [])
+
+
+def test_creator_info_whose_forced_refresh_finds_the_grant_dead_marks_the_account_with_an_event():
+    accounts, events = Accounts(), Events()
+    tiktok = RefusingTikTok()
+    tiktok.refresh_answer = OAuthError("invalid_grant", "revoked", log_id="log-2")
     with pytest.raises(accounts_service.AccountNeedsReconnect) as caught:
-        _creator_form(accounts, tiktok, _dead_token_refresher(accounts, Leases(accounts), events))
-    assert caught.value.details == {"tiktok_code": "access_token_invalid", "log_id": "log-1"}
+        _creator_form(accounts, tiktok, _token_refresher(accounts, tiktok, events))
+    assert caught.value.details == {"tiktok_code": "invalid_grant", "log_id": "log-2"}
+    assert tiktok.asked_with == ["act.a"]
     assert (accounts.account.status, accounts.account.version) == ("needs_reconnect", 4)
-    assert accounts.calls == ["needs_reconnect:access_token_invalid"]
+    assert accounts.calls == ["needs_reconnect:invalid_grant"]
     [(detail_type, detail, tenant_id)] = events.sent
     assert (detail_type, tenant_id) == ("Account Needs Reconnect", "t")
-    assert (detail["open_id"], detail["reason"], detail["log_id"]) == (
-        "open-1",
-        "access_token_invalid",
-        "log-1",
-    )
+    assert (detail["open_id"], detail["reason"], detail["log_id"]) == ("open-1", "invalid_grant", "log-2")
 
 
-def test_creator_info_with_a_dead_token_does_not_overrule_a_reconnect_between_read_and_mark():
-    accounts, tiktok, events = Accounts(), DeadTokenTikTok(), Events()
-    with pytest.raises(UpstreamError):  # retryable: the new authorization works
-        _creator_form(accounts, tiktok, _dead_token_refresher(accounts, ReconnectingLeases(accounts), events))
-    assert tiktok.asked_with == ["act.a"]
-    assert (accounts.account.status, accounts.account.version) == ("active", 4)
-    assert accounts.tokens == ("act.reconnected", "rft.reconnected")
-    assert accounts.calls == []
-    assert events.sent == []
+def test_creator_info_refused_again_after_the_forced_refresh_does_not_mark_the_account():
+    # Only a refresh answering invalid_grant proves a grant dead: a fresh token refused too is this call's
+    # failure (reconnect advised), not the account's.
+    accounts, events = Accounts(), Events()
+    tiktok = RefusingTikTok()
+    with pytest.raises(accounts_service.AccountNeedsReconnect) as caught:
+        _creator_form(accounts, tiktok, _token_refresher(accounts, tiktok, events))
+    assert caught.value.details == {"tiktok_code": "access_token_invalid", "log_id": "log-1"}
+    assert tiktok.asked_with == ["act.a", "act.new"]
+    assert tiktok.refreshes == 1
+    assert (accounts.account.status, accounts.account.version) == ("active", 3)
+    assert (accounts.calls, events.sent) == ([], [])
 
 
-def test_creator_info_with_a_dead_token_leaves_a_token_replaced_before_the_mark_alone():
-    # The reconnect landed while TikTok was answering: the row no longer holds the refused token.
+def test_creator_info_refused_while_a_reconnect_replaced_the_token_asks_again_without_a_refresh():
+    # The reconnect landed while TikTok was answering: the row no longer holds the refused token, so the
+    # forced refresh has nothing to do and the new token is used.
     accounts, events = Accounts(), Events()
 
-    class ReconnectDuringCall(DeadTokenTikTok):
+    class ReconnectDuringCall(RefusingTikTok):
         def creator_info(self, access_token: str) -> Any:
-            _reconnect(accounts)
+            if access_token == "act.a":
+                _reconnect(accounts)
             return super().creator_info(access_token)
 
-    with pytest.raises(UpstreamError):
-        _creator_form(
-            accounts, ReconnectDuringCall(), _dead_token_refresher(accounts, Leases(accounts), events)
-        )
+    tiktok = ReconnectDuringCall(refused={"act.a"})
+    form = _creator_form(accounts, tiktok, _token_refresher(accounts, tiktok, events))
+    assert form.open_id == "open-1"
+    assert tiktok.asked_with == ["act.a", "act.reconnected"]
+    assert tiktok.refreshes == 0
     assert (accounts.account.status, accounts.tokens) == ("active", ("act.reconnected", "rft.reconnected"))
     assert events.sent == []
 
 
-def test_publish_creator_info_with_a_dead_token_uses_the_same_conditional_mark():
+def test_a_missing_scope_still_marks_the_account_through_the_conditional_mark():
+    accounts, events = Accounts(), Events()
+
+    class ScopeMissing(RefusingTikTok):
+        def creator_info(self, access_token: str) -> Any:
+            self.asked_with.append(access_token)
+            raise TikTokError("scope_not_authorized", "no video.publish", http_status=401, log_id="log-3")
+
+    tiktok = ScopeMissing()
+    with pytest.raises(accounts_service.AccountNeedsReconnect):
+        _creator_form(accounts, tiktok, _token_refresher(accounts, tiktok, events))
+    assert tiktok.asked_with == ["act.a"]  # no forced refresh: a new token would lack the scope too
+    assert tiktok.refreshes == 0
+    assert accounts.calls == ["needs_reconnect:scope_not_authorized"]
+    assert [sent[0] for sent in events.sent] == ["Account Needs Reconnect"]
+
+
+def _reconnect(accounts: Accounts) -> None:
+    accounts.account = replace(accounts.account, status="active", version=accounts.account.version + 1)
+    accounts.tokens = ("act.reconnected", "rft.reconnected")
+
+
+def test_publish_creator_info_uses_the_same_forced_refresh():
     from tiktok_publisher.publishing.service import PublishService
 
-    def service(accounts: Accounts, leases: Leases, events: Events) -> PublishService:
+    def service(accounts: Accounts, tiktok: TikTok, events: Events) -> PublishService:
         return PublishService(
             posts=None,  # type: ignore[arg-type]
             accounts=accounts,
-            client=DeadTokenTikTok(),
+            client=tiktok,  # type: ignore[arg-type]
             media=None,  # type: ignore[arg-type]
             queue=None,  # type: ignore[arg-type]
             upload_ids=None,  # type: ignore[arg-type]
             pull=None,  # type: ignore[arg-type]
             audited=True,
-            refresher=_dead_token_refresher(accounts, leases, events),
+            refresher=_token_refresher(accounts, tiktok, events),
             trigger=None,  # type: ignore[arg-type]
             clock=lambda: NOW,
         )
 
     accounts, events = Accounts(), Events()
-    with pytest.raises(accounts_service.AccountNeedsReconnect):
-        service(accounts, Leases(accounts), events)._creator_info(accounts.account)
-    assert accounts.account.status == "needs_reconnect"
-    assert [sent[0] for sent in events.sent] == ["Account Needs Reconnect"]
+    tiktok = RefusingTikTok(refused={"act.a"})
+    info = service(accounts, tiktok, events)._creator_info(accounts.account)
+    assert info.privacy_level_options == ["SELF_ONLY"]
+    assert (tiktok.asked_with, tiktok.refreshes) == (["act.a", "act.new"], 1)
+    assert (accounts.account.status, events.sent) == ("active", [])
 
     accounts, events = Accounts(), Events()
-    with pytest.raises(UpstreamError):
-        service(accounts, ReconnectingLeases(accounts), events)._creator_info(accounts.account)
-    assert (accounts.account.status, accounts.account.version) == ("active", 4)
-    assert events.sent == []
+    tiktok = RefusingTikTok()
+    tiktok.refresh_answer = OAuthError("invalid_grant", "revoked")
+    with pytest.raises(accounts_service.AccountNeedsReconnect):
+        service(accounts, tiktok, events)._creator_info(accounts.account)
+    assert accounts.account.status == "needs_reconnect"
+    assert [sent[0] for sent in events.sent] == ["Account Needs Reconnect"]

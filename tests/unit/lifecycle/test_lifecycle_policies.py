@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from tiktok_publisher.domain.accounts import refresh_due_at_for, refresh_shard_for
+from tiktok_publisher.domain.accounts import refresh_due_at_for, refresh_shard_for, token_lasts
 from tiktok_publisher.domain.errors import InvalidInput
 from tiktok_publisher.domain.media import ObjectInfo
 from tiktok_publisher.domain.refresh import (
@@ -41,12 +41,30 @@ def test_sweep_horizon_is_next_run_plus_margin() -> None:
 def test_sweep_due_window_boundaries() -> None:
     horizon = NOW + 600
     far = NOW + 365 * 86400
-    assert due_in_sweep(horizon - 1, far, horizon=horizon)
-    assert not due_in_sweep(horizon, far, horizon=horizon)
-    # The grant ends within 30 days of the horizon: due even with a fresh access token.
+    # An access token ending is no reason for the sweep: that is refreshed on demand, before a TikTok call.
+    assert not due_in_sweep(horizon - 1, far, horizon=horizon)
+    assert not due_in_sweep(NOW - 86400, far, horizon=horizon)
+    # The grant ends within 30 days of the horizon: due, whatever the access token.
     assert due_in_sweep(horizon + 10, horizon + REFRESH_TOKEN_WINDOW_S - 1, horizon=horizon)
+    assert due_in_sweep(NOW - 5, horizon + REFRESH_TOKEN_WINDOW_S - 1, horizon=horizon)
     assert not due_in_sweep(horizon + 10, horizon + REFRESH_TOKEN_WINDOW_S, horizon=horizon)
-    assert not due_in_sweep(horizon + 10, 0, horizon=horizon)  # unknown grant end: not a reason
+    # Unknown grant end (0): the access token's end keeps the grant alive, as before.
+    assert due_in_sweep(horizon - 1, 0, horizon=horizon)
+    assert not due_in_sweep(horizon + 10, 0, horizon=horizon)
+
+
+def test_a_features_need_for_a_live_token_makes_the_account_due_by_then() -> None:
+    horizon = NOW + 600
+    far = NOW + 365 * 86400
+    expired = NOW - 3600
+    # A need before the horizon that the current access token does not cover: due.
+    assert due_in_sweep(expired, far, horizon=horizon, fresh_token_by=horizon - 1)
+    assert not due_in_sweep(expired, far, horizon=horizon, fresh_token_by=horizon)
+    # Covered (more than the on-demand margin left at that time): nothing to do.
+    assert not due_in_sweep(horizon + 301, far, horizon=horizon, fresh_token_by=horizon - 1)
+    assert due_in_sweep(horizon + 299, far, horizon=horizon, fresh_token_by=horizon - 1)
+    assert token_lasts(NOW + 301, until=NOW)
+    assert not token_lasts(NOW + 300, until=NOW)
 
 
 def test_on_demand_margin_is_five_minutes() -> None:
@@ -66,12 +84,22 @@ def test_shard_assignment_matches_the_repository_and_spreads_accounts() -> None:
     assert shard_of("t", "o", 4) == shard_of("t", "o", 4)  # stable
 
 
-def test_refresh_due_at_is_the_earlier_of_access_end_and_grant_end_minus_30_days() -> None:
-    assert refresh_due_at_for(NOW + 3600, NOW + 365 * 86400) == NOW + 3600
-    assert refresh_due_at_for(NOW + 3600, NOW + 10 * 86400) == NOW + 10 * 86400 - REFRESH_TOKEN_WINDOW_S
+def test_refresh_due_at_is_30_days_before_the_grant_ends_whatever_the_access_token() -> None:
+    day = 86400
+    assert refresh_due_at_for(NOW + 3600, NOW + 180 * day) == NOW + 150 * day
+    assert refresh_due_at_for(NOW - 3600, NOW + 180 * day) == NOW + 150 * day  # expired access: same
+    assert refresh_due_at_for(NOW + 3600, NOW + 10 * day) == NOW + 10 * day - REFRESH_TOKEN_WINDOW_S
     assert refresh_due_at_for(NOW + 3600, 0) == NOW + 3600  # unknown grant end: the access token decides
+    # A feature's need pulls it earlier only when the access token will not last until then.
+    assert refresh_due_at_for(NOW + 3600, NOW + 180 * day, fresh_token_by=NOW + 5 * day) == NOW + 5 * day
+    assert refresh_due_at_for(NOW + 3600, NOW + 180 * day, fresh_token_by=NOW + 600) == NOW + 150 * day
+    assert refresh_due_at_for(NOW + 3600, NOW + 20 * day, fresh_token_by=NOW + 5 * day) < NOW
+    # A refresh that left the grant inside its window (TikTok did not renew it) is not repeated every run:
+    # due again only at the grant's end.
+    assert refresh_due_at_for(NOW + 7200, NOW + 20 * day, refreshed_at=NOW) == NOW + 20 * day
+    assert refresh_due_at_for(NOW + 7200, NOW + 180 * day, refreshed_at=NOW) == NOW + 150 * day
     # The index key and the sweep's re-check are one rule.
-    for access, refresh in [(NOW + 10, NOW + 400 * 86400), (NOW + 90000, NOW + 20 * 86400), (NOW + 5, 0)]:
+    for access, refresh in [(NOW + 10, NOW + 400 * day), (NOW + 90000, NOW + 20 * day), (NOW + 5, 0)]:
         due_at = refresh_due_at_for(access, refresh)
         assert due_in_sweep(access, refresh, horizon=due_at + 1)
         assert not due_in_sweep(access, refresh, horizon=due_at)

@@ -2,7 +2,8 @@
 the account repository, the TikTok client and the token source are ports passed in by the caller.
 
 Access tokens come from the Tokens port (refresh.TokenRefresher in production): the one refresh code path that
-the scheduled sweep uses too (DESIGN.md §6), with its lease and its re-read after a lost race.
+the scheduled sweep uses too (DESIGN.md §6), with its lease and its re-read after a lost race; a token TikTok
+refuses early (`access_token_invalid`) is replaced by one forced refresh and the call made once more.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from tiktok_publisher.domain.accounts import Account, require_active
 from tiktok_publisher.domain.errors import AccountNeedsReconnect, NotFound, UpstreamError
 from tiktok_publisher.domain.post_form import post_form_contract
 from tiktok_publisher.domain.taxonomy import creator_info_refused
+from tiktok_publisher.domain.tiktok import CreatorInfo
 from tiktok_publisher.domain.tiktok_errors import OAuthError, TikTokError
 from tiktok_publisher.observability import logger
 from tiktok_publisher.ports import Accounts, TikTok, Tokens
@@ -155,14 +157,20 @@ def creator_form(
 ) -> CreatorForm:
     """Fresh creator_info for the account plus the post-form contract built from it."""
     require_active(accounts.get(tenant_id, open_id))
-    access = tokens.ensure_fresh_token(tenant_id, open_id, now=now)
+    used: list[str] = []  # the token of the answer that stands (the retry's, after a forced refresh)
+
+    def ask(access: str) -> CreatorInfo:
+        used.append(access)
+        return client.creator_info(access)
+
     try:
-        info = client.creator_info(access)
+        # A token TikTok refuses before its stated expiry is replaced once (forced refresh) and asked again.
+        info = tokens.call_with_token(tenant_id, open_id, ask, now=now)
     except TikTokError as exc:
         raise creator_info_refused(
             exc,
             mark_token_dead=lambda refused: tokens.mark_token_dead(
-                tenant_id, open_id, access, code=refused.code, log_id=refused.log_id, now=now
+                tenant_id, open_id, used[-1], code=refused.code, log_id=refused.log_id, now=now
             ),
         ) from None
     contract = post_form_contract(info, audited=audited, media_type=media_type)

@@ -25,10 +25,11 @@ from tiktok_publisher.domain.accounts import (
     iso,
     refresh_due_at_for,
     refresh_shard_for,
+    token_lasts,
 )
 from tiktok_publisher.domain.errors import NotFound
 from tiktok_publisher.domain.redaction import redact_text
-from tiktok_publisher.domain.refresh import DueAccount, DuePage, ShardCursor
+from tiktok_publisher.domain.refresh import DueAccount, DuePage, KeysPage, RefreshKeys, ShardCursor
 from tiktok_publisher.domain.tiktok import TokenSet, UserInfo
 from tiktok_publisher.observability import logger
 
@@ -51,6 +52,7 @@ def _to_account(item: AccountModel) -> Account:
         updated_at=item.updated_at or "",
         last_error=item.last_error,
         version=int(item.version or 0),
+        fresh_token_by=int(item.fresh_token_by) if item.fresh_token_by is not None else None,
     )
 
 
@@ -197,6 +199,7 @@ class AccountRepository:
         except PynamoDBException as exc:
             raise StoreError.wrap("save connection", exc) from None
         logger.info("account connection saved", extra={"open_id": open_id, "version": item.version})
+        self._keep_need(item)
         return _to_account(item)
 
     def save_refreshed(
@@ -205,8 +208,9 @@ class AccountRepository:
         """Store refreshed tokens if the row is still active at `expected_version`; False when another writer
         won. Recomputes refresh_due_at (the account's place in the refresh_due index)."""
         m = AccountModel
+        item = AccountModel(tenant_id, open_id)
         try:
-            AccountModel(tenant_id, open_id).update(
+            item.update(
                 actions=self._refreshed_actions(tenant_id, open_id, tokens, now=now),
                 # Every status change bumps version, so this is the refresher's view; `active` keeps
                 # refresh_due_at off rows that are out of the index (no refresh_shard).
@@ -219,6 +223,7 @@ class AccountRepository:
                 logger.info("refresh lost the race", extra={"open_id": open_id, "version": expected_version})
                 return False
             raise StoreError.wrap("save refreshed tokens", exc) from None
+        self._keep_need(item)
         return True
 
     def restore_refreshed(
@@ -248,6 +253,7 @@ class AccountRepository:
             if is_condition_failure(exc):
                 return None
             raise StoreError.wrap("restore refreshed tokens", exc) from None
+        self._keep_need(item)
         logger.warning(
             "refreshed tokens restored an account marked needs_reconnect by a racing refresher",
             extra={"open_id": open_id, "marked_from_version": marked_from_version},
@@ -266,7 +272,8 @@ class AccountRepository:
             m.refresh_token_enc.set(self._seal(tokens.refresh_token, tenant_id, open_id, "refresh")),
             m.access_expires_at.set(access_expires_at),
             m.refresh_expires_at.set(refresh_expires_at),
-            m.refresh_due_at.set(refresh_due_at_for(access_expires_at, refresh_expires_at)),
+            # refreshed_at: a refresh that left the grant inside its window is not repeated every run.
+            m.refresh_due_at.set(refresh_due_at_for(access_expires_at, refresh_expires_at, refreshed_at=now)),
             m.version.add(1),
             m.updated_at.set(iso(now)),
         ]
@@ -320,6 +327,73 @@ class AccountRepository:
         ]
         return self._update_existing(tenant_id, open_id, actions, "delete tokens")
 
+    # ------------------------------------------------------------------ a feature's need for a live token
+
+    def need_fresh_token_by(self, tenant_id: str, open_id: str, at: int, *, now: int) -> bool:
+        """A feature will call TikTok for this account at `at` (epoch s): the scheduled sweep refreshes the
+        account ahead of it when its access token would not last until then (refresh_due_at_for). One need
+        per account, the earliest pending one: a need already met (the token lasts until it) or past is
+        replaced. Never bumps `version` (tokens and status are unchanged, so a refresher's lease at that
+        version stays valid); written only while the row is still as read. False when the account is not
+        active (or has no tokens)."""
+        m = AccountModel
+        for _ in range(5):
+            item = self._get_item(tenant_id, open_id)
+            if item.status != AccountStatus.ACTIVE.value or item.access_token_enc is None:
+                return False
+            access = int(item.access_expires_at or 0)
+            current = item.fresh_token_by
+            pending = current is not None and current >= now and not token_lasts(access, until=current)
+            if pending and current is not None and current <= at:
+                return True  # an earlier need is pending; its refresh is due first
+            due = int(item.refresh_due_at if item.refresh_due_at is not None else at)
+            if not token_lasts(access, until=at):
+                due = min(due, int(at))
+            condition = (
+                m.tenant_id.exists()
+                & (m.version == int(item.version or 0))
+                & (m.status == AccountStatus.ACTIVE.value)
+                & (m.fresh_token_by.does_not_exist() if current is None else m.fresh_token_by == current)
+            )
+            shard = item.refresh_shard or refresh_shard_for(tenant_id, open_id, self.refresh_shards)
+            actions = [
+                m.fresh_token_by.set(int(at)),
+                m.refresh_due_at.set(due),
+                m.refresh_shard.set(shard),
+            ]
+            try:
+                AccountModel(tenant_id, open_id).update(actions=actions, condition=condition)
+            except PynamoDBException as exc:
+                if is_condition_failure(exc):
+                    continue  # saved or asked meanwhile: read again
+                raise StoreError.wrap("record fresh token need", exc) from None
+            logger.info("fresh token needed", extra={"open_id": open_id, "fresh_token_by": int(at)})
+            return True
+        raise StoreError("storage kept changing while recording a fresh token need")
+
+    def _keep_need(self, item: AccountModel) -> None:
+        """A save computed refresh_due_at from the tokens alone; a pending feature need on the row (set by
+        need_fresh_token_by, which does not bump version, so the save could not know it) may pull it
+        earlier. Conditional on the row being as saved: a newer save does the same for itself."""
+        need = item.fresh_token_by
+        if need is None or item.refresh_due_at is None:
+            return
+        if token_lasts(int(item.access_expires_at or 0), until=int(need)) or item.refresh_due_at <= need:
+            return
+        m = AccountModel
+        try:
+            AccountModel(item.tenant_id, item.open_id).update(
+                actions=[m.refresh_due_at.set(int(need))],
+                condition=(m.version == int(item.version or 0)) & (m.fresh_token_by == need),
+            )
+        except PynamoDBException as exc:
+            if not is_condition_failure(exc):
+                # The tokens are saved; only the need's place in the index is late (the next save, or the
+                # backfill command, puts it right). Never fail a save that TikTok's tokens depend on.
+                logger.warning("fresh token need not applied", extra={"open_id": item.open_id})
+            return
+        item.refresh_due_at = int(need)
+
     # ------------------------------------------------------------------ plumbing
 
     def _seal(self, token: str, tenant_id: str, open_id: str, kind: str) -> bytes:
@@ -371,6 +445,21 @@ class AccountRepository:
             raise StoreError.wrap("get account", exc) from None
 
 
+def _keys_of(item: AccountModel) -> RefreshKeys:
+    return RefreshKeys(
+        tenant_id=item.tenant_id,
+        open_id=item.open_id,
+        status=item.status or AccountStatus.ACTIVE.value,
+        has_tokens=item.access_token_enc is not None,
+        access_expires_at=int(item.access_expires_at or 0),
+        refresh_expires_at=int(item.refresh_expires_at or 0),
+        fresh_token_by=int(item.fresh_token_by) if item.fresh_token_by is not None else None,
+        refresh_shard=item.refresh_shard,
+        refresh_due_at=int(item.refresh_due_at) if item.refresh_due_at is not None else None,
+        version=int(item.version or 0),
+    )
+
+
 class RefreshStore:
     """The refresh's view of the Accounts table: the sparse refresh_due index, the per-account refresh lease
     and the fenced needs_reconnect mark (DESIGN.md §6, docs/events.md "A live grant is never lost").
@@ -419,6 +508,60 @@ class RefreshStore:
         except PynamoDBException as exc:
             raise StoreError.wrap("query refresh_due", exc) from None
         return DuePage(items, result.last_evaluated_key is not None, result.page_iter.total_scanned_count)
+
+    # ------------------------------------------------------------------ the backfill (entrypoints/cli.py)
+
+    def keys_page(
+        self, start: dict[str, Any] | None, *, limit: int, segment: int = 0, segments: int = 1
+    ) -> KeysPage:
+        """One page of a (parallel) scan of the whole table: each row's refresh keys and nothing else (no
+        token is read). `start` is the previous page's next_start."""
+        m = AccountModel
+        size = max(1, int(limit))
+        try:
+            result = m.scan(
+                limit=size,
+                page_size=size,
+                last_evaluated_key=start,
+                segment=segment if segments > 1 else None,
+                total_segments=segments if segments > 1 else None,
+                consistent_read=True,
+                attributes_to_get=[
+                    "tenant_id",
+                    "open_id",
+                    "status",
+                    "access_token_enc",
+                    "access_expires_at",
+                    "refresh_expires_at",
+                    "fresh_token_by",
+                    "refresh_shard",
+                    "refresh_due_at",
+                    "version",
+                ],
+            )
+            items = [_keys_of(item) for item in result]
+        except PynamoDBException as exc:
+            raise StoreError.wrap("scan accounts", exc) from None
+        return KeysPage(items, result.last_evaluated_key)
+
+    def set_refresh_due(self, keys: RefreshKeys, *, shard: str, due: int) -> bool:
+        """Move an account to `due` in `shard` of the refresh_due index, only if the row is still as `keys`
+        read it (active, same version, same place): a save in between already placed it by the current rule.
+        Never bumps version (a refresher's lease at that version stays valid)."""
+        m = AccountModel
+        same_place = (
+            m.refresh_due_at.does_not_exist()
+            if keys.refresh_due_at is None
+            else m.refresh_due_at == int(keys.refresh_due_at)
+        )
+        condition = (
+            m.tenant_id.exists()
+            & (m.version == int(keys.version))
+            & (m.status == AccountStatus.ACTIVE.value)
+            & same_place
+        )
+        actions = [m.refresh_shard.set(shard), m.refresh_due_at.set(int(due))]
+        return self._conditional(keys.tenant_id, keys.open_id, actions, condition, "backfill refresh_due_at")
 
     # ------------------------------------------------------------------ the lease
 

@@ -90,8 +90,9 @@ class AccountByOpenIdIndex(GlobalSecondaryIndex["AccountModel"]):
 
 
 class AccountRefreshDueIndex(GlobalSecondaryIndex["AccountModel"]):
-    """Sparse GSI refresh_due: only active accounts carry refresh_shard and refresh_due_at
-    (= min(access_expires_at, refresh_expires_at - 30 days), see store.accounts.refresh_due_at_for)."""
+    """Sparse GSI refresh_due: only active accounts carry refresh_shard and refresh_due_at (when the schedule
+    must refresh them: 30 days before the grant ends, or a feature's fresh_token_by; see
+    domain.accounts.refresh_due_at_for)."""
 
     class Meta:
         index_name = "refresh_due"
@@ -131,6 +132,9 @@ class AccountModel(Model):
     refresh_lease_owner = UnicodeAttribute(null=True)
     refresh_lease_until = NumberAttribute(null=True)
     refresh_lease_version = NumberAttribute(null=True)
+    # A feature's "live access token needed by" time (AccountRepository.need_fresh_token_by): pulls
+    # refresh_due_at earlier when the access token will not last until then. Never bumps version.
+    fresh_token_by = NumberAttribute(null=True)
 
     by_open_id = AccountByOpenIdIndex()
     refresh_due = AccountRefreshDueIndex()

@@ -1,5 +1,5 @@
 """A connected TikTok account as the domain sees it (never its tokens), its statuses, and where it stands in
-the refresh_due index. Pure."""
+the refresh_due index (the refresh schedule, DESIGN.md §6). Pure."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ class AccountStatus(StrEnum):
 
 # The sweep refreshes an account whose refresh token (the grant) ends within this window (DESIGN.md §6).
 REFRESH_TOKEN_WINDOW_S = 30 * 86400
+# A TikTok call is preceded by a refresh when the access token has less than this left (on demand).
+ON_DEMAND_MARGIN_S = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,9 @@ class Account:
     updated_at: str
     last_error: str | None
     version: int
+    # A feature that will call TikTok for this account at this time (epoch s) wants a live access token
+    # then; the sweep provides it (refresh_due_at_for). None: no such need.
+    fresh_token_by: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,15 +66,44 @@ def refresh_shard_for(tenant_id: str, open_id: str, shards: int) -> str:
     return str(zlib.crc32(f"{tenant_id}#{open_id}".encode()) % max(1, shards))
 
 
-def refresh_due_at_for(access_expires_at: int, refresh_expires_at: int) -> int:
-    """When the sweep must refresh the account: the access token's end, or 30 days before the refresh
-    token's end if that comes first (an unknown grant end, 0, is no reason). The refresh_due index's range
-    key, written with refresh_shard whenever an active account's tokens are saved."""
+def refresh_due_at_for(
+    access_expires_at: int,
+    refresh_expires_at: int,
+    *,
+    fresh_token_by: int | None = None,
+    refreshed_at: int | None = None,
+) -> int:
+    """When the scheduled sweep must refresh the account: the refresh_due index's range key, written with
+    refresh_shard whenever an active account's tokens are saved (DESIGN.md §6, docs/events.md).
+
+    The schedule keeps *grants* alive, not access tokens (those are refreshed on demand, before a TikTok
+    call): the account is due REFRESH_TOKEN_WINDOW_S before its refresh token ends, or at `fresh_token_by`
+    when a feature asked for a live token then and the current access token will not last until then
+    (ON_DEMAND_MARGIN_S included), whichever comes first. An access token ending is never a reason by itself.
+
+    - An unknown grant end (0) keeps the old rule, the access token's end: without it nothing says when the
+      grant must be renewed, and refreshing too often is safer than losing the grant.
+    - `refreshed_at`: the tokens come from a refresh made then. If that refresh left the grant inside its
+      window (TikTok did not renew it), refreshing again would not either: the account is due once more
+      only at the grant's very end (that refresh finds it dead and marks it), not at every run until then.
+    """
     access = int(access_expires_at)
     refresh = int(refresh_expires_at)
     if refresh <= 0:
-        return access
-    return min(access, refresh - REFRESH_TOKEN_WINDOW_S)
+        due = access
+    else:
+        due = refresh - REFRESH_TOKEN_WINDOW_S
+        if refreshed_at is not None and due <= int(refreshed_at):
+            due = refresh
+    if fresh_token_by is not None and not token_lasts(access, until=int(fresh_token_by)):
+        due = min(due, int(fresh_token_by))
+    return due
+
+
+def token_lasts(access_expires_at: int, *, until: int) -> bool:
+    """An access token ending at `access_expires_at` can still be used for a call made at `until` (more than
+    ON_DEMAND_MARGIN_S left then: a call at that time would not refresh it first)."""
+    return int(access_expires_at) - int(until) > ON_DEMAND_MARGIN_S
 
 
 def require_active(account: Account) -> None:

@@ -1,11 +1,14 @@
 """When a token is due, how long a refresher may hold an account, what a sweep hands on. Pure: no I/O.
 
-Two callers decide "due" differently (DESIGN.md §6):
-- on demand, before a TikTok call: the access token expires within ON_DEMAND_MARGIN_S;
+Two callers decide "due" differently (DESIGN.md §6, docs/events.md "What the schedule does"):
+- on demand, before a TikTok call: the access token expires within ON_DEMAND_MARGIN_S (or TikTok just
+  refused it: a forced refresh of exactly that token, refresh/core.py);
 - the scheduled sweep: the account's refresh_due_at comes before the next run plus SWEEP_MARGIN_S (the
-  horizon), i.e. its access token expires by then, or its *refresh* token ends within REFRESH_TOKEN_WINDOW_S
-  of it. refresh_due_at (store.accounts.refresh_due_at_for) is the refresh_due index's range key, so the
-  index query and `due_in_sweep` are the same rule and the sweep reads only what it refreshes.
+  horizon), i.e. its *refresh* token (the grant) ends within REFRESH_TOKEN_WINDOW_S of it, or a feature
+  asked for a live access token by then (`fresh_token_by`). An access token ending is no reason: idle
+  accounts cost one refresh per grant, not one per access-token lifetime. refresh_due_at
+  (domain.accounts.refresh_due_at_for) is the refresh_due index's range key, so the index query and
+  `due_in_sweep` are the same rule and the sweep reads only what it refreshes.
 """
 
 from __future__ import annotations
@@ -15,13 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tiktok_publisher.domain.accounts import ON_DEMAND_MARGIN_S as ON_DEMAND_MARGIN_S
 from tiktok_publisher.domain.accounts import REFRESH_TOKEN_WINDOW_S as REFRESH_TOKEN_WINDOW_S
 from tiktok_publisher.domain.accounts import refresh_due_at_for
 
-ON_DEMAND_MARGIN_S = 300
 # The longest schedule rate of any stage (template.yaml StageConfig.RefreshRate: dev 1 hour). Sweeping with
-# the longest interval only refreshes a little early on faster stages; a shorter guess would let tokens
-# expire between runs on a slower one.
+# the longest interval only refreshes a little early on faster stages; a shorter guess would let a grant's
+# window or a feature's need pass between runs on a slower one.
 DEFAULT_RUN_INTERVAL_S = 3600
 SWEEP_MARGIN_S = 900
 # A refresher holds the account this long at most; a crashed holder blocks others no longer than this. It
@@ -38,14 +41,17 @@ MAX_HOPS = 12
 def sweep_horizon(
     now: int, *, interval_s: int = DEFAULT_RUN_INTERVAL_S, margin_s: int = SWEEP_MARGIN_S
 ) -> int:
-    """Refresh every account whose access token expires before this epoch second."""
+    """Refresh every account whose refresh_due_at comes before this epoch second."""
     return int(now) + int(interval_s) + int(margin_s)
 
 
-def due_in_sweep(access_expires_at: int, refresh_expires_at: int, *, horizon: int) -> bool:
-    """Refresh in the sweep: the access token ends before `horizon`, or the grant ends within
-    REFRESH_TOKEN_WINDOW_S of it (the index's `refresh_due_at < horizon`, evaluated on a fresh read)."""
-    return refresh_due_at_for(access_expires_at, refresh_expires_at) < horizon
+def due_in_sweep(
+    access_expires_at: int, refresh_expires_at: int, *, horizon: int, fresh_token_by: int | None = None
+) -> bool:
+    """Refresh in the sweep: the grant ends within REFRESH_TOKEN_WINDOW_S of `horizon`, or a feature needs a
+    live access token by then that the current one will not provide (the index's `refresh_due_at < horizon`,
+    evaluated on a fresh read)."""
+    return refresh_due_at_for(access_expires_at, refresh_expires_at, fresh_token_by=fresh_token_by) < horizon
 
 
 def due_on_demand(access_expires_at: int, *, now: int, margin_s: int = ON_DEMAND_MARGIN_S) -> bool:
@@ -133,3 +139,31 @@ class DuePage:
     items: list[DueAccount]
     more: bool  # DynamoDB has more items in range after this page
     scanned: int  # items DynamoDB read for this page (what the sweep pays for)
+
+
+@dataclass(frozen=True)
+class RefreshKeys:
+    """One account row as the backfill sees it: what decides its place in the refresh_due index, and the
+    place it has now (no token, no profile)."""
+
+    tenant_id: str
+    open_id: str
+    status: str
+    has_tokens: bool
+    access_expires_at: int
+    refresh_expires_at: int
+    fresh_token_by: int | None
+    refresh_shard: str | None
+    refresh_due_at: int | None
+    version: int
+
+    @property
+    def indexed(self) -> bool:
+        """Belongs in the sparse index: an active account with tokens."""
+        return self.status == "active" and self.has_tokens
+
+
+@dataclass(frozen=True)
+class KeysPage:
+    items: list[RefreshKeys]
+    next_start: dict[str, Any] | None  # where the next page starts (None: the scan is over)

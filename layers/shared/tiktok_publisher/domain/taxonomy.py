@@ -23,7 +23,7 @@ from tiktok_publisher.domain.errors import (
     DomainError,
     UpstreamError,
 )
-from tiktok_publisher.domain.tiktok_errors import TikTokError
+from tiktok_publisher.domain.tiktok_errors import TikTokError, token_rejected
 
 
 class ErrorClass(StrEnum):
@@ -255,15 +255,21 @@ TOKEN_REPLACED_MESSAGE = "The account's TikTok authorization was renewed while T
 
 
 def creator_info_refused(exc: TikTokError, *, mark_token_dead: Callable[[TikTokError], bool]) -> DomainError:
-    """What to raise when TikTok refused creator_info (TIKTOK-API.md §4, §8).
+    """What to raise when TikTok refused creator_info (TIKTOK-API.md §4, §8), after the caller's one forced
+    refresh and retry for an early `access_token_invalid`.
 
-    A RECONNECT-class answer means the access token no longer works: `mark_token_dead(exc)` marks the account
-    through the refresher's conditional mark (AccountNeedsReconnect), or says False when a refresh or
-    reconnect replaced the token meanwhile, whose tokens stand (UpstreamError, retryable). A QUOTA answer
-    means the creator cannot post now, and the form must stop and say so (CreatorCannotPost).
+    `access_token_invalid` still, even on a freshly issued token: AccountNeedsReconnect for this call, but
+    the account is not marked (only a refresh answering invalid_grant proves the grant dead; the next call
+    tries one forced refresh again). Another RECONNECT-class answer (a scope the user did not grant) means
+    the grant cannot do this: `mark_token_dead(exc)` marks the account through the refresher's conditional
+    mark (AccountNeedsReconnect), or says False when a refresh or reconnect replaced the token meanwhile,
+    whose tokens stand (UpstreamError, retryable). A QUOTA answer means the creator cannot post now, and the
+    form must stop and say so (CreatorCannotPost).
     """
     problem = classify(exc.code, exc.http_status)
     details: dict[str, object] = {"tiktok_code": exc.code, "log_id": exc.log_id}
+    if token_rejected(exc):
+        return AccountNeedsReconnect(problem.message, details=details)
     if problem.error_class is ErrorClass.RECONNECT:
         if mark_token_dead(exc):
             return AccountNeedsReconnect(problem.message, details=details)

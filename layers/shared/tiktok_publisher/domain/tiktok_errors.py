@@ -105,3 +105,14 @@ class TikTokTransportError(TikTokError):
     @property
     def is_retryable(self) -> bool:
         return True
+
+
+# TikTok refused the access token itself (TIKTOK-API.md §3, §6). Tokens have been seen to stop working
+# before their stated expiry, so this calls for one forced refresh of that token and one retry, never for
+# a reconnect by itself: only the refresh answering invalid_grant proves the grant dead.
+TOKEN_REJECTED = "access_token_invalid"
+
+
+def token_rejected(exc: BaseException) -> bool:
+    """True when TikTok answered with its envelope that the access token is not (or no longer) valid."""
+    return isinstance(exc, TikTokError) and not isinstance(exc, OAuthError) and exc.code == TOKEN_REJECTED

@@ -6,6 +6,13 @@ to an app TikTok approves (docs/go-live.md).
     check          check the deployment: secret filled, authorizer, OpenAPI, legal pages, schedules
     verify-domain  place TikTok's verification file under the PULL_FROM_URL prefix and check the prefix;
                    or print the DNS TXT record for a domain
+    backfill-refresh-due
+                   once, after upgrading to the schedule that keeps grants alive: places every active
+                   account in the refresh_due index by the current rule (refresh/backfill.py). No TikTok
+                   call, no token read; safe to repeat and to run while the service runs. It reads its
+                   settings from the environment as the functions do: ACCOUNTS_TABLE (the stack's
+                   AccountsTableName output), REFRESH_SHARDS, AWS credentials allowed to Scan and
+                   UpdateItem that table; the report is printed as JSON.
 
 Every command works on a stack in AWS (`--stack NAME [--region R]`) or on `make run` (`--local`). Secrets are
 read from a prompt, a file or stdin, never from the command line, and never printed. Exit status: 0 done,
@@ -24,13 +31,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from tiktok_publisher.bootstrap import OperatorPorts, operator_ports
+from tiktok_publisher.bootstrap import OperatorPorts, operator_ports, ports
 from tiktok_publisher.config import ConfigError
 from tiktok_publisher.connect.scopes import DEFAULT_SCOPES
 from tiktok_publisher.domain.deployment import Deployment, OperatorError
 from tiktok_publisher.golive import checks, portal, secret, verification
 from tiktok_publisher.golive.findings import Finding
 from tiktok_publisher.legal.pages import scope_purposes
+from tiktok_publisher.refresh.backfill import DEFAULT_PAGE_SIZE, BackfillReport, backfill_refresh_due
 
 PROG = "python -m tiktok_publisher.cli"
 LOCAL_GATEWAY = "http://127.0.0.1:3000"
@@ -90,13 +98,24 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--domain", help="verify a whole domain instead: print its DNS TXT record")
     verify.add_argument("--txt-value", help="the TXT value TikTok shows for --domain")
     verify.add_argument("--dry-run", action="store_true", help="say where the file would go, write nothing")
+
+    backfill = commands.add_parser(
+        "backfill-refresh-due", help="place every account in the refresh_due index by the current rule"
+    )
+    backfill.add_argument("--dry-run", action="store_true", help="count what would move; write nothing")
+    backfill.add_argument("--page-size", type=int, default=DEFAULT_PAGE_SIZE, help="rows per scan page")
     return parser
 
 
 def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, out: TextIO | None = None) -> int:
     """Run one command; the exit status."""
     out = out or sys.stdout
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "backfill-refresh-due":
+        if args.page_size < 1:
+            parser.error("--page-size must be at least 1")
+        return _backfill(args, out)
     try:
         if args.command == "verify-domain" and args.domain:
             return _dns(args, out)
@@ -134,6 +153,27 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, out:
             print(f"error: AWS refused or could not be reached ({name}): {exc}", file=sys.stderr)
             return 2
         raise
+
+
+# ---------------------------------------------------------------------- backfill-refresh-due
+
+
+def _backfill_progress(report: BackfillReport) -> None:
+    if report.pages % 50 == 0:
+        print(f"... {report.scanned} rows scanned, {report.moved} moved", file=sys.stderr, flush=True)
+
+
+def _backfill(args: argparse.Namespace, out: TextIO) -> int:
+    wired = ports(secrets=False)  # the backfill reads no token and needs no app secret
+    report = backfill_refresh_due(
+        wired.refresh_keys,
+        shards=wired.settings.refresh_shards,
+        dry_run=args.dry_run,
+        page_size=args.page_size,
+        progress=_backfill_progress,
+    )
+    print(json.dumps({"command": args.command, **report.as_dict()}, indent=2), file=out)
+    return 0
 
 
 # ---------------------------------------------------------------------- configure

@@ -211,17 +211,23 @@ class PublishService:
         logger.info("upload found right after the post was written", extra={"outcome": outcome})
 
     def _creator_info(self, account: Account) -> CreatorInfo:
-        """Fresh creator_info (TIKTOK-API.md §4: queried before every direct post)."""
+        """Fresh creator_info (TIKTOK-API.md §4: queried before every direct post); a token TikTok refuses
+        early is replaced once (forced refresh) and creator_info asked again."""
         now = int(self.clock())
         tenant_id, open_id = account.tenant_id, account.open_id
-        token = self.refresher.ensure_fresh_token(tenant_id, open_id, now=now)
-        try:
+        used: list[str] = []
+
+        def ask(token: str) -> CreatorInfo:
+            used.append(token)
             return self.client.creator_info(token)
+
+        try:
+            return self.refresher.call_with_token(tenant_id, open_id, ask, now=now)
         except TikTokError as exc:
             raise creator_info_refused(
                 exc,
                 mark_token_dead=lambda refused: self.refresher.mark_token_dead(
-                    tenant_id, open_id, token, code=refused.code, log_id=refused.log_id, now=now
+                    tenant_id, open_id, used[-1], code=refused.code, log_id=refused.log_id, now=now
                 ),
             ) from None
 
@@ -380,9 +386,14 @@ class PublishService:
 
     def _cancel_pull(self, post: Post) -> Post:
         account = self.accounts.get(post.tenant_id, post.open_id)
-        token = self.refresher.ensure_fresh_token(account.tenant_id, account.open_id, now=int(self.clock()))
+        publish_id = str(post.publish_id)
         try:
-            self.client.cancel(token, str(post.publish_id))
+            self.refresher.call_with_token(
+                account.tenant_id,
+                account.open_id,
+                lambda token: self.client.cancel(token, publish_id),
+                now=int(self.clock()),
+            )
         except TikTokError as exc:
             raise PostCancelRefused(
                 "TikTok could not cancel this post (its download may have finished).",

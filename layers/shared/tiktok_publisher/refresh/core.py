@@ -2,6 +2,7 @@
 
     creds = consistent read (tokens + version v)
     not due any more / version moved       -> nothing to do (someone else refreshed)
+      (due: the caller's rule, or the stored access token is the one TikTok just rejected: a forced refresh)
     lease on the row at version v          -> else BUSY: another refresher is at it right now
     TikTok refresh(refresh_token)
       ok            -> save at v; else restore over a needs_reconnect mark made from v; else the row moved
@@ -24,6 +25,12 @@ strict rotation only one refresher of a refresh token can succeed; every other o
   the caller's `now` (a worker's injected clock, a late job's timestamp), so a lease looks the same to all.
 - The lease outlasts the slowest refresh call (policy.LEASE_S), so a takeover happens only after a holder
   stalled or died; the first rule keeps even that case safe.
+
+A forced refresh (TikTok answered `access_token_invalid` before the token's stated expiry) is this same
+refresh with one more reason to be due: the row still holds exactly the rejected token. It takes the same
+lease, saves at the same version and marks only on invalid_grant, so every rule above holds for it; and
+callers that saw the same token rejected share one refresh: the first takes the lease, the others wait for
+its save (BUSY) and find a token that is no longer the rejected one (`call_with_token`).
 """
 
 from __future__ import annotations
@@ -34,14 +41,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypeVar
 
 from tiktok_publisher.domain.accounts import Account, AccountStatus, Credentials, iso, require_active
 from tiktok_publisher.domain.errors import AccountNeedsReconnect, NotFound, UpstreamError
 from tiktok_publisher.domain.events import DetailType
 from tiktok_publisher.domain.refresh import LEASE_S, due_on_demand, usable_while_busy
 from tiktok_publisher.domain.tiktok import TokenSet
-from tiktok_publisher.domain.tiktok_errors import OAuthError, TikTokError
-from tiktok_publisher.observability import logger
+from tiktok_publisher.domain.tiktok_errors import OAuthError, TikTokError, token_rejected
+from tiktok_publisher.observability import count, logger
 from tiktok_publisher.ports import Accounts, Events, RefreshLeases, TikTokAuth
 
 # OAuth answers meaning "this grant is dead": only the user can bring the account back.
@@ -72,6 +80,7 @@ class RefreshResult:
 
 
 Due = Callable[[Account], bool]
+T = TypeVar("T")
 
 
 @dataclass
@@ -96,9 +105,11 @@ class TokenRefresher:
         now: int,
         due: Due,
         expected_version: int | None = None,
+        rejected_token: str | None = None,
     ) -> RefreshResult:
-        """Refresh the account if `due(account)` still holds (and, when given, it is still at
-        `expected_version`: the version the sweep's index read saw)."""
+        """Refresh the account if `due(account)` still holds, or the row still holds `rejected_token` (the
+        access token TikTok just refused: a forced refresh); and, when given, it is still at
+        `expected_version` (the version the sweep's index read saw)."""
         try:
             creds = self.accounts.get_credentials(tenant_id, open_id)
         except NotFound:
@@ -108,7 +119,7 @@ class TokenRefresher:
             return RefreshResult(Outcome.GONE)
         if expected_version is not None and account.version != expected_version:
             return _current(Outcome.RACED, creds)
-        if not due(account):
+        if not (due(account) or _holds(creds, rejected_token)):
             return _current(Outcome.FRESH, creds)
         owner = secrets.token_hex(8)
         if not self.leases.acquire_lease(
@@ -274,9 +285,17 @@ class TokenRefresher:
     # ------------------------------------------------------------------ on demand
 
     def ensure_fresh_token(
-        self, tenant_id: str, open_id: str, *, now: int, wait_s: float = 10.0, poll_s: float = 0.2
+        self,
+        tenant_id: str,
+        open_id: str,
+        *,
+        now: int,
+        rejected_token: str | None = None,
+        wait_s: float = 10.0,
+        poll_s: float = 0.2,
     ) -> str:
-        """A live access token for a TikTok call, refreshed first when it expires within 5 minutes.
+        """A live access token for a TikTok call, refreshed first when it expires within 5 minutes, or when
+        it is `rejected_token` (TikTok refused it: that exact token is never handed out again).
 
         Raises AccountNeedsReconnect (grant dead or account not active), NotFound (no such account or no
         tokens), UpstreamError (TikTok unreachable, or another refresher held the account past `wait_s`).
@@ -284,14 +303,20 @@ class TokenRefresher:
         deadline = self.monotonic() + wait_s
         while True:
             result = self.refresh(
-                tenant_id, open_id, now=now, due=lambda a: due_on_demand(a.access_expires_at, now=now)
+                tenant_id,
+                open_id,
+                now=now,
+                due=lambda a: due_on_demand(a.access_expires_at, now=now),
+                rejected_token=rejected_token,
             )
             outcome = result.outcome
-            if outcome in (Outcome.REFRESHED, Outcome.FRESH, Outcome.RACED) and result.access_token:
-                return result.access_token
-            if outcome is Outcome.BUSY and result.access_token:
+            token = result.access_token
+            usable = bool(token) and not _same(token, rejected_token)
+            if outcome in (Outcome.REFRESHED, Outcome.FRESH, Outcome.RACED) and usable:
+                return str(token)
+            if outcome is Outcome.BUSY and usable:
                 if usable_while_busy(result.access_expires_at, now=now):
-                    return result.access_token
+                    return str(token)
             elif outcome is Outcome.NEEDS_RECONNECT:
                 raise AccountNeedsReconnect(
                     RECONNECT_MESSAGE, details={"tiktok_code": result.error_code, "log_id": result.log_id}
@@ -303,14 +328,46 @@ class TokenRefresher:
                     "TikTok could not refresh the token. Try again.",
                     details={"tiktok_code": result.error_code, "log_id": result.log_id},
                 )
-            # BUSY with an expiring token (or RACED without a token): wait for the other refresher.
+            # BUSY with an expiring (or the rejected) token, or RACED without a token: wait for the other
+            # refresher's save.
             if self.monotonic() >= deadline:
                 raise UpstreamError("The account's token is being refreshed. Try again in a few seconds.")
             self.sleep(poll_s)
 
+    def replace_rejected_token(self, tenant_id: str, open_id: str, rejected_token: str, *, now: int) -> str:
+        """TikTok refused `rejected_token` before its stated expiry: a live token that is not it. One forced
+        refresh of exactly that token, shared by every caller that saw it refused (whoever comes after the
+        first one's save finds another token and refreshes nothing). Raises as `ensure_fresh_token`; the
+        account is marked needs_reconnect only when the refresh itself gets invalid_grant."""
+        logger.info("tiktok refused the access token early: forced refresh", extra={"open_id": open_id})
+        count("AccessTokenRejected", 1)
+        return self.ensure_fresh_token(tenant_id, open_id, now=now, rejected_token=rejected_token)
+
+    def call_with_token(self, tenant_id: str, open_id: str, call: Callable[[str], T], *, now: int) -> T:
+        """`call(access_token)` with a live token; if TikTok answers `access_token_invalid`, once more with a
+        token from `replace_rejected_token`. The second answer stands, whatever it is: TikTokError from
+        `call` propagates, token failures raise as `ensure_fresh_token`."""
+        token = self.ensure_fresh_token(tenant_id, open_id, now=now)
+        try:
+            return call(token)
+        except TikTokError as exc:
+            if not token_rejected(exc):
+                raise
+        return call(self.replace_rejected_token(tenant_id, open_id, token, now=now))
+
     def _raise_gone(self, tenant_id: str, open_id: str) -> None:
         require_active(self.accounts.get(tenant_id, open_id))  # NotFound when the account itself is gone
         raise NotFound("This account has no stored authorization. Connect it again.")
+
+
+def _same(token: str | None, other: str | None) -> bool:
+    """Constant-time equality of two tokens (False when either is missing)."""
+    return bool(token) and bool(other) and hmac.compare_digest(str(token).encode(), str(other).encode())
+
+
+def _holds(creds: Credentials, rejected_token: str | None) -> bool:
+    """The row still holds the access token TikTok refused (so nobody has replaced it yet)."""
+    return _same(creds.access_token, rejected_token)
 
 
 def _current(outcome: Outcome, creds: Credentials) -> RefreshResult:

@@ -2,11 +2,14 @@
 concurrency, and hand whatever the time budget does not cover to another invocation.
 
 Only due accounts are read (the key condition is `refresh_due_at < horizon` on an index holding active
-accounts only; refresh_due_at = min(access_expires_at, refresh_expires_at - 30 days)), so a table of any
-size costs what is due. Items are refreshed by a thread pool of `concurrency` workers; before each new
-item the remaining invocation time is checked, and when it falls under `reserve_s` no new refresh starts:
-in-flight ones finish, and every unfinished shard is handed on with its cursor (the last account started),
-so nothing is skipped silently.
+accounts only; refresh_due_at = refresh_expires_at - 30 days, or earlier when a feature needs a live token,
+domain.accounts.refresh_due_at_for), so a table of any size costs what is due: grants nearing their end,
+not access tokens (those are refreshed on demand before a TikTok call).
+
+Items are refreshed by a thread pool of `concurrency` workers; before each new item the remaining
+invocation time is checked, and when it falls under `reserve_s` no new refresh starts: in-flight ones
+finish, and every unfinished shard is handed on with its cursor (the last account started), so nothing is
+skipped silently.
 """
 
 from __future__ import annotations
@@ -124,7 +127,9 @@ class RefreshSweep:
             item.open_id,
             now=now,
             expected_version=item.version,
-            due=lambda a: due_in_sweep(a.access_expires_at, a.refresh_expires_at, horizon=horizon),
+            due=lambda a: due_in_sweep(
+                a.access_expires_at, a.refresh_expires_at, horizon=horizon, fresh_token_by=a.fresh_token_by
+            ),
         )
 
     @staticmethod

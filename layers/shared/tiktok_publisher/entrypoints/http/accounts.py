@@ -120,7 +120,11 @@ def register_accounts(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -
             "Queries TikTok's creator_info now (TikTok requires it before every direct post) and returns "
             "what "
             "the post form must offer: privacy options with no default, which interaction toggles are "
-            "disabled, the maximum video duration and the declaration text."
+            "disabled, the maximum video duration and the declaration text. The access token is refreshed "
+            "first when it has less than 5 minutes left; a token TikTok refuses before its stated expiry "
+            "is replaced by one forced refresh and creator_info asked once more. 409 "
+            "account_needs_reconnect when that refresh finds the grant dead (the account is then "
+            "needs_reconnect) or TikTok refuses the renewed token too (the account stays active)."
         ),
         tags=["Accounts"],
         responses={
@@ -130,7 +134,10 @@ def register_accounts(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -
                 404,
                 409,
                 502,
-                e409="The account needs reconnecting, or the creator cannot post right now",
+                e409=(
+                    "The account needs reconnecting (its grant is dead, or TikTok refused even a renewed "
+                    "token), or the creator cannot post right now"
+                ),
             ),
         },
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from tiktok_publisher.domain.errors import AccountNeedsReconnect, NotFound, UpstreamError
 from tiktok_publisher.domain.jobs import Job
@@ -23,6 +23,7 @@ from tiktok_publisher.domain.taxonomy import (
     backoff_delay,
     classify,
 )
+from tiktok_publisher.domain.tiktok_errors import TikTokError, token_rejected
 from tiktok_publisher.observability import logger
 from tiktok_publisher.ports import (
     Accounts,
@@ -40,6 +41,7 @@ INIT_LEASE_S = 120
 MAX_RETRIES = 8  # per step, for 429/5xx/transport, with exponential backoff up to RETRY_CAP_S
 RETRY_CAP_S = 900
 MAX_REINITS = 3  # fresh inits after TikTok reported the previous task dead
+T = TypeVar("T")
 ACTIVE = frozenset({PostStatus.QUEUED, PostStatus.UPLOADING, PostStatus.PROCESSING})
 NOT_TERMINAL = (*ACTIVE, "awaiting_upload", "scheduled")
 
@@ -84,7 +86,7 @@ class WorkerBase:
     # The steps hand over to each other (an init that got an upload_url uploads at once, an upload whose task
     # died starts a new one, a poll that times out is reconciled later). Declared here, defined by their step.
 
-    def _start(self, post: Post, job: Job) -> None:
+    def _start(self, post: Post, job: Job, *, token_replaced: bool = False) -> None:
         raise NotImplementedError
 
     def _upload(self, post: Post, job: Job, token: str) -> None:
@@ -117,12 +119,19 @@ class WorkerBase:
         """A live access token (refreshed on demand); else the step ends (requeued, or post settled)."""
         try:
             return self._access_token(post)
-        except (AccountNeedsReconnect, NotFound):
-            self._give_up(post, classify("access_token_invalid"))
-        except UpstreamError:
+        except (AccountNeedsReconnect, NotFound, UpstreamError) as exc:
+            self._token_failed(post, job, exc)
+
+    def _token_failed(self, post: Post, job: Job, exc: Exception, *, log_id: str | None = None) -> NoReturn:
+        """No token could be had: the grant is dead or the account gone (the post fails, or stays
+        unconfirmed once TikTok may have it), or TikTok / the refresh lease is busy (retried later).
+        `log_id`: TikTok's, when a refusal of the token by TikTok led here."""
+        if isinstance(exc, UpstreamError):
             if job.attempt < MAX_RETRIES:
                 self._requeue(job.retried(), backoff_delay(job.attempt, base=5, cap=RETRY_CAP_S, floor=1))
-            self._give_up(post, classify("transport"))
+            self._give_up(post, classify("transport"), log_id=log_id)
+        else:
+            self._give_up(post, classify("access_token_invalid"), log_id=log_id)
         raise StepEnded  # the step ended (settled above)
 
     def _media_replaced(self, post: Post) -> bool:
@@ -144,11 +153,42 @@ class WorkerBase:
             self._fail(post, error, expect={"publish_id": ABSENT, "init_started_at": ABSENT})
         return True
 
-    def _give_up(self, post: Post, error: ErrorInfo) -> None:
+    def _replacement_token(self, post: Post, rejected: str) -> str:
+        """TikTok refused `rejected` before its stated expiry: one forced refresh of exactly that token,
+        shared with every other caller that saw it refused (refresh/core.py). Raises as ensure_fresh_token."""
+        logger.warning("tiktok refused the access token early", extra={"open_id": post.open_id})
+        return self.refresher.replace_rejected_token(
+            post.tenant_id, post.open_id, rejected, now=int(self.clock())
+        )
+
+    def _call_with(
+        self,
+        post: Post,
+        token: str,
+        call: Callable[[str], T],
+        *,
+        token_failed: Callable[[Exception, TikTokError], NoReturn],
+    ) -> T:
+        """`call(token)` for a call that creates nothing (status): if TikTok answers access_token_invalid,
+        once more with a replacement token. The second answer stands (TikTokError propagates); a failure to
+        get the replacement goes to `token_failed(failure, tiktoks_refusal)`, which ends the step."""
+        try:
+            return call(token)
+        except TikTokError as exc:
+            if not token_rejected(exc):
+                raise
+            refusal = exc
+        try:
+            fresh = self._replacement_token(post, token)
+        except (AccountNeedsReconnect, NotFound, UpstreamError) as exc:
+            token_failed(exc, refusal)
+        return call(fresh)
+
+    def _give_up(self, post: Post, error: ErrorInfo, *, log_id: str | None = None) -> None:
         if post.publish_id or post.init_started_at is not None:
-            self._settle_unconfirmed(post, error.code, error.message)
+            self._settle_unconfirmed(post, error.code, error.message, log_id=log_id)
         else:
-            self._fail(post, error, expect={"publish_id": ABSENT, "init_started_at": ABSENT})
+            self._fail(post, error, log_id=log_id, expect={"publish_id": ABSENT, "init_started_at": ABSENT})
 
     def _fail(
         self, post: Post, error: ErrorInfo, *, log_id: str | None = None, expect: dict[str, Any]

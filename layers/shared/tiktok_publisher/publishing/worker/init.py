@@ -7,6 +7,7 @@ import secrets
 from typing import Any
 
 from tiktok_publisher.domain.chunks import plan_chunks
+from tiktok_publisher.domain.errors import AccountNeedsReconnect, NotFound, UpstreamError
 from tiktok_publisher.domain.jobs import Job
 from tiktok_publisher.domain.media import MediaPin
 from tiktok_publisher.domain.posts import ABSENT, Post, PostStatus
@@ -20,7 +21,7 @@ from tiktok_publisher.domain.taxonomy import (
     min_spacing_s,
 )
 from tiktok_publisher.domain.tiktok import InitResult
-from tiktok_publisher.domain.tiktok_errors import TikTokError, TikTokTransportError
+from tiktok_publisher.domain.tiktok_errors import TikTokError, TikTokTransportError, token_rejected
 from tiktok_publisher.observability import logger
 from tiktok_publisher.publishing.worker.base import (
     INIT_LEASE_S,
@@ -32,7 +33,7 @@ from tiktok_publisher.publishing.worker.base import (
 
 
 class InitStep(WorkerBase):
-    def _start(self, post: Post, job: Job) -> None:
+    def _start(self, post: Post, job: Job, *, token_replaced: bool = False) -> None:
         now = self.clock()
         if post.publish_id:  # stored with the status change, so only a hand-edited row gets here
             self._poll(post, job)
@@ -66,7 +67,10 @@ class InitStep(WorkerBase):
         try:
             result = self._call_init(marked, token, request)
         except TikTokError as exc:
-            self._init_refused(marked, job, marker, transfer, exc)
+            if token_rejected(exc) and not token_replaced:
+                self._init_token_rejected(marked, job, marker, token, exc)
+            else:
+                self._init_refused(marked, job, marker, transfer, exc)
             return
         self.seams.after_init_call(marked)
         upload = transfer == "upload"
@@ -143,6 +147,29 @@ class InitStep(WorkerBase):
             post_info=None if inbox else _video_post_info(post.post_info),
             source_info=request["source_info"],
         )
+
+    def _init_token_rejected(
+        self, post: Post, job: Job, marker: str, rejected: str, refusal: TikTokError
+    ) -> None:
+        """TikTok refused the access token at init (`access_token_invalid`, in its error envelope): no task
+        was created, so the marker goes, exactly as for any definite refusal (docs/publishing.md, "Exactly
+        once"); then one forced refresh of that token and one more start, which writes a new marker and
+        inits once with the new token. A second refusal is final for this post (`_init_refused`)."""
+        cleared = self.posts.update(
+            post,
+            now=self.clock(),
+            expect={"init_token": marker, "publish_id": ABSENT},
+            set_fields={"init_started_at": None, "init_token": None, "transfer": None},
+            note="tiktok refused the access token: refreshing it",
+        )
+        if cleared is None:
+            return  # cancelled meanwhile
+        try:
+            self._replacement_token(cleared, rejected)
+        except (AccountNeedsReconnect, NotFound, UpstreamError) as exc:
+            self._token_failed(cleared, job, exc, log_id=refusal.log_id)
+        # _start takes the account's live token again: the one the forced refresh just stored.
+        self._start(cleared, job, token_replaced=True)
 
     def _init_refused(self, post: Post, job: Job, marker: str, transfer: str, exc: TikTokError) -> None:
         error = classify(exc.code, exc.http_status)

@@ -60,8 +60,14 @@ class ReconcileStep(WorkerBase):
             token = self._access_token(post)
         except (AccountNeedsReconnect, NotFound, UpstreamError) as exc:
             self._reconcile_later(job, type(exc).__name__)
+        publish_id = post.publish_id
         try:
-            status = self.client.fetch_status(token, post.publish_id)
+            status = self._call_with(
+                post,
+                token,
+                lambda live: self.client.fetch_status(live, publish_id),
+                token_failed=lambda exc, _refusal: self._reconcile_later(job, type(exc).__name__),
+            )
         except TikTokError as exc:
             error = classify(exc.code, exc.http_status)
             if error.retryable:

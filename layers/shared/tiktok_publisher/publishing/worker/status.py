@@ -39,8 +39,14 @@ class StatusStep(WorkerBase):
             )
             return
         token = self._token(post, job)
+        publish_id = str(post.publish_id)
         try:
-            status = self.client.fetch_status(token, str(post.publish_id))
+            status = self._call_with(
+                post,
+                token,
+                lambda live: self.client.fetch_status(live, publish_id),
+                token_failed=lambda exc, refusal: self._token_failed(post, job, exc, log_id=refusal.log_id),
+            )
         except TikTokError as exc:
             error = classify(exc.code, exc.http_status)
             if error.retryable and job.attempt < MAX_RETRIES:

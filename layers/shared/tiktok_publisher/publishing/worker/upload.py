@@ -3,7 +3,7 @@ is polled (every byte arrived) or started again (no video can come out of it).""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from tiktok_publisher.domain.chunks import ChunkPlan
 from tiktok_publisher.domain.jobs import Job
@@ -111,7 +111,21 @@ class UploadStep(WorkerBase):
         self._fail(post, error, expect={"publish_id": post.publish_id})
 
     def _status_or_none(self, post: Post, token: str) -> Any:
+        """TikTok's status of the upload's task, or None when it cannot be had (a token TikTok refuses early
+        is replaced once, as for every status call). The chunk PUTs themselves carry no access token: the
+        upload_url is their credential, so a token ending mid-upload does not stop them."""
+        publish_id = str(post.publish_id)
+
+        def no_token(_exc: Exception, _refusal: TikTokError) -> NoReturn:
+            raise _NoStatus
+
         try:
-            return self.client.fetch_status(token, str(post.publish_id))
-        except TikTokError:
+            return self._call_with(
+                post, token, lambda live: self.client.fetch_status(live, publish_id), token_failed=no_token
+            )
+        except (TikTokError, _NoStatus):
             return None
+
+
+class _NoStatus(Exception):
+    """No token to ask TikTok with (the forced refresh failed): the status is unknown."""
