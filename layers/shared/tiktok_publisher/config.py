@@ -52,7 +52,7 @@ class Settings:
     jwt_issuer: str | None = None
     jwt_tenant_claim: str = "tenant_id"
     jwks_url: str | None = None
-    pkce_mode: Literal["hex", "base64url", "off"] = "hex"
+    pkce_mode: Literal["hex", "base64url"] = "hex"  # PKCE is always on (TIKTOK-API.md §1)
     app_audited: bool = False
     media_pull_mode: Literal["none", "s3", "cloudfront"] = "none"
     media_pull_base_url: str | None = None
