@@ -83,6 +83,7 @@ class Ports:
             client_secret=self.secrets.client_secret.get_secret_value(),
             timeout=TIKTOK_TIMEOUT,
             upload_timeout=TIKTOK_UPLOAD_TIMEOUT,
+            upload_origins=self.settings.tiktok_upload_origins,
         )
 
     @cached_property

@@ -39,6 +39,7 @@ class Settings:
     posts_table: str | None = None
     oauth_sessions_table: str | None = None
     idempotency_table: str | None = None
+    pacing_table: str | None = None
     token_key_id: str | None = None
     media_bucket: str | None = None
     publish_queue_url: str | None = None
@@ -57,6 +58,9 @@ class Settings:
     media_pull_mode: Literal["none", "s3", "cloudfront"] = "none"
     media_pull_base_url: str | None = None
     refresh_shards: int = 4
+    # Origins, besides https://*.tiktokapis.com, that an init's upload_url may point at: local configuration
+    # only (the emulator); never set in a deployment.
+    tiktok_upload_origins: list[str] = dataclasses.field(default_factory=list)
 
     @classmethod
     def from_env(cls, environ: typing.Mapping[str, str] | None = None) -> Settings:
