@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from tiktok_publisher.adapters.accounts_table import AccountRepository
     from tiktok_publisher.adapters.eventbridge import EventPublisher
+    from tiktok_publisher.adapters.pacing_table import PacingTable
     from tiktok_publisher.adapters.posts_table import PostRepository
     from tiktok_publisher.adapters.s3_media import PullUrlSigner, S3Media
     from tiktok_publisher.adapters.sessions_table import OAuthSessionRepository
@@ -152,6 +153,14 @@ class Ports:
         return secrets.cloudfront_key_pair_id, secrets.cloudfront_private_key.get_secret_value()
 
     @cached_property
+    def pacer(self) -> PacingTable:
+        """TikTok's per-token call limits, shared by every function (PACING_TABLE)."""
+        from tiktok_publisher.adapters.pacing_table import PacingTable
+
+        self.settings.require("pacing_table")
+        return PacingTable()
+
+    @cached_property
     def idempotency(self) -> BasePersistenceLayer | None:
         """Powertools' DynamoDB persistence layer on IDEMPOTENCY_TABLE, or None when the table is not set."""
         if not self.settings.idempotency_table:
@@ -228,6 +237,7 @@ class Ports:
             pull=self.pull,
             audited=self.settings.app_audited,
             refresher=self.refresher,
+            pacer=self.pacer,
             trigger=self.trigger,
             idempotency_store=self.idempotency,
         )
@@ -245,6 +255,8 @@ class Ports:
             events=self.events,
             pull=self.pull,
             refresher=self.refresher,
+            pacer=self.pacer,
+            audited=self.settings.app_audited,
         )
 
     @cached_property

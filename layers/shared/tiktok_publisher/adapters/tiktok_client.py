@@ -28,6 +28,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
+from tiktok_publisher.domain.taxonomy import UNTRUSTED_UPLOAD_URL
 from tiktok_publisher.domain.tiktok import (
     ChunkResult,
     CreatorInfo,
@@ -36,7 +37,6 @@ from tiktok_publisher.domain.tiktok import (
     TokenSet,
     UserInfo,
 )
-from tiktok_publisher.domain.taxonomy import UNTRUSTED_UPLOAD_URL
 from tiktok_publisher.domain.tiktok_errors import OAuthError, TikTokError, TikTokTransportError
 from tiktok_publisher.domain.upload_url import upload_url_trusted
 from tiktok_publisher.observability import logger

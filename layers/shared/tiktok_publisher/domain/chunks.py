@@ -6,12 +6,13 @@ chunk_size is the video size; 1..1000 chunks, sent in order. "MB" is decimal in 
 inside both readings (5 MiB <= chunk_size <= 64,000,000 bytes; last chunk <= 128,000,000 bytes), so the
 plan is accepted whichever reading TikTok's server applies.
 
-What the worker sends is :func:`plan_upload`, for the world as integrators meet it (TIKTOK-API.md §5 [seen]):
-since about 2026-08 TikTok refuses every multi-chunk init with invalid_params "The chunk size is invalid", while
-one chunk of up to 64,000,000 bytes goes through, and some read the docs as asking ``chunk_size ==
-video_size`` for one chunk. So a video up to 64,000,000 bytes is always ONE chunk of exactly its size (safe
-under every reading); only above that is the documented multi-chunk plan (:func:`plan_chunks`) sent, and the
-worker routes around a refusal of it (PULL_FROM_URL when a verified domain is configured).
+What the worker sends is :func:`plan_upload`, for the world as integrators meet it (TIKTOK-API.md §5
+[seen]): since about 2026-08 TikTok refuses every multi-chunk init with invalid_params "The chunk size is
+invalid", while one chunk of up to 64,000,000 bytes goes through, and some read the docs as asking
+``chunk_size == video_size`` for one chunk. So a video up to 64,000,000 bytes is always ONE chunk of
+exactly its size (safe under every reading); only above that is the documented multi-chunk plan
+(:func:`plan_chunks`) sent, and the worker routes around a refusal of it (PULL_FROM_URL when a verified
+domain is configured).
 
 "4 GB" is read as 4,000,000,000 bytes (decimal, like TikTok's MB): a file between 4.0e9 and 4 GiB might be
 refused by the server after an hour of uploading, so we refuse it up front with a clear message instead.

@@ -19,8 +19,11 @@ within a WINDOW_S + MARGIN_S span of ours, which holds at most `limit` reservati
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from tiktok_publisher.domain.errors import DomainError
 
 WINDOW_S = 60.0
 MARGIN_S = 3.0
@@ -66,3 +69,18 @@ def admit(times: Sequence[float], *, now: float, limit: int, span: float = WINDO
 def pacing_key(tenant_id: str, open_id: str, call: str) -> str:
     """The log's key: one log per account and call kind."""
     return f"{tenant_id}#{open_id}#{call}"
+
+
+class CallLimitReached(DomainError):
+    """An API request would make a TikTok call this account has no slot for now (429, with Retry-After)."""
+
+    status_code = 429
+    code = "tiktok_rate_limit"
+
+    def __init__(self, call: str, wait_s: float) -> None:
+        self.retry_after_s = max(1, math.ceil(wait_s))
+        super().__init__(
+            f"TikTok allows {limit_of(call)} {call} calls a minute per account, and this account has used "
+            f"them. Try again in {self.retry_after_s} s.",
+            details={"retry_after_s": self.retry_after_s, "call": call},
+        )

@@ -94,6 +94,8 @@ UPLOAD_RANGE_MISMATCH = (
 # §5): not the post settings at fault but the upload's shape.
 MULTI_CHUNK_REFUSED = "multi_chunk_refused"
 UNTRUSTED_UPLOAD_URL = "untrusted_upload_url"  # init returned an upload_url off TikTok's upload hosts
+# A scheduled post re-checked at dispatch against a fresh creator_info that no longer allows it.
+CREATOR_RULES_CHANGED = "creator_rules_changed"
 CHUNK_REFUSAL_TEXT = "the chunk size is invalid"
 
 CODES: dict[str, _Entry] = {
@@ -210,12 +212,22 @@ CODES: dict[str, _Entry] = {
     UPLOAD_RANGE_MISMATCH: _Entry(
         _R, "The upload got out of step with TikTok. We'll resume where TikTok left off."
     ),
+}
+
+# Failures the product names itself (issue 12): what TikTok said is quoted in the message where it said
+# anything; looked up by classify() like TikTok's codes.
+OUR_CODES: dict[str, _Entry] = {
     MULTI_CHUNK_REFUSED: _Entry(
         _M,
-        "TikTok refused to receive this video in several parts. Since August 2026 TikTok accepts uploaded "
-        "videos only as one part of up to 64 MB. Export the video at 64 MB or less and post it again, or "
+        "TikTok refused to receive this video in several parts. Since August 2026 TikTok has taken uploaded "
+        "videos only in one part, of at most 64 MB. Export the video at 64 MB or less and post it again, or "
         "let TikTok download it: configure a media domain verified at TikTok (MEDIA_PULL_MODE, "
         "MEDIA_PULL_BASE_URL).",
+    ),
+    CREATOR_RULES_CHANGED: _Entry(
+        _I,
+        "This scheduled post no longer fits what the TikTok account allows. Edit the post and schedule it "
+        "again.",
     ),
     UNTRUSTED_UPLOAD_URL: _Entry(
         _I,
@@ -247,7 +259,7 @@ def classify(
     is wrong, so it is quoted in ours.
     """
     normalized = (code or "").strip().lower()
-    entry = CODES.get(normalized)
+    entry = CODES.get(normalized) or OUR_CODES.get(normalized)
     if entry is not None:
         message = entry.message
         quoted = _quote(tiktok_message)
@@ -296,10 +308,19 @@ def is_chunk_refusal(code: str | None, tiktok_message: str | None) -> bool:
 
 def chunk_refusal(tiktok_message: str | None, http_status: int | None = None) -> ErrorInfo:
     """A multi-chunk upload TikTok refused, with nothing to route around it: TikTok's words and what to do."""
-    entry = CODES[MULTI_CHUNK_REFUSED]
+    entry = OUR_CODES[MULTI_CHUNK_REFUSED]
     quoted = _quote(tiktok_message) or '"The chunk size is invalid"'
     message = entry.message.replace("in several parts.", f"in several parts (invalid_params: {quoted}).", 1)
     return ErrorInfo(MULTI_CHUNK_REFUSED, entry.error_class, message, http_status)
+
+
+def rules_changed(reasons: list[str]) -> ErrorInfo:
+    """A scheduled post that a fresh creator_info no longer allows: each rule that stopped holding, then
+    what to do."""
+    entry = OUR_CODES[CREATOR_RULES_CHANGED]
+    said = " ".join(reason.strip() for reason in reasons if reason.strip())
+    message = f"Since this post was scheduled, the TikTok account's settings changed: {said} {entry.message}"
+    return ErrorInfo(CREATOR_RULES_CHANGED, entry.error_class, message.strip())
 
 
 # What a post that ENDED with an error says: no promise of an automatic retry or fallback that will not come,

@@ -26,6 +26,7 @@ from tiktok_publisher.domain.accounts import Account, require_active
 from tiktok_publisher.domain.errors import Conflict, NotFound
 from tiktok_publisher.domain.jobs import Job
 from tiktok_publisher.domain.media import ImageInfo, MediaInfo, ObjectInfo, check_photo, check_video
+from tiktok_publisher.domain.pacing import CallLimitReached
 from tiktok_publisher.domain.post_info import tiktok_post_info
 from tiktok_publisher.domain.post_validation import validate_post
 from tiktok_publisher.domain.posts import ABSENT, Post, PostStatus, iso_now
@@ -35,7 +36,16 @@ from tiktok_publisher.domain.taxonomy import creator_info_refused
 from tiktok_publisher.domain.tiktok import CreatorInfo
 from tiktok_publisher.domain.tiktok_errors import TikTokError
 from tiktok_publisher.observability import logger
-from tiktok_publisher.ports import Accounts, JobQueue, MediaStore, Posts, PullUrls, TikTokContent, Tokens
+from tiktok_publisher.ports import (
+    Accounts,
+    CallPacer,
+    JobQueue,
+    MediaStore,
+    Posts,
+    PullUrls,
+    TikTokContent,
+    Tokens,
+)
 from tiktok_publisher.publishing.probe import MediaProbeError, probe_image, probe_video
 from tiktok_publisher.publishing.schemas import CreatePostRequest, PhotoImage, VideoMedia
 from tiktok_publisher.publishing.uploads import (
@@ -74,6 +84,7 @@ class PublishService:
     pull: PullUrls
     audited: bool
     refresher: Tokens  # access tokens: the shared refresh path (DESIGN.md §6)
+    pacer: CallPacer  # TikTok's per-token limits, shared with the workers (domain/pacing.py)
     trigger: UploadClaim  # the S3 upload trigger's logic, for an upload that landed before its post
     idempotency_store: BasePersistenceLayer | None = None  # None disables idempotency (unit use)
     clock: Callable[[], float] = time.time
@@ -206,6 +217,9 @@ class PublishService:
         now = int(self.clock())
         tenant_id, open_id = account.tenant_id, account.open_id
         token = self.refresher.ensure_fresh_token(tenant_id, open_id, now=now)
+        wait = self.pacer.reserve(tenant_id, open_id, "creator_info", now=now)
+        if wait > 0:
+            raise CallLimitReached("creator_info", wait)
         try:
             return self.client.creator_info(token)
         except TikTokError as exc:

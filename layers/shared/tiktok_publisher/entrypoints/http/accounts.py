@@ -94,6 +94,7 @@ def register_accounts(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -
             accounts=p.accounts,
             client=p.tiktok,
             tokens=p.refresher,
+            pacer=p.pacer,
             audited=p.settings.app_audited,
             media_type=media_type,
             now=p.now(),

@@ -109,7 +109,11 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
         level("request refused", extra={"error_code": exc.code, "status": exc.status_code})
         if _wants_html(app):
             return html_page(exc.status_code, _page_title(exc.status_code), exc.message)
-        return json_error(exc.status_code, exc.code, exc.message, exc.details or None)
+        response = json_error(exc.status_code, exc.code, exc.message, exc.details or None)
+        retry_after = getattr(exc, "retry_after_s", None)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     def _validation(exc: RequestValidationError) -> Response:
