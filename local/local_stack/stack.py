@@ -286,7 +286,7 @@ class LocalStack:
             "AWS_DEFAULT_REGION": REGION,
             "TIKTOK_API_BASE": self.tiktok_api_base,
             "TIKTOK_AUTH_BASE": self.tiktok_auth_base,
-            # The local TikTok serves upload_urls from its own base: trusted here, by local configuration only.
+            # The local TikTok serves upload_urls from its own base: trusted by local configuration only.
             "TIKTOK_UPLOAD_ORIGINS": self.tiktok_api_base,
             "OAUTH_REDIRECT_URI": self.gateway_url + CALLBACK_PATH,
             "RETURN_TO_ALLOWED_ORIGINS": ",".join(self._allowed_origins()),
