@@ -63,6 +63,10 @@ class PublishWorker(InitStep, UploadStep, StatusStep, ReconcileStep):
                 self._poll(post, job)
         except StepEnded:
             return
+        except Exception as exc:
+            # SQS redelivers the job; say why here (the batch processor only records the failure).
+            logger.exception("publish step failed", extra={"error_type": type(exc).__name__})
+            raise
 
 
 __all__ = ["INIT_LEASE_S", "TERMINAL", "PublishWorker", "Seams"]

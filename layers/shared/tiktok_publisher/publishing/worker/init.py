@@ -130,7 +130,7 @@ class InitStep(WorkerBase):
             video_duration_s=_duration_s(post),
         )
         if problems:
-            logger.info("scheduled post no longer allowed", extra={"rules": [p.code for p in problems]})
+            logger.info("scheduled post no longer allowed", extra={"rules": [p.type for p in problems]})
             self._fail(post, rules_changed([p.message for p in problems]), expect=NOT_STARTED)
             raise StepEnded
         checked = self.posts.update(
