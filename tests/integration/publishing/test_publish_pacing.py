@@ -38,10 +38,12 @@ def test_concurrent_callers_take_each_slot_once(aws: Any) -> None:
     for thread in threads:
         thread.join(timeout=60)
 
-    # Then exactly TikTok's 6 got one, the others were told how long to wait, and the log holds 6 calls
+    # Then exactly TikTok's 6 got one, and the other 9 were each given their own turn, one slot interval
+    # (63 s / 6) apart from the moment the first slot frees; the log holds the 6 calls
     assert len(waits) == 15
     assert sum(1 for w in waits if w == 0.0) == 6
-    assert all(55 < w <= 64 for w in waits if w > 0)
+    turns = sorted(w for w in waits if w > 0)
+    assert turns == pytest.approx([63 + k * 10.5 for k in range(9)], abs=0.01)
     log = PacingModel.get("tenant-a#open-1#init", consistent_read=True)
     assert len(log.times) == 6
     assert log.expires_at > now + 60

@@ -170,6 +170,21 @@ def test_a_window_admits_up_to_the_limit_then_says_when() -> None:
     assert len(later.times) == 6  # the oldest left the window
 
 
+def test_refused_callers_get_turns_one_slot_interval_apart() -> None:
+    full = tuple(float(t) for t in range(6))
+    span = WINDOW_S + MARGIN_S
+    first = admit(full, now=10, limit=6)
+    second = admit(full, now=11, limit=6, queued_until=first.queued_until)
+    third = admit(full, now=11, limit=6, queued_until=second.queued_until)
+    assert [first.wait_s, 10 + first.wait_s] == [span - 10, span]
+    assert 11 + second.wait_s == pytest.approx(span + span / 6)
+    assert 11 + third.wait_s == pytest.approx(span + 2 * span / 6)
+    # A turn is a hint: when a slot is free the caller is admitted, whatever the queue says
+    assert admit((), now=11, limit=6, queued_until=third.queued_until).times == (11,)
+    # A queue whose end has passed does not delay anyone
+    assert admit(full, now=10, limit=6, queued_until=5).wait_s == span - 10
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     limit=st.sampled_from(sorted(CALL_LIMITS.values())),

@@ -252,6 +252,7 @@ class PacingModel(Model):
 
     key = UnicodeAttribute(hash_key=True)  # tenant_id#open_id#call
     times = ListAttribute(of=NumberAttribute, default=list)
+    queued_until = NumberAttribute(null=True)  # the end of the queue of callers told to wait (their turns)
     version = NumberAttribute(default=0)
     expires_at = NumberAttribute()
 

@@ -1,7 +1,7 @@
 """PacingTable: the shared log of each account's recent TikTok calls (domain/pacing.py), on PACING_TABLE.
 
 `reserve` reads the log (strongly consistent), asks the pure policy whether one more call fits, and writes
-the new log conditional on the version it read. Of several workers reserving at once exactly one write wins
+the new log (or, for a caller that must wait, the queue's new end) conditional on the version it read. Of several workers reserving at once exactly one write wins
 per version; the others read again, so no two callers ever take the same slot. DynamoDB TTL removes a log
 a few minutes after its last call.
 """
@@ -36,15 +36,16 @@ class PacingTable:
             except PynamoDBException as exc:
                 raise StoreError.wrap("read call pacing", exc) from None
             times = [float(t) for t in (item.times or [])] if item is not None else []
-            admission = admit(times, now=now, limit=limit)
-            if admission.times is None:
-                return admission.wait_s
+            queued_until = float(item.queued_until or 0) if item is not None else 0.0
+            admission = admit(times, now=now, limit=limit, queued_until=queued_until)
             version = int(item.version) if item is not None else 0
             fresh = PacingModel(
                 key,
-                times=list(admission.times),
+                # A refused caller changes only the queue's end: its turn (see domain.pacing.admit).
+                times=list(admission.times) if admission.times is not None else times,
+                queued_until=admission.queued_until,
                 version=version + 1,
-                expires_at=int(now + WINDOW_S + TTL_S),
+                expires_at=int(max(now, admission.queued_until) + WINDOW_S + TTL_S),
             )
             condition = (
                 PacingModel.version == version if item is not None else PacingModel.key.does_not_exist()
@@ -53,8 +54,8 @@ class PacingTable:
                 fresh.save(condition=condition)
             except PynamoDBException as exc:
                 if is_condition_failure(exc):
-                    continue  # another caller took a slot since our read: read again
+                    continue  # another caller took a slot (or a turn) since our read: read again
                 raise StoreError.wrap("reserve a TikTok call slot", exc) from None
-            return 0.0
+            return admission.wait_s
         logger.warning("call pacing contended", extra={"call": call, "tries": MAX_CONTENDED_TRIES})
         return CONTENDED_WAIT_S

@@ -33,10 +33,12 @@ CALL_LIMITS: dict[str, int] = {"init": 6, "creator_info": 20, "status": 30}
 
 @dataclass(frozen=True, slots=True)
 class Admission:
-    """The outcome of asking for a slot: the new log when admitted, else how long to wait."""
+    """The outcome of asking for a slot: the new log when admitted, else how long to wait; and the queue's
+    new end (`queued_until`, see :func:`admit`)."""
 
     times: tuple[float, ...] | None
     wait_s: float
+    queued_until: float = 0.0
 
     @property
     def admitted(self) -> bool:
@@ -51,19 +53,33 @@ def limit_of(call: str) -> int:
         raise KeyError(f"no TikTok rate limit known for {call!r}: one of {', '.join(CALL_LIMITS)}") from None
 
 
-def admit(times: Sequence[float], *, now: float, limit: int, span: float = WINDOW_S + MARGIN_S) -> Admission:
+def admit(
+    times: Sequence[float],
+    *,
+    now: float,
+    limit: int,
+    span: float = WINDOW_S + MARGIN_S,
+    queued_until: float = 0.0,
+) -> Admission:
     """One more call at `now` if fewer than `limit` of `times` fall within the last `span` seconds.
 
-    Returns the pruned log with `now` added, or how long until the oldest call that counts leaves the span.
-    Times after `now` (another worker's clock a little ahead) count as inside the span.
+    Returns the pruned log with `now` added, or how long to wait. Times after `now` (another worker's clock a
+    little ahead) count as inside the span.
+
+    A refused caller is given a turn, not just "when the next slot frees": refused callers are spread one
+    slot interval (span / limit) apart after the queue's current end, `queued_until`, which moves on with
+    each of them. Without it, every caller refused in one minute would come back at the same instant, one
+    would get the slot and the rest would be refused again, minute after minute. The turn is only a hint
+    of when to ask again: the log alone decides who calls.
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")
     recent = sorted(t for t in times if t > now - span)
     if len(recent) < limit:
-        return Admission((*recent, now), 0.0)
+        return Admission((*recent, now), 0.0, queued_until)
     oldest_counting = recent[len(recent) - limit]
-    return Admission(None, max(oldest_counting + span - now, 0.001))
+    turn = max(oldest_counting + span, queued_until, now + 0.001)
+    return Admission(None, turn - now, turn + span / limit)
 
 
 def pacing_key(tenant_id: str, open_id: str, call: str) -> str:
