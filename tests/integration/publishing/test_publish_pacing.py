@@ -153,3 +153,13 @@ def test_every_paced_call_kind_has_tiktoks_limit(aws: Any, call: str) -> None:
     assert answers[:-1] == [0.0] * CALL_LIMITS[call]
     assert answers[-1] > 0
     assert CALL_LIMITS == {"init": 6, "creator_info": 20, "status": 30}
+
+
+def test_the_openapi_document_describes_the_429() -> None:
+    from tiktok_publisher.entrypoints.http.openapi import openapi_document
+
+    paths = openapi_document()["paths"]
+    for path, method in (("/v1/posts", "post"), ("/v1/accounts/{open_id}/creator-info", "get")):
+        described = paths[path][method]["responses"]["429"]["description"]
+        assert "tiktok_rate_limit" in described
+        assert "Retry-After" in described

@@ -75,6 +75,7 @@ def register_accounts(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -
                 401,
                 404,
                 409,
+                429,
                 502,
                 e409="The account needs reconnecting, or the creator cannot post right now",
             ),

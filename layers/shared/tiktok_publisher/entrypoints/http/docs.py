@@ -14,6 +14,10 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     413: "Request body too large",
     415: "Unsupported content type",
     422: "Invalid fields, each with its path",
+    429: (
+        "TikTok's per-account call limit is used up for now (code tiktok_rate_limit); retry after the "
+        "Retry-After header's seconds"
+    ),
     502: "TikTok (or another dependency) failed; nothing was changed",
 }
 
