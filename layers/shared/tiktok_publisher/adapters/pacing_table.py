@@ -1,9 +1,9 @@
 """PacingTable: the shared log of each account's recent TikTok calls (domain/pacing.py), on PACING_TABLE.
 
 `reserve` reads the log (strongly consistent), asks the pure policy whether one more call fits, and writes
-the new log (or, for a caller that must wait, the queue's new end) conditional on the version it read. Of several workers reserving at once exactly one write wins
-per version; the others read again, so no two callers ever take the same slot. DynamoDB TTL removes a log
-a few minutes after its last call.
+the new log (or, for a caller that must wait, the queue's new end) conditional on the version it read. Of
+several workers reserving at once exactly one write wins per version; the others read again, so no two
+callers ever take the same slot. DynamoDB TTL removes a log a few minutes after its last call.
 """
 
 from __future__ import annotations

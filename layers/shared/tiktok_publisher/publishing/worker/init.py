@@ -137,7 +137,9 @@ class InitStep(WorkerBase):
             post,
             now=self.clock(),
             expect_status={PostStatus.QUEUED},
-            expect=NOT_STARTED,
+            # The version read: of two deliveries of the same job, one goes on to init, the other ends here
+            # (it would only take init slots the first one needs).
+            expect={**NOT_STARTED, "version": post.version},
             set_fields={
                 "post_info": tightened_post_info(post.post_info, creator, media_type=post.media),
                 "source": {**post.source, "rules_checked_at": int(self.clock())},
@@ -145,7 +147,7 @@ class InitStep(WorkerBase):
             note="creator_info read again at dispatch: the post is still allowed",
         )
         if checked is None:
-            logger.info("the post changed while its rules were checked (cancelled or started)")
+            logger.info("the post changed while its rules were checked (cancelled, or another delivery)")
             raise StepEnded
         return checked
 
