@@ -17,6 +17,7 @@ SUITES = {
     "coldstart": "bench.coldstart",
     "crypto": "bench.bench_crypto",
     "publish": "bench.bench_publish",
+    "pacing": "bench.bench_pacing",
     "refresh": "bench.bench_refresh",
     "refresh_policy": "bench.bench_refresh_policy",
 }

@@ -218,7 +218,11 @@ def _child_main(spec: dict[str, Any]) -> dict[str, Any]:
     key, size = spec["key"], int(spec["size"])
     media = S3Media(BUCKET)
     client = TikTokClient(
-        spec["api_base"], client_key="bench", client_secret="bench", upload_timeout=(3.05, 300)
+        spec["api_base"],
+        client_key="bench",
+        client_secret="bench",
+        upload_timeout=(3.05, 300),
+        upload_origins=[spec["api_base"]],  # the emulator's uploads: local configuration
     )
     media.head(key)  # warm: the S3 client and its connection pool exist before the baseline is taken
     plan = plan_chunks(size)

@@ -219,7 +219,7 @@ class LocalStack:
             "--redirect-uri", self.gateway_url + CALLBACK_PATH,
             "--webhook-url", self.gateway_url + WEBHOOK_PATH,
             # moto's origin is the stack's "verified domain": presigned GETs on it can be pulled (http is
-            # allowed on loopback). Functions use it with MEDIA_PULL_MODE=s3, MEDIA_PULL_BASE_URL=moto_url.
+            # allowed on loopback). Functions use it by default (_media_pull: MEDIA_PULL_MODE=s3 on moto).
             "--verified-prefix", self.moto_url + "/",
         ]  # fmt: skip
         if self.quiet:
@@ -293,6 +293,7 @@ class LocalStack:
     def local_overrides(self) -> dict[str, str]:
         """What differs from AWS in every function's environment on the laptop."""
         return {
+            **self._media_pull(),
             "STAGE": "local",
             "AWS_ENDPOINT_URL": self.moto_url,
             "AWS_ACCESS_KEY_ID": "testing",
@@ -301,6 +302,8 @@ class LocalStack:
             "AWS_DEFAULT_REGION": REGION,
             "TIKTOK_API_BASE": self.tiktok_api_base,
             "TIKTOK_AUTH_BASE": self.tiktok_auth_base,
+            # The local TikTok serves upload_urls from its own base: trusted by local configuration only.
+            "TIKTOK_UPLOAD_ORIGINS": self.tiktok_api_base,
             "OAUTH_REDIRECT_URI": self.gateway_url + CALLBACK_PATH,
             "RETURN_TO_ALLOWED_ORIGINS": ",".join(self._allowed_origins()),
             # No X-Ray daemon on a laptop; Powertools would otherwise try to emit segments.
@@ -308,6 +311,14 @@ class LocalStack:
             "LOCAL_GATEWAY_URL": self.gateway_url,
             **self._extra_env,
         }
+
+    def _media_pull(self) -> dict[str, str]:
+        """PULL_FROM_URL out of the box: TikTok pulls presigned GETs on moto's origin, the prefix the emulator
+        verifies (see _spawn_emulator), so photo posts and pulled videos work with no flags. Passing the
+        template parameter (`--param MediaPullMode=none`) keeps the template's choice instead."""
+        if "MediaPullMode" in self._parameter_overrides:
+            return {}
+        return {"MEDIA_PULL_MODE": "s3", "MEDIA_PULL_BASE_URL": self.moto_url}
 
     def _start_functions(self, sam: dict[str, Any], resolver: Resolver) -> None:
         assert self.model is not None

@@ -7,10 +7,10 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from flask import request
+from flask import g, make_response, request
 
 from .envelope import ApiError
-from .faults import fault_response
+from .faults import fault_response, rewritten
 from .state import AccessToken
 
 if TYPE_CHECKING:
@@ -30,7 +30,9 @@ def guarded(emu: Emulator, endpoint: str) -> Callable[[F], F]:
                 response = fault_response(fault, endpoint)
                 if response is not None:
                     return response
-            return view(*args, **kwargs)
+                if fault.mode == "status_value":
+                    g.status_value = fault.value  # read by the status route
+            return rewritten(fault, make_response(view(*args, **kwargs)))
 
         return cast(F, wrapper)
 

@@ -34,6 +34,7 @@ def register(app: Flask, emu: Emulator) -> None:
                 **emu.store.snapshot(),
                 "webhooks": emu.webhooks.records(),
                 "faults": emu.faults.list(),
+                "rate_limited": emu.limiter.refusals(),
             }
         )
 

@@ -1,4 +1,14 @@
-"""Fault injection: the next N calls to a named endpoint misbehave in a chosen way."""
+"""Fault injection: the next N calls to a named endpoint misbehave in a chosen way.
+
+Besides failures (5xx, 429, 200-with-error, slow, reset), three modes play answers TikTok's docs do not
+describe but a client must survive (issue 12):
+- `status_as` (any endpoint): serve the call normally, then answer with `status` (e.g. a chunk PUT answered
+  200 instead of 206/201);
+- `status_value` (status endpoint): answer the status normally but with `data.status` = `value`, a value the
+  docs do not list;
+- `fail` (pseudo-endpoint `processing`): the next N posts whose media checks run end FAILED with
+  fail_reason `code` (e.g. `internal`) instead of completing.
+"""
 
 from __future__ import annotations
 
@@ -26,9 +36,10 @@ ENDPOINTS = frozenset(
         "status",
         "cancel",
         "video_query",
+        "processing",  # not an HTTP endpoint: the state machine finishing a post (mode "fail" only)
     }
 )
-MODES = frozenset({"5xx", "429", "error200", "slow", "reset"})
+MODES = frozenset({"5xx", "429", "error200", "slow", "reset", "status_as", "status_value", "fail"})
 OAUTH_ENDPOINTS = frozenset({"token", "revoke"})
 
 
@@ -43,6 +54,7 @@ class Fault:
     code: str = "internal_error"
     message: str = "injected fault"
     delay_ms: int = 0
+    value: str = "PROCESSING_PUBLISH"  # status_value: the undocumented status to report
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> Fault:
@@ -56,6 +68,14 @@ class Fault:
             raise ValueError("count must be >= 1")
         if fault.mode == "5xx" and not 500 <= fault.status <= 599:
             raise ValueError("5xx faults need a status between 500 and 599")
+        if fault.mode == "status_as" and not 100 <= fault.status <= 599:
+            raise ValueError("status_as faults need an HTTP status")
+        if fault.mode == "status_value" and fault.endpoint != "status":
+            raise ValueError("status_value applies to the status endpoint only")
+        if (fault.mode == "fail") != (fault.endpoint == "processing"):
+            raise ValueError("mode fail applies to the processing pseudo-endpoint, which takes no other mode")
+        if fault.mode == "fail" and not fault.code.strip():
+            raise ValueError("a fail fault needs the fail_reason as its code")
         return fault
 
 
@@ -115,8 +135,18 @@ def drop_connection() -> Response:
     return Response(b"", status=500)
 
 
+def rewritten(fault: Fault | None, response: Response) -> Response:
+    """A normally served answer, with the status a `status_as` fault dictates."""
+    if fault is not None and fault.mode == "status_as":
+        response.status_code = fault.status
+    return response
+
+
 def fault_response(fault: Fault, endpoint: str, headers: dict[str, str] | None = None) -> Response | None:
-    """The answer a fault dictates, or None to go on serving normally (after a delay for `slow`)."""
+    """The answer a fault dictates, or None to go on serving normally (after a delay for `slow`; rewritten
+    afterwards for `status_as` and `status_value`)."""
+    if fault.mode in ("status_as", "status_value", "fail"):
+        return None
     if fault.mode == "slow":
         time.sleep(fault.delay_ms / 1000)
         return None

@@ -40,6 +40,10 @@ def advance(emu: Emulator) -> None:
 
 
 def _finish(emu: Emulator, post: Post) -> None:
+    fault = emu.faults.take("processing")
+    if fault is not None:  # mode "fail": TikTok failing the post on its side (e.g. fail_reason internal)
+        emu.fail_post(post, fault.code)
+        return
     account = emu.account(post.open_id)
     max_duration = account.max_video_post_duration_sec if account else 600
     for path in post.files:

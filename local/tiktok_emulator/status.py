@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response
+from flask import Flask, Response, g
 
 from .access import authorize_call, guarded, json_body
 from .envelope import ApiError, v2_ok
@@ -56,7 +56,10 @@ def register(app: Flask, emu: Emulator) -> None:
         post = _owned_post(emu, token)
         emu.tick()
         with emu.store.lock:
-            return v2_ok(status_data(post))
+            data = status_data(post)
+        if g.get("status_value"):
+            data["status"] = g.status_value  # a status_value fault: a value the docs do not list
+        return v2_ok(data)
 
     @app.post("/v2/post/publish/cancel/")
     @guarded(emu, "cancel")

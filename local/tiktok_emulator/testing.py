@@ -64,7 +64,8 @@ class EmulatorHandle:
         return self.emulator.advance_clock(seconds)
 
     def fault(self, endpoint: str, mode: str, count: int = 1, **options: Any) -> None:
-        """Arm a fault: mode 5xx (status=), 429, error200 (code=), slow (delay_ms=), reset."""
+        """Arm a fault: mode 5xx (status=), 429, error200 (code=), slow (delay_ms=), reset, status_as
+        (status=), status_value (value=, status endpoint), fail (code=, the `processing` pseudo-endpoint)."""
         self.emulator.add_fault({"endpoint": endpoint, "mode": mode, "count": count, **options})
 
     def revoke_authorization(self, account: str, reason: int = 1) -> None:
@@ -124,6 +125,10 @@ class EmulatorHandle:
         """The bytes received for a post (upload or pull)."""
         with open(self.post(publish_id)["files"][index], "rb") as fh:
             return fh.read()
+
+    def rate_limited(self) -> dict[str, int]:
+        """Requests refused with rate_limit_exceeded (429) since start or reset, by bucket."""
+        return self.emulator.limiter.refusals()
 
     def webhooks(self) -> list[dict[str, Any]]:
         """Every webhook event recorded, with delivery attempts."""

@@ -10,7 +10,7 @@ from flask import Flask, Response, request
 
 from .config import EmulatorConfig
 from .envelope import current_log_id, json_response
-from .faults import drain_body, fault_response
+from .faults import drain_body, fault_response, rewritten
 from .state import Upload
 
 if TYPE_CHECKING:
@@ -118,26 +118,29 @@ def register(app: Flask, emu: Emulator) -> None:
             response = fault_response(fault, "chunk", {"Content-Range": progress_header(upload)})
             if response is not None:
                 return response
-        content_type = (request.mimetype or "").lower()
-        if content_type not in VIDEO_TYPES:
-            return _refuse(
-                400, upload, "invalid_file_upload", "Content-Type must be video/mp4, quicktime or webm."
-            )
-        length = request.content_length
-        match = _RANGE.match(request.headers.get("Content-Range", "").strip())
-        if length is None:
-            return _refuse(400, upload, "invalid_file_upload", NEED_LENGTH)
-        if match is None:
-            return _refuse(
-                400, upload, "invalid_file_upload", "Content-Range must be bytes FIRST-LAST/TOTAL."
-            )
-        first, last, total = (int(g) for g in match.groups())
-        if total != upload.video_size or last < first or last >= total:
-            return _refuse(400, upload, "invalid_file_upload", "Content-Range does not fit video_size.")
-        if last - first + 1 != length:
-            return _refuse(400, upload, "invalid_file_upload", "Content-Length does not match Content-Range.")
-        with upload.lock:
-            return _store_chunk(emu, upload, first, last, length, content_type)
+        return rewritten(fault, _checked_chunk(emu, upload))
+
+
+def _checked_chunk(emu: Emulator, upload: Upload) -> Response:
+    """The documented checks of a chunk PUT, then the chunk stored (or refused)."""
+    content_type = (request.mimetype or "").lower()
+    if content_type not in VIDEO_TYPES:
+        return _refuse(
+            400, upload, "invalid_file_upload", "Content-Type must be video/mp4, quicktime or webm."
+        )
+    length = request.content_length
+    match = _RANGE.match(request.headers.get("Content-Range", "").strip())
+    if length is None:
+        return _refuse(400, upload, "invalid_file_upload", NEED_LENGTH)
+    if match is None:
+        return _refuse(400, upload, "invalid_file_upload", "Content-Range must be bytes FIRST-LAST/TOTAL.")
+    first, last, total = (int(g) for g in match.groups())
+    if total != upload.video_size or last < first or last >= total:
+        return _refuse(400, upload, "invalid_file_upload", "Content-Range does not fit video_size.")
+    if last - first + 1 != length:
+        return _refuse(400, upload, "invalid_file_upload", "Content-Length does not match Content-Range.")
+    with upload.lock:
+        return _store_chunk(emu, upload, first, last, length, content_type)
 
 
 def _store_chunk(

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from tiktok_publisher.accounts.erasure import AccountEraser
     from tiktok_publisher.adapters.accounts_table import AccountRepository, RefreshStore
     from tiktok_publisher.adapters.eventbridge import EventPublisher
+    from tiktok_publisher.adapters.pacing_table import PacingTable
     from tiktok_publisher.adapters.posts_table import PostRepository
     from tiktok_publisher.adapters.s3_media import PullUrlSigner, S3Media
     from tiktok_publisher.adapters.sessions_table import OAuthSessionRepository
@@ -87,6 +88,7 @@ class Ports:
             client_secret=self.secrets.client_secret.get_secret_value(),
             timeout=TIKTOK_TIMEOUT,
             upload_timeout=TIKTOK_UPLOAD_TIMEOUT,
+            upload_origins=self.settings.tiktok_upload_origins,
         )
 
     @cached_property
@@ -160,6 +162,14 @@ class Ports:
                 "MEDIA_PULL_MODE=cloudfront needs cloudfront_private_key and cloudfront_key_pair_id"
             )
         return secrets.cloudfront_key_pair_id, secrets.cloudfront_private_key.get_secret_value()
+
+    @cached_property
+    def pacer(self) -> PacingTable:
+        """TikTok's per-token call limits, shared by every function (PACING_TABLE)."""
+        from tiktok_publisher.adapters.pacing_table import PacingTable
+
+        self.settings.require("pacing_table")
+        return PacingTable()
 
     @cached_property
     def idempotency(self) -> BasePersistenceLayer | None:
@@ -260,6 +270,7 @@ class Ports:
             pull=self.pull,
             audited=self.settings.app_audited,
             refresher=self.refresher,
+            pacer=self.pacer,
             trigger=self.trigger,
             idempotency_store=self.idempotency,
         )
@@ -277,6 +288,8 @@ class Ports:
             events=self.events,
             pull=self.pull,
             refresher=self.refresher,
+            pacer=self.pacer,
+            audited=self.settings.app_audited,
         )
 
     @cached_property

@@ -63,6 +63,7 @@ class Settings:
     posts_table: str | None = None
     oauth_sessions_table: str | None = None
     idempotency_table: str | None = None
+    pacing_table: str | None = None
     token_key_id: str | None = None
     media_bucket: str | None = None
     publish_queue_url: str | None = None
@@ -80,7 +81,7 @@ class Settings:
     jwt_tenant_claim: str = "tenant_id"
     jwks_url: str | None = None
     jwt_max_lifetime_seconds: int = 24 * 3600
-    pkce_mode: Literal["hex", "base64url", "off"] = "hex"
+    pkce_mode: Literal["hex", "base64url"] = "hex"  # PKCE is always on (TIKTOK-API.md §1)
     app_audited: bool = False
     media_pull_mode: Literal["none", "s3", "cloudfront"] = "none"
     media_pull_base_url: str | None = None
@@ -98,6 +99,9 @@ class Settings:
     product_url: str | None = None
     legal_effective_date: str | None = None
     log_retention_days: int | None = None
+    # Origins, besides https://*.tiktokapis.com, that an init's upload_url may point at: local configuration
+    # only (the emulator); never set in a deployment.
+    tiktok_upload_origins: list[str] = dataclasses.field(default_factory=list)
 
     @classmethod
     def from_env(cls, environ: typing.Mapping[str, str] | None = None) -> Settings:

@@ -258,6 +258,15 @@ class Tokens(Protocol):
         ...
 
 
+class CallPacer(Protocol):
+    """TikTok's per-token call limits, shared by every function (domain/pacing.py, adapters/pacing_table)."""
+
+    def reserve(self, tenant_id: str, open_id: str, call: str, *, now: float) -> float:
+        """Take one slot for a `call` (init, creator_info, status) of this account at `now`: 0.0 when taken,
+        else the seconds to wait before asking again (nothing is taken then)."""
+        ...
+
+
 # ---------------------------------------------------------------------- queue, bus, media
 
 

@@ -70,9 +70,12 @@ def screenshot_dir() -> Path:
 def audited_stack() -> Iterator[LocalStack]:
     """The local stack configured as a TikTok-audited app (AppAudited=true, and the emulator told the same),
     so public posts are allowed and TikTok returns public post ids. Its own emulator: the daily post caps
-    the publishing tests spend are not shared with other modules."""
+    the publishing tests spend are not shared with other modules. No media pull (MediaPullMode=none, the
+    template's default): its tests show the API refusing photos without a verified media domain (the
+    shared stack, as `make run` starts it, pulls from moto: test_console_photos.py)."""
     quiet = os.environ.get("LOCAL_STACK_VERBOSE", "") in ("", "0")
-    with LocalStack(quiet=quiet, schedule_interval=0, parameter_overrides={"AppAudited": "true"}) as stack:
+    overrides = {"AppAudited": "true", "MediaPullMode": "none"}
+    with LocalStack(quiet=quiet, schedule_interval=0, parameter_overrides=overrides) as stack:
         answer = requests.post(f"{stack.emulator_url}/_admin/config", json={"audited": True}, timeout=10)
         answer.raise_for_status()
         yield stack

@@ -1,8 +1,9 @@
 """Publishing as a user meets it, through the local stack: gateway + authorizer, functions in their own
 processes, SQS delivered by the stack, S3 on moto's server, TikTok played by the emulator over HTTP.
 
-Two stacks: the shared one (MEDIA_PULL_MODE none: FILE_UPLOAD) and one configured for PULL_FROM_URL, whose
-presigned GET URLs point at the stack's moto server, the prefix the emulator is told is verified.
+Three stacks: the shared one, as `make run` starts it (PULL_FROM_URL from moto's origin, the prefix its
+emulator verifies), one with the template's MediaPullMode=none (FILE_UPLOAD only), and one configured for
+PULL_FROM_URL whose emulator config the tests change (verified prefixes).
 """
 
 from __future__ import annotations
@@ -101,6 +102,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
+def upload_stack() -> Iterator[LocalStack]:
+    """A stack with no media pull (`make run ARGS="--param MediaPullMode=none"`): FILE_UPLOAD only."""
+    with LocalStack(quiet=True, schedule_interval=0, parameter_overrides={"MediaPullMode": "none"}) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
 def pull_stack() -> Iterator[LocalStack]:
     """A stack whose worker hands TikTok presigned GET URLs on the stack's own moto server."""
     port = _free_port()
@@ -119,9 +127,10 @@ def _quick(user: User) -> None:
     user.emulator_config(processing_delay=0.2)
 
 
-@pytest.mark.xdist_group("stack")
-def test_direct_file_upload_and_inbox_through_the_stack(local_stack: LocalStack) -> None:
-    user = User(local_stack, "tenant-e2e-upload")
+@pytest.mark.xdist_group("stack-upload")
+def test_direct_file_upload_and_inbox_through_the_stack(upload_stack: LocalStack) -> None:
+    # Issue 12: the shared stack pulls by default now; FILE_UPLOAD has its own stack (setup change only).
+    user = User(upload_stack, "tenant-e2e-upload")
     _quick(user)
     open_id = user.connect("creator_private")
     video = make_mp4(duration_s=3.0, payload_size=12_000_000)
@@ -156,6 +165,62 @@ def test_direct_file_upload_and_inbox_through_the_stack(local_stack: LocalStack)
 
     listed = user.http.get(f"{user.api}/v1/posts", params={"open_id": open_id}, timeout=30).json()
     assert [p["post_id"] for p in listed["posts"]] == [draft["post_id"], created["post_id"]]
+
+
+@pytest.mark.xdist_group("stack")
+def test_photos_and_pulled_videos_publish_out_of_the_box(local_stack: LocalStack) -> None:
+    # Issue 12: the stack `make run` starts, with no flags, pulls from moto's origin (the prefix its emulator
+    # verifies): a photo draft with no title, a direct photo post of a private creator and a pulled video.
+    user = User(local_stack, "tenant-e2e-out-of-the-box")
+    _quick(user)
+    open_id = user.connect("creator_private")
+    photos = [make_jpeg(1080, 1350), make_jpeg(1080, 1080)]
+    tickets = [user.upload(p, open_id, f"photo-{i}.jpg", "image/jpeg") for i, p in enumerate(photos)]
+    images = [{"upload_id": ticket["upload_id"]} for ticket in tickets]
+
+    created_draft = user.publish(
+        {"open_id": open_id, "mode": "inbox", "media": {"type": "photo", "images": images}}
+    )
+    draft = user.wait_terminal(created_draft["post_id"])
+    assert draft["status"] == "inbox", draft
+    at_tiktok = user.tiktok(draft["publish_id"])
+    assert at_tiktok["source"] == "PULL_FROM_URL"
+    assert at_tiktok["post_info"]  # never empty: TikTok refuses an empty post_info on photo drafts
+    assert [user.received(draft["publish_id"], i) for i in range(2)] == photos
+    # The user discards the draft in the TikTok app: the account holds one draft fewer (TikTok caps them).
+    finished = requests.post(
+        f"{user.emulator}/_admin/drafts/finish",
+        json={"publish_id": draft["publish_id"], "outcome": "discarded"},
+        timeout=30,
+    )
+    assert finished.status_code == 200, finished.text
+
+    direct = user.wait_terminal(
+        user.publish(
+            {
+                "open_id": open_id,
+                "mode": "direct",
+                "media": {"type": "photo", "images": images, "cover_index": 0},
+                "post_info": {"privacy_level": "SELF_ONLY", "title": "out of the box"},
+            }
+        )["post_id"]
+    )
+    assert direct["status"] == "published", direct
+    assert [user.received(direct["publish_id"], i) for i in range(2)] == photos
+
+    video = make_mp4(duration_s=2.0)
+    ticket = user.upload(video, open_id, "pulled.mp4", "video/mp4")
+    created = user.publish(
+        {
+            "open_id": open_id,
+            "mode": "direct",
+            "media": {"type": "video", "upload_id": ticket["upload_id"]},
+            "post_info": {"privacy_level": "SELF_ONLY", "title": "pulled by default"},
+        }
+    )
+    post = user.wait_terminal(created["post_id"])
+    assert (post["status"], post["transfer"]) == ("published", "pull"), post
+    assert user.received(post["publish_id"]) == video
 
 
 @pytest.mark.xdist_group("stack-pull")

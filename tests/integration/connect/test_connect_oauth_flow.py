@@ -148,7 +148,7 @@ def test_connect_end_to_end_stores_the_account_with_encrypted_tokens(harness: Ha
     assert _sessions() == []
 
 
-@pytest.mark.parametrize(("mode", "emulator_methods"), [("base64url", ["base64url"]), ("off", ["hex"])])
+@pytest.mark.parametrize(("mode", "emulator_methods"), [("base64url", ["base64url"])])
 def test_pkce_modes_other_than_hex(
     harness: Harness,
     connect_env: Any,
@@ -161,17 +161,30 @@ def test_pkce_modes_other_than_hex(
     monkeypatch.setenv("PKCE_MODE", mode)
     config.reset_caches()
     connect_env.emulator.configure(pkce_methods=emulator_methods)
-    connect_env.emulator.configure(pkce_required=mode != "off")  # product fix pending: issue 12 (PKCE off)
     started = harness.start()
     query = _query(started.json["authorize_url"])
     [session] = _sessions()
-    if mode == "off":
-        assert "code_challenge" not in query
-        assert session.code_verifier is None
-    else:
-        assert len(query["code_challenge"][0]) == 43  # base64url of 32 bytes, unpadded
+    assert session.code_verifier
+    assert len(query["code_challenge"][0]) == 43  # base64url of 32 bytes, unpadded
     answer = harness.callback(consent(started.json["authorize_url"]))
     assert _query(answer.location)["tiktok"] == ["connected"]
+
+
+def test_pkce_cannot_be_switched_off(harness: Harness, monkeypatch: pytest.MonkeyPatch):
+    # Issue 12: the former PKCE_MODE=off sent authorize requests TikTok now refuses. It fails closed: no
+    # session is stored and no authorize URL leaves; the error names the variable, never a value.
+    from tiktok_publisher import config
+
+    monkeypatch.setenv("PKCE_MODE", "off")
+    config.reset_caches()
+    with pytest.raises(config.ConfigError, match="PKCE_MODE"):
+        config.get_settings()
+    answer = harness.start()
+    assert answer.status == 500
+    assert "authorize_url" not in answer.text
+    monkeypatch.setenv("PKCE_MODE", "hex")  # the table models read the settings too
+    config.reset_caches()
+    assert _sessions() == []
 
 
 def test_reconnect_replaces_tokens_and_revives_instead_of_duplicating(harness: Harness, connect_env: Any):

@@ -44,6 +44,7 @@ def make_client(
     emulator: EmulatorHandle, session: requests.Session | None = None, **kwargs: Any
 ) -> TikTokClient:
     kwargs.setdefault("sleep", lambda _s: None)
+    kwargs.setdefault("upload_origins", [emulator.base_url])  # the emulator's uploads: local configuration
     return TikTokClient(
         emulator.base_url,
         client_key=emulator.config.client_key,

@@ -10,7 +10,7 @@ import requests
 
 from tiktok_emulator.testing import EmulatorHandle
 
-from .conftest import Api, error_code
+from .conftest import TIMEOUT, Api, error_code
 
 # Bodies are deliberately minimal: a request is counted before its scope and body are checked.
 CALLS: dict[str, Callable[[Api], requests.Response]] = {
@@ -76,3 +76,21 @@ def test_refused_requests_are_not_counted(emulator: EmulatorHandle, api: Callabl
     assert [client.creator_info().status_code for _ in range(5)] == [200, 200, 429, 429, 429]
     emulator.advance(61)
     assert [client.creator_info().status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_refusals_are_counted_per_bucket_until_reset(
+    emulator: EmulatorHandle, api: Callable[..., Api]
+) -> None:
+    # The admin state says how often clients went over a limit (`make bench`: 429s per 100 posts). A 429
+    # armed as a fault is not a limit refusal and is not counted.
+    emulator.configure(rate_limits={"creator_info": 1})
+    client = api("creator_public")
+    emulator.fault("status", "429")
+    assert [client.creator_info().status_code for _ in range(3)] == [200, 429, 429]
+    assert client.status("v_pub_file~v2-1.0").status_code == 429
+
+    assert emulator.rate_limited() == {"creator_info": 2}
+    state = requests.get(f"{emulator.base_url}/_admin/state", timeout=TIMEOUT).json()
+    assert state["rate_limited"] == {"creator_info": 2}
+    emulator.reset()
+    assert emulator.rate_limited() == {}

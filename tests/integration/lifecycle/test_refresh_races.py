@@ -22,6 +22,7 @@ from tiktok_publisher.accounts.service import creator_form
 from tiktok_publisher.adapters.accounts_table import AccountRepository, RefreshStore
 from tiktok_publisher.adapters.dynamodb import AccountModel
 from tiktok_publisher.adapters.eventbridge import EventPublisher
+from tiktok_publisher.adapters.pacing_table import PacingTable
 from tiktok_publisher.domain.errors import UpstreamError
 from tiktok_publisher.domain.events import DetailType
 from tiktok_publisher.domain.refresh import LEASE_S, due_in_sweep, sweep_horizon
@@ -192,6 +193,7 @@ def test_a_dead_access_token_seen_while_a_refresh_is_under_way_does_not_mark_the
             accounts=AccountRepository(),
             client=client,
             tokens=refresher(client, clock),
+            pacer=PacingTable(),
             audited=False,
             media_type="video",
             now=now,

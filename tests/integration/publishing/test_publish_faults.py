@@ -19,6 +19,9 @@ from tiktok_publisher.domain.posts import Post
 from tiktok_publisher.publishing.worker import INIT_LEASE_S, Seams
 
 THREE_CHUNKS = 31_000_000  # 10 MB chunks: 3 of them, the remainder riding on the last
+# Since issue 12 the worker sends up to 64,000,000 bytes as one chunk; these tests are about resuming a
+# multi-chunk upload, so their worker plans chunks from 10 MB on (the documented plan, with small files).
+MULTI_CHUNK_FROM = 10_000_000
 
 
 class Killed(RuntimeError):
@@ -52,6 +55,7 @@ class KillOnce(Seams):
 
 
 def _start(publisher: Publisher, payload_size: int | None = None) -> tuple[str, bytes]:
+    publisher.ports.worker.single_chunk_max = MULTI_CHUNK_FROM
     open_id = publisher.connect("creator_private")
     video = make_mp4(duration_s=3.0, payload_size=payload_size)
     ticket = publisher.upload(video, open_id)

@@ -47,7 +47,9 @@ def test_direct_file_upload_reaches_published_with_exact_bytes(publisher: Publis
 
 
 def test_multi_chunk_upload_streams_every_byte_in_order(publisher: Publisher) -> None:
-    # Given a 23 MB video (two chunks of 10 MB with the remainder on the last)
+    # Given a 23 MB video (two chunks of 10 MB with the remainder on the last): since issue 12 the worker
+    # sends up to 64,000,000 bytes as one chunk, so this worker plans chunks from 10 MB on (documented plan)
+    publisher.ports.worker.single_chunk_max = 10_000_000
     open_id = publisher.connect("creator_private")
     video = make_mp4(duration_s=3.0, payload_size=23_000_000)
     ticket = publisher.upload(video, open_id)

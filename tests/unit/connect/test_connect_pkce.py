@@ -37,18 +37,17 @@ def test_hex_mode_is_the_hex_sha256_tiktok_desktop_expects():
     )
 
 
-def test_off_mode_sends_no_challenge_and_keeps_no_verifier():
-    pkce = new_pkce("off")
-    assert pkce.verifier is None
-    assert pkce.challenge is None
-    assert pkce.method is None
+def test_there_is_no_off_mode():
+    # Issue 12: PKCE is always on (TikTok refuses authorize requests without a challenge).
+    with pytest.raises(ValueError, match="cannot be off"):
+        new_pkce("off")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("mode", ["hex", "base64url"])
 def test_new_pkce_pairs_a_fresh_verifier_with_its_challenge(mode: str):
     first, second = new_pkce(mode), new_pkce(mode)  # type: ignore[arg-type]
     assert first.verifier != second.verifier
-    assert first.challenge == code_challenge(first.verifier or "", mode)  # type: ignore[arg-type]
+    assert first.challenge == code_challenge(first.verifier, mode)  # type: ignore[arg-type]
     assert first.method == "S256"
     assert first.verifier not in repr(first)
 

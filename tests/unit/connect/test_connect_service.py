@@ -184,6 +184,22 @@ class Leases:
         return True
 
 
+class Pacer:
+    """TikTok's per-token limits in memory, under the real policy (domain/pacing.py)."""
+
+    def __init__(self) -> None:
+        self.logs: dict[tuple[str, str, str], tuple[float, ...]] = {}
+
+    def reserve(self, tenant_id: str, open_id: str, call: str, *, now: float) -> float:
+        from tiktok_publisher.domain.pacing import admit, limit_of
+
+        key = (tenant_id, open_id, call)
+        admission = admit(self.logs.get(key, ()), now=now, limit=limit_of(call))
+        if admission.times is not None:
+            self.logs[key] = admission.times
+        return admission.wait_s
+
+
 class Events:
     def __init__(self, error: Exception | None = None) -> None:
         self.error = error
@@ -448,6 +464,7 @@ def _creator_form(accounts: Accounts, tiktok: TikTok, tokens: TokenRefresher) ->
         accounts=accounts,
         client=tiktok,
         tokens=tokens,
+        pacer=Pacer(),
         audited=True,
         media_type="video",
         now=NOW,
@@ -550,6 +567,7 @@ def test_publish_creator_info_uses_the_same_forced_refresh():
             pull=None,  # type: ignore[arg-type]
             audited=True,
             refresher=_token_refresher(accounts, tiktok, events),
+            pacer=Pacer(),
             trigger=None,  # type: ignore[arg-type]
             clock=lambda: NOW,
         )

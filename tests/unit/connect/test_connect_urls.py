@@ -34,11 +34,18 @@ def test_authorize_url_carries_tiktoks_parameter_names():
     }
 
 
-def test_authorize_url_without_pkce_has_no_challenge_parameters():
-    url = authorize_url(
-        "https://t", client_key="ck", scopes=["a"], redirect_uri="https://r", state="s", code_challenge=None
-    )
-    assert "code_challenge" not in url
+@pytest.mark.parametrize("challenge", [None, ""])
+def test_authorize_url_without_pkce_is_refused(challenge: str | None):
+    # Issue 12: TikTok refuses web authorize requests without code_challenge, so we never build one.
+    with pytest.raises(ValueError, match="code_challenge"):
+        authorize_url(
+            "https://t",
+            client_key="ck",
+            scopes=["a"],
+            redirect_uri="https://r",
+            state="s",
+            code_challenge=challenge,  # type: ignore[arg-type]
+        )
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from tiktok_publisher.adapters.tiktok_client import (
     publish_status_from,
     token_set_from,
 )
+from tiktok_publisher.domain.tiktok import PublishStatusValue
 from tiktok_publisher.domain.tiktok_errors import OAuthError, TikTokError, TikTokTransportError
 
 
@@ -178,9 +179,19 @@ def test_status_failed_with_reason() -> None:
     assert status.post_ids == []
 
 
-def test_unknown_status_value_is_a_bad_response() -> None:
+def test_unknown_status_value_is_kept_as_sent() -> None:
+    # Issue 12 reverses the old rule ("an unknown status value is a bad_response"): a value TikTok's docs do
+    # not list is kept as sent, and the worker treats it as processing.
+    status = publish_status_from({"status": "DANCING"})
+    assert status.status == "DANCING"
+    assert not isinstance(status.status, PublishStatusValue)
+    assert isinstance(publish_status_from({"status": "FAILED"}).status, PublishStatusValue)
+
+
+@pytest.mark.parametrize("data", [{}, {"status": ""}, {"status": 7}, {"status": None}])
+def test_a_missing_or_non_text_status_is_still_a_bad_response(data: dict[str, object]) -> None:
     with pytest.raises(TikTokTransportError):
-        publish_status_from({"status": "DANCING"})
+        publish_status_from(data)
 
 
 @pytest.mark.parametrize(

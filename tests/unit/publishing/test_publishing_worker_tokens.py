@@ -39,6 +39,13 @@ class Tokens:
         return "act.new"
 
 
+class Pacer:
+    """TikTok's per-token limit never reached here: every call gets its slot at once."""
+
+    def reserve(self, tenant_id: str, open_id: str, call: str, *, now: float) -> float:
+        return 0.0
+
+
 def _worker(client: Client, tokens: Tokens) -> PublishWorker:
     none: Any = None
     return PublishWorker(
@@ -50,6 +57,7 @@ def _worker(client: Client, tokens: Tokens) -> PublishWorker:
         events=none,
         pull=none,
         refresher=tokens,  # type: ignore[arg-type]
+        pacer=Pacer(),
         clock=lambda: NOW,
     )
 

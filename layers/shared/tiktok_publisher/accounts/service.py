@@ -15,12 +15,13 @@ from pydantic import BaseModel, Field
 
 from tiktok_publisher.domain.accounts import Account, require_active
 from tiktok_publisher.domain.errors import AccountNeedsReconnect, NotFound, UpstreamError
+from tiktok_publisher.domain.pacing import CallLimitReached
 from tiktok_publisher.domain.post_form import post_form_contract
 from tiktok_publisher.domain.taxonomy import creator_info_refused
 from tiktok_publisher.domain.tiktok import CreatorInfo
 from tiktok_publisher.domain.tiktok_errors import OAuthError, TikTokError
 from tiktok_publisher.observability import logger
-from tiktok_publisher.ports import Accounts, TikTok, Tokens
+from tiktok_publisher.ports import Accounts, CallPacer, TikTok, Tokens
 
 # OAuth answers to a revoke meaning "this token is already dead": the grant is gone, which is what a
 # disconnect wants. Anything else (our credentials refused, TikTok down) leaves the grant alive.
@@ -151,15 +152,21 @@ def creator_form(
     accounts: Accounts,
     client: TikTok,
     tokens: Tokens,
+    pacer: CallPacer,
     audited: bool,
     media_type: Literal["video", "photo"],
     now: int,
 ) -> CreatorForm:
-    """Fresh creator_info for the account plus the post-form contract built from it."""
+    """Fresh creator_info for the account plus the post-form contract built from it. The call takes a slot
+    of TikTok's per-token limit shared with the workers (CallLimitReached, 429, when none is free)."""
     require_active(accounts.get(tenant_id, open_id))
     used: list[str] = []  # the token of the answer that stands (the retry's, after a forced refresh)
 
     def ask(access: str) -> CreatorInfo:
+        # Every call to TikTok takes a slot, the retry after a forced refresh too.
+        wait = pacer.reserve(tenant_id, open_id, "creator_info", now=now)
+        if wait > 0:
+            raise CallLimitReached("creator_info", wait)
         used.append(access)
         return client.creator_info(access)
 

@@ -270,12 +270,29 @@ class TenantModel(Model):
     updated_at = UnicodeAttribute(null=True)
 
 
+# ------------------------------------------------------------------ TikTok call pacing
+
+
+class PacingModel(Model):
+    """One account's recent calls of one kind to TikTok (domain/pacing.py): a window log shared by every
+    function. Each change is a put conditional on `version`; DynamoDB TTL drops logs idle for minutes."""
+
+    Meta = _meta("pacing_table")  # type: ignore[assignment]
+
+    key = UnicodeAttribute(hash_key=True)  # tenant_id#open_id#call
+    times = ListAttribute(of=NumberAttribute, default=list)
+    queued_until = NumberAttribute(null=True)  # the end of the queue of callers told to wait (their turns)
+    version = NumberAttribute(default=0)
+    expires_at = NumberAttribute()
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     AccountModel,
     PostModel,
     OAuthSessionModel,
     RateLimitModel,
     TenantModel,
+    PacingModel,
 )
 _bind_lock = threading.Lock()
 

@@ -28,6 +28,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
+from tiktok_publisher.domain.taxonomy import UNTRUSTED_UPLOAD_URL
 from tiktok_publisher.domain.tiktok import (
     ChunkResult,
     CreatorInfo,
@@ -37,6 +38,7 @@ from tiktok_publisher.domain.tiktok import (
     UserInfo,
 )
 from tiktok_publisher.domain.tiktok_errors import OAuthError, TikTokError, TikTokTransportError
+from tiktok_publisher.domain.upload_url import upload_url_trusted
 from tiktok_publisher.observability import logger
 
 TOKEN_PATH = "/v2/oauth/token/"
@@ -134,6 +136,7 @@ class TikTokClient:
         retries: int = 2,
         upload_timeout: tuple[float, float] = (3.05, 120),
         sleep: Callable[[float], None] = time.sleep,
+        upload_origins: Sequence[str] = (),
     ) -> None:
         self._api_base = api_base.rstrip("/")
         self._client_key = client_key
@@ -142,6 +145,8 @@ class TikTokClient:
         self._upload_timeout = upload_timeout
         self._retries = max(0, retries)
         self._sleep = sleep
+        # Where an upload_url may point besides TikTok's upload hosts: the emulator, by local configuration.
+        self._upload_origins = tuple(upload_origins)
         if session is None:
             session = requests.Session()
             # Retries are ours (per call kind), never urllib3's blanket ones.
@@ -267,6 +272,10 @@ class TikTokClient:
         caller decides from the status (5xx: same chunk again; 416: resync from received_last)."""
         if not 0 <= first <= last < total:
             raise ValueError("invalid chunk range")
+        if not upload_url_trusted(upload_url, self._upload_origins):
+            # Checked before a byte leaves: only the failure is reported, never the URL (a capability).
+            logger.error("upload_url outside TikTok's upload hosts refused")
+            raise TikTokError(UNTRUSTED_UPLOAD_URL, "the upload_url is not on TikTok's upload hosts")
         length = last - first + 1
         if isinstance(data, bytes | bytearray | memoryview):
             if len(data) != length:

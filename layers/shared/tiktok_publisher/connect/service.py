@@ -113,7 +113,7 @@ def start_connect(
         redirect_uri=config.redirect_uri,
         state=signed.token,
         code_challenge=pkce.challenge,
-        code_challenge_method=pkce.method or "S256",
+        code_challenge_method=pkce.method,
     )
     logger.info("oauth session started", extra={"pkce_mode": config.pkce_mode, "scopes": wanted})
     return StartResult(authorize_url=url, state_id=state_id, expires_at=expires_at, browser_nonce=nonce)

@@ -26,19 +26,22 @@ def authorize_url(
     scopes: Sequence[str],
     redirect_uri: str,
     state: str,
-    code_challenge: str | None,
+    code_challenge: str,
     code_challenge_method: str = "S256",
 ) -> str:
-    """TikTok's consent page URL (TIKTOK-API.md §1): client_key, comma-separated scope, code, PKCE if any."""
+    """TikTok's consent page URL (TIKTOK-API.md §1): client_key, comma-separated scope, code, and always
+    PKCE (TikTok refuses an authorize request without a challenge)."""
+    if not code_challenge:
+        raise ValueError("an authorize URL always carries a PKCE code_challenge")
     params = [
         ("client_key", client_key),
         ("scope", ",".join(scopes)),
         ("redirect_uri", redirect_uri),
         ("state", state),
         ("response_type", "code"),
+        ("code_challenge", code_challenge),
+        ("code_challenge_method", code_challenge_method),
     ]
-    if code_challenge is not None:
-        params += [("code_challenge", code_challenge), ("code_challenge_method", code_challenge_method)]
     return f"{auth_base.rstrip('/')}{AUTHORIZE_PATH}?{urlencode(params)}"
 
 

@@ -6,6 +6,14 @@ chunk_size is the video size; 1..1000 chunks, sent in order. "MB" is decimal in 
 inside both readings (5 MiB <= chunk_size <= 64,000,000 bytes; last chunk <= 128,000,000 bytes), so the
 plan is accepted whichever reading TikTok's server applies.
 
+What the worker sends is :func:`plan_upload`, for the world as integrators meet it (TIKTOK-API.md §5
+[seen]): since about 2026-08 TikTok refuses every multi-chunk init with invalid_params "The chunk size is
+invalid", while one chunk of up to 64,000,000 bytes goes through, and some read the docs as asking
+``chunk_size == video_size`` for one chunk. So a video up to 64,000,000 bytes is always ONE chunk of
+exactly its size (safe under every reading); only above that is the documented multi-chunk plan
+(:func:`plan_chunks`) sent, and the worker routes around a refusal of it (PULL_FROM_URL when a verified
+domain is configured).
+
 "4 GB" is read as 4,000,000,000 bytes (decimal, like TikTok's MB): a file between 4.0e9 and 4 GiB might be
 refused by the server after an hour of uploading, so we refuse it up front with a clear message instead.
 
@@ -30,6 +38,7 @@ MAX_LAST_CHUNK_SIZE = 128_000_000  # the smaller reading of "128 MB"
 MAX_CHUNK_COUNT = 1000
 MAX_VIDEO_SIZE = 4_000_000_000  # the smaller reading of "4 GB" (see module docstring)
 DEFAULT_CHUNK_SIZE = 10_000_000
+SINGLE_CHUNK_MAX = 64_000_000  # the largest single chunk TikTok accepts (the smaller reading of 64 MB)
 
 _CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
 
@@ -77,6 +86,11 @@ class ChunkPlan:
         """The Content-Range header value for chunk ``index``: ``bytes FIRST-LAST/TOTAL``."""
         first, last = self.range_for(index)
         return f"bytes {first}-{last}/{self.video_size}"
+
+    @property
+    def multi_chunk(self) -> bool:
+        """More than one chunk: the form TikTok has been seen refusing since 2026-08."""
+        return self.total_chunk_count > 1
 
     @property
     def chunks(self) -> tuple[tuple[int, int], ...]:
@@ -149,6 +163,17 @@ def plan_chunks(
         # One chunk carrying the whole file: the documented form under 5 MB, and valid up to 64 MB.
         return ChunkPlan(video_size=video_size, chunk_size=video_size, total_chunk_count=1)
     return ChunkPlan(video_size=video_size, chunk_size=chunk_size, total_chunk_count=video_size // chunk_size)
+
+
+def plan_upload(video_size: int, *, single_chunk_max: int = SINGLE_CHUNK_MAX) -> ChunkPlan:
+    """The plan the worker sends (see module docstring): one chunk of exactly ``video_size`` bytes up to
+    ``single_chunk_max`` (64,000,000, TikTok's cap; lower only to exercise multi-chunk uploads with small
+    files), the documented multi-chunk plan above it. Raises as :func:`plan_chunks` does."""
+    if not 1 <= single_chunk_max <= SINGLE_CHUNK_MAX:
+        raise ValueError(f"single_chunk_max must be within 1..{SINGLE_CHUNK_MAX} bytes")
+    if 0 < video_size <= single_chunk_max:
+        return ChunkPlan(video_size=video_size, chunk_size=video_size, total_chunk_count=1)
+    return plan_chunks(video_size)
 
 
 def parse_content_range(value: str | None) -> tuple[int, int, int | None] | None:

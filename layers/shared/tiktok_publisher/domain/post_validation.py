@@ -254,3 +254,50 @@ def _texts(info: PostInfoLike, media_type: MediaType, loc: Loc) -> list[Problem]
                 )
             )
     return problems
+
+
+# ---------------------------------------------------------------------- at dispatch (scheduled posts)
+
+
+def tightened_post_info(
+    post_info: dict[str, object], creator_info: CreatorInfo, *, media_type: MediaType | str
+) -> dict[str, object]:
+    """A stored direct post's post_info with every interaction the creator has turned off since sent
+    disabled. Turning an interaction off is always allowed, so this never needs the user."""
+    out = dict(post_info)
+    for name, field, creator_flag, _label in INTERACTIONS:
+        if MediaType(media_type) is MediaType.PHOTO and name != "comment":
+            continue
+        if getattr(creator_info, creator_flag):
+            out[field] = True
+    return out
+
+
+def rules_at_dispatch(
+    post_info: dict[str, object],
+    creator_info: CreatorInfo,
+    *,
+    media_type: MediaType | str,
+    audited: bool,
+    video_duration_s: float | None,
+) -> list[Problem]:
+    """The rules a scheduled direct post no longer meets, read against the creator_info of the moment it
+    is dispatched (issue 12: rules may change in the days between scheduling and posting): a privacy level
+    no longer offered, a duration over the new maximum, an account no longer fit for an unaudited app, ...
+
+    ``post_info`` is what the post stored (TikTok's field names). Interactions the creator turned off
+    meanwhile are not problems: they are sent disabled (:func:`tightened_post_info`).
+    """
+    stored = tightened_post_info(post_info, creator_info, media_type=media_type)
+    known = {name: value for name, value in stored.items() if name in ALL_FIELDS}
+    return validate_post(
+        creator_info,
+        PostInfo.model_validate(known),
+        media_type=media_type,
+        audited=audited,
+        mode=PostMode.DIRECT,
+        video_duration_s=video_duration_s,
+        loc=("post_info",),
+        duration_loc=("media", "duration_s"),
+        photos_loc=("media", "images"),
+    )

@@ -6,7 +6,7 @@ from typing import Any
 
 from tiktok_publisher.domain.events import DetailType
 from tiktok_publisher.domain.posts import Post, PostStatus
-from tiktok_publisher.domain.taxonomy import ErrorInfo
+from tiktok_publisher.domain.taxonomy import ErrorClass, ErrorInfo
 from tiktok_publisher.domain.tiktok import PublishStatusValue
 
 # Growing delays between status polls (seconds): quick at first (small videos finish in seconds), then
@@ -21,6 +21,12 @@ STATUS_TIME_LIMIT_S = 3 * 3600
 RECONCILE_DELAY_S = 900
 RECONCILE_WINDOW_S = 72 * 3600
 
+# Fresh tasks after TikTok reported the previous one FAILED with a reason worth another try. A FAILED task is
+# dead, so a new one cannot duplicate it (docs/publishing.md, "Exactly once"). Pulls: up to MAX_REINITS (a
+# download may fail for passing reasons). Uploads: `internal` (TikTok's own failure) once, never a loop.
+MAX_REINITS = 3
+MAX_INTERNAL_REINITS = 1
+
 DONE: dict[PublishStatusValue, tuple[str, str]] = {
     PublishStatusValue.PUBLISH_COMPLETE: (PostStatus.PUBLISHED, DetailType.POST_PUBLISHED),
     PublishStatusValue.SEND_TO_USER_INBOX: (PostStatus.INBOX, DetailType.POST_SENT_TO_INBOX),
@@ -30,6 +36,24 @@ EVENT_OF_STATUS = {
     PostStatus.INBOX: DetailType.POST_SENT_TO_INBOX,
     PostStatus.FAILED: DetailType.POST_FAILED,
 }
+
+
+def restarts_after_failure(post: Post, error: ErrorInfo) -> bool:
+    """Does the worker start a fresh task for `post` after TikTok reported its task FAILED with `error`?"""
+    if error.error_class is not ErrorClass.RETRY or post.attempts >= MAX_REINITS:
+        return False
+    if post.transfer == "pull":
+        return True
+    return (
+        post.transfer == "upload"
+        and error.code == "internal"
+        and int(post.source.get("internal_reinits") or 0) < MAX_INTERNAL_REINITS
+    )
+
+
+def known_status(value: str) -> bool:
+    """Is `value` one of the status values TikTok documents? (Others are treated as processing.)"""
+    return value in PublishStatusValue.__members__
 
 
 def poll_delay(poll: int) -> int:

@@ -90,6 +90,13 @@ UPLOAD_NOT_FOUND = "upload_not_found"  # chunk PUT 404: TikTok does not know thi
 UPLOAD_RANGE_MISMATCH = (
     "upload_range_mismatch"  # chunk PUT 416: Content-Range is not where TikTok's progress is
 )
+# TikTok's invalid_params "The chunk size is invalid" on a multi-chunk init (seen since 2026-08, TIKTOK-API.md
+# §5): not the post settings at fault but the upload's shape.
+MULTI_CHUNK_REFUSED = "multi_chunk_refused"
+UNTRUSTED_UPLOAD_URL = "untrusted_upload_url"  # init returned an upload_url off TikTok's upload hosts
+# A scheduled post re-checked at dispatch against a fresh creator_info that no longer allows it.
+CREATOR_RULES_CHANGED = "creator_rules_changed"
+CHUNK_REFUSAL_TEXT = "the chunk size is invalid"
 
 CODES: dict[str, _Entry] = {
     # --- OAuth (§1): the error field of the token/revoke endpoints and of the authorize callback
@@ -207,6 +214,28 @@ CODES: dict[str, _Entry] = {
     ),
 }
 
+# Failures the product names itself (issue 12): what TikTok said is quoted in the message where it said
+# anything; looked up by classify() like TikTok's codes.
+OUR_CODES: dict[str, _Entry] = {
+    MULTI_CHUNK_REFUSED: _Entry(
+        _M,
+        "TikTok refused to receive this video in several parts. Since August 2026 TikTok has taken uploaded "
+        "videos only in one part, of at most 64 MB. Export the video at 64 MB or less and post it again, or "
+        "let TikTok download it: configure a media domain verified at TikTok (MEDIA_PULL_MODE, "
+        "MEDIA_PULL_BASE_URL).",
+    ),
+    CREATOR_RULES_CHANGED: _Entry(
+        _I,
+        "This scheduled post no longer fits what the TikTok account allows. Edit the post and schedule it "
+        "again.",
+    ),
+    UNTRUSTED_UPLOAD_URL: _Entry(
+        _I,
+        "TikTok's answer named an upload address outside TikTok's upload hosts, so no byte of the video "
+        "was sent. Post it again; contact support if it repeats.",
+    ),
+}
+
 _UPLOAD_STATUS_CODES = {
     400: UPLOAD_REJECTED,
     403: UPLOAD_URL_EXPIRED,
@@ -215,16 +244,31 @@ _UPLOAD_STATUS_CODES = {
 }
 
 
-def classify(code: str | None, http_status: int | None = None) -> ErrorInfo:
+_INVALID_PARAMS = frozenset({"invalid_params", "invalid_param"})
+_QUOTED_MAX = 300  # characters of TikTok's own message carried into ours
+
+
+def classify(
+    code: str | None, http_status: int | None = None, *, tiktok_message: str | None = None
+) -> ErrorInfo:
     """Classify a TikTok error code (v2 ``error.code``, OAuth ``error``, or status ``fail_reason``).
 
     Known codes ignore the HTTP status (some arrive with 200 on purpose). Unknown or missing codes fall back
     by status: 429 and 5xx retry, 401 reconnect, anything else is final with a message that names the code.
+    For invalid_params, TikTok's own message (``tiktok_message``) is the only thing that says which parameter
+    is wrong, so it is quoted in ours.
     """
     normalized = (code or "").strip().lower()
-    entry = CODES.get(normalized)
+    entry = CODES.get(normalized) or OUR_CODES.get(normalized)
     if entry is not None:
-        return ErrorInfo(normalized, entry.error_class, entry.message, http_status, entry.pull_fallback)
+        message = entry.message
+        quoted = _quote(tiktok_message)
+        if normalized in _INVALID_PARAMS and quoted:
+            message = (
+                f"TikTok refused the request's parameters: {quoted}. Change what it names and post again; "
+                "if it names nothing you chose, contact support with the log id."
+            )
+        return ErrorInfo(normalized, entry.error_class, message, http_status, entry.pull_fallback)
     shown = normalized or "none"
     if http_status is not None and (http_status == 429 or 500 <= http_status <= 599):
         return ErrorInfo(shown, ErrorClass.RETRY, _TRY_LATER, http_status)
@@ -243,6 +287,96 @@ def classify(code: str | None, http_status: int | None = None) -> ErrorInfo:
         "contact support with this code.",
         http_status,
     )
+
+
+def _quote(text: str | None) -> str | None:
+    """TikTok's message as a short quotation (None when it says nothing)."""
+    cleaned = " ".join((text or "").split())
+    if not cleaned:
+        return None
+    if len(cleaned) > _QUOTED_MAX:
+        cleaned = cleaned[: _QUOTED_MAX - 1] + "…"
+    return f'"{cleaned}"'
+
+
+def is_chunk_refusal(code: str | None, tiktok_message: str | None) -> bool:
+    """TikTok's refusal of a chunk plan: invalid_params "The chunk size is invalid" (TIKTOK-API.md §5)."""
+    return (code or "").strip().lower() in _INVALID_PARAMS and CHUNK_REFUSAL_TEXT in (
+        tiktok_message or ""
+    ).lower()
+
+
+def chunk_refusal(tiktok_message: str | None, http_status: int | None = None) -> ErrorInfo:
+    """A multi-chunk upload TikTok refused, with nothing to route around it: TikTok's words and what to do."""
+    entry = OUR_CODES[MULTI_CHUNK_REFUSED]
+    quoted = _quote(tiktok_message) or '"The chunk size is invalid"'
+    message = entry.message.replace("in several parts.", f"in several parts (invalid_params: {quoted}).", 1)
+    return ErrorInfo(MULTI_CHUNK_REFUSED, entry.error_class, message, http_status)
+
+
+def rules_changed(reasons: list[str]) -> ErrorInfo:
+    """A scheduled post that a fresh creator_info no longer allows: each rule that stopped holding, then
+    what to do."""
+    entry = OUR_CODES[CREATOR_RULES_CHANGED]
+    said = " ".join(reason.strip() for reason in reasons if reason.strip())
+    message = f"Since this post was scheduled, the TikTok account's settings changed: {said} {entry.message}"
+    return ErrorInfo(CREATOR_RULES_CHANGED, entry.error_class, message.strip())
+
+
+# What a post that ENDED with an error says: no promise of an automatic retry or fallback that will not come,
+# and true for the post's media type (issue 12: a photo post was told "The video will be uploaded directly").
+_SETTLED: dict[tuple[str, str | None], str] = {
+    ("url_ownership_unverified", "video"): (
+        "TikTok couldn't verify that this app owns the domain of the video's URL, and the video could not be "
+        "uploaded directly instead. Verify the domain (or URL prefix) in TikTok's developer portal, or post "
+        "an uploaded file, and try again."
+    ),
+    ("url_ownership_unverified", "photo"): (
+        "TikTok couldn't verify that this app owns the domain of the photos' URLs. TikTok always downloads "
+        "photo posts, so the app's media domain (or URL prefix) must be verified in TikTok's developer "
+        "portal. Verify it and post again."
+    ),
+    ("video_pull_failed", None): (
+        "TikTok couldn't download the video, also after trying again. Check that the media URL is reachable "
+        "from the internet (MEDIA_PULL_BASE_URL), then post again."
+    ),
+    ("photo_pull_failed", None): (
+        "TikTok couldn't download the photos, also after trying again. Check that the image URLs are "
+        "reachable from the internet and on the verified domain, then post again."
+    ),
+    ("internal", None): (
+        "TikTok failed to process this {media} on its side, also when it was sent again. Post it again "
+        "later; if it keeps failing, contact TikTok support with the log id."
+    ),
+    (UPLOAD_URL_EXPIRED, None): (
+        "The upload took longer than TikTok allows, several times. Post the video again; a smaller file "
+        "uploads faster."
+    ),
+    (UPLOAD_NOT_FOUND, None): "TikTok lost track of the upload several times. Post the video again later.",
+    (UPLOAD_RANGE_MISMATCH, None): (
+        "The upload got out of step with TikTok and could not be resumed. Post the video again."
+    ),
+}
+_MEDIA_NOUN = {"video": "video", "photo": "photo post"}
+
+
+def settled(error: ErrorInfo, *, media: str) -> ErrorInfo:
+    """The error as a post that ended with it reports it (its class and code unchanged).
+
+    Messages written for the moment an error happens may promise what comes next ("We'll retry
+    automatically", "The video will be uploaded directly instead"); once the post has ended that is false.
+    Each such message is replaced here by one that is true for the post's media type.
+    """
+    text = _SETTLED.get((error.code, media)) or _SETTLED.get((error.code, None))
+    if text is None and error.error_class is ErrorClass.RETRY:
+        text = (
+            f"TikTok kept failing ({error.code}) after several attempts, so this {{media}} was not posted. "
+            "Post it again later; if it keeps failing, contact support with the log id."
+        )
+    if text is None:
+        return error
+    message = text.replace("{media}", _MEDIA_NOUN.get(media, "post"))
+    return ErrorInfo(error.code, error.error_class, message, error.http_status, error.pull_fallback)
 
 
 def classify_upload_status(http_status: int) -> ErrorInfo:

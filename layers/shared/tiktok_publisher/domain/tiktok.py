@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class PrivacyLevel(StrEnum):
@@ -69,15 +69,28 @@ class InitResult(BaseModel):
 
 
 class PublishStatus(BaseModel):
-    """status/fetch data. Post ids are kept as exact decimal strings (int64 must not pass through float)."""
+    """status/fetch data. Post ids are kept as exact decimal strings (int64 must not pass through float).
+
+    `status` is a PublishStatusValue when TikTok sends a documented value, else the string it sent: a value
+    the docs do not list is not a broken answer (issue 12), the worker treats it as processing.
+    """
 
     model_config = ConfigDict(extra="ignore")
 
-    status: PublishStatusValue
+    status: PublishStatusValue | str
     fail_reason: str | None = None
     post_ids: list[str] = Field(default_factory=list)
     uploaded_bytes: int | None = None
     downloaded_bytes: int | None = None
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _documented_or_as_sent(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("status is empty")
+        if isinstance(value, str) and value in PublishStatusValue.__members__:
+            return PublishStatusValue(value)
+        return value
 
 
 @dataclass(frozen=True, slots=True)

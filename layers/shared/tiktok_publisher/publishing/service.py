@@ -35,6 +35,7 @@ from tiktok_publisher.domain.media import (
     check_photo,
     check_video,
 )
+from tiktok_publisher.domain.pacing import CallLimitReached
 from tiktok_publisher.domain.post_info import tiktok_post_info
 from tiktok_publisher.domain.post_validation import validate_post
 from tiktok_publisher.domain.posts import ABSENT, Post, PostStatus, iso_now
@@ -44,7 +45,16 @@ from tiktok_publisher.domain.taxonomy import creator_info_refused
 from tiktok_publisher.domain.tiktok import CreatorInfo
 from tiktok_publisher.domain.tiktok_errors import TikTokError
 from tiktok_publisher.observability import logger
-from tiktok_publisher.ports import Accounts, JobQueue, MediaStore, Posts, PullUrls, TikTokContent, Tokens
+from tiktok_publisher.ports import (
+    Accounts,
+    CallPacer,
+    JobQueue,
+    MediaStore,
+    Posts,
+    PullUrls,
+    TikTokContent,
+    Tokens,
+)
 from tiktok_publisher.publishing.probe import MediaProbeError, probe_image, probe_video
 from tiktok_publisher.publishing.schemas import CreatePostRequest, PhotoImage, VideoMedia
 from tiktok_publisher.publishing.uploads import (
@@ -83,6 +93,7 @@ class PublishService:
     pull: PullUrls
     audited: bool
     refresher: Tokens  # access tokens: the shared refresh path (DESIGN.md §6)
+    pacer: CallPacer  # TikTok's per-token limits, shared with the workers (domain/pacing.py)
     trigger: UploadClaim  # the S3 upload trigger's logic, for an upload that landed before its post
     idempotency_store: BasePersistenceLayer | None = None  # None disables idempotency (unit use)
     clock: Callable[[], float] = time.time
@@ -218,6 +229,10 @@ class PublishService:
         used: list[str] = []
 
         def ask(token: str) -> CreatorInfo:
+            # Every call to TikTok takes a slot of the token's limit, the retry after a forced refresh too.
+            wait = self.pacer.reserve(tenant_id, open_id, "creator_info", now=now)
+            if wait > 0:
+                raise CallLimitReached("creator_info", wait)
             used.append(token)
             return self.client.creator_info(token)
 

@@ -151,7 +151,11 @@ class ChunkUploader:
             status = result.status_code
             sent_any = True
             slowest = max(slowest, time.monotonic() - started)
-            if status in (201, 206):
+            if 200 <= status < 300:
+                if status not in (201, 206):
+                    # Not what TikTok documents, but a success: the chunk is delivered and the task's status
+                    # (polled next) decides whether TikTok has the whole video (issue 12).
+                    logger.warning("chunk answered an undocumented 2xx", extra={"status_code": status})
                 index = self._after(plan, index, result.received_last, complete=status == 201)
                 failures = 0
                 resynced = False

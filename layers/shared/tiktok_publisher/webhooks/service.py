@@ -7,7 +7,8 @@ Effects are conditional, so TikTok's at-least-once delivery and its 72 h of retr
 - post.publish.complete / inbox_delivered / failed move the post found by publish_id (by_publish_id index)
   to its final state, conditional on it still carrying that publish_id and not being final already, and
   announce it like the worker would; the worker's pending status polls then find a final post and stop.
-  A failure the worker would retry with a fresh task (a pull failure) is handed to the worker instead.
+  A failure the worker would retry with a fresh task (a pull failure, an upload's `internal`:
+  domain.status.restarts_after_failure) is handed to the worker instead.
 - post.publish.publicly_available records TikTok's public post id.
 - authorization.removed acts in every tenant that connected that open_id (by_open_id index), as that
   tenant's policy says (domain/tenants.py): by default it drops the tokens, marks the account `revoked` with
@@ -31,8 +32,13 @@ from tiktok_publisher.domain.erasure import ErasureTrigger
 from tiktok_publisher.domain.events import DetailType
 from tiktok_publisher.domain.jobs import Job
 from tiktok_publisher.domain.posts import PostStatus
-from tiktok_publisher.domain.status import EVENT_OF_STATUS, error_record, event_detail
-from tiktok_publisher.domain.taxonomy import classify
+from tiktok_publisher.domain.status import (
+    EVENT_OF_STATUS,
+    error_record,
+    event_detail,
+    restarts_after_failure,
+)
+from tiktok_publisher.domain.taxonomy import classify, settled
 from tiktok_publisher.domain.tenants import RemovalPolicy
 from tiktok_publisher.observability import count, logger
 from tiktok_publisher.ports import AccountDataEraser, Accounts, Events, JobQueue, Posts, TenantSettingsStore
@@ -107,13 +113,14 @@ class WebhookService:
             elif event.event == "post.publish.failed":
                 reason = str(event.content.get("reason") or "unknown")
                 error = classify(reason)
-                if post.transfer == "pull" and error.retryable and post.status != PostStatus.UNCONFIRMED:
-                    # The worker starts a fresh task for a failed pull: let it look now.
+                if restarts_after_failure(post, error) and post.status != PostStatus.UNCONFIRMED:
+                    # The worker starts a fresh task for this failure (a pull, or an upload's `internal`):
+                    # let it look now.
                     self.queue.send(Job(post.tenant_id, post.post_id))
                     continue
                 target, fields, note = (
                     PostStatus.FAILED,
-                    {"fail_reason": error_record(error)},
+                    {"fail_reason": error_record(settled(error, media=post.media))},
                     f"{event.event}: {reason}",
                 )
             elif event.event == "post.publish.publicly_available":

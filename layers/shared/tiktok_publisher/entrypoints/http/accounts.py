@@ -133,6 +133,7 @@ def register_accounts(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -
                 401,
                 404,
                 409,
+                429,
                 502,
                 e409=(
                     "The account needs reconnecting (its grant is dead, or TikTok refused even a renewed "
@@ -155,6 +156,7 @@ def register_accounts(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -
             accounts=p.accounts,
             client=p.tiktok,
             tokens=p.refresher,
+            pacer=p.pacer,
             audited=p.settings.app_audited,
             media_type=media_type,
             now=p.now(),

@@ -15,7 +15,11 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     413: "Request body too large",
     415: "Unsupported content type",
     422: "Invalid fields, each with its path",
-    429: "Too many requests of this kind for the tenant this minute; retry after Retry-After seconds",
+    429: (
+        "Too many requests: the tenant's allowance for this kind of request this minute (code rate_limited), "
+        "or TikTok's per-account call limit (code tiktok_rate_limit); retry after the Retry-After header's "
+        "seconds"
+    ),
     502: "TikTok (or another dependency) failed; nothing was changed",
     503: "Storage is unavailable for a moment; nothing was changed, retry",
 }

@@ -68,7 +68,15 @@ def register_publish_routes(app: APIGatewayHttpResolver, ports: Callable[[], Por
         description="Validated against a fresh creator_info for direct posts, recorded, then published "
         "asynchronously. Answers 202 with the post; poll GET /v1/posts/{post_id} or subscribe to events.",
         tags=["Posts"],
-        responses={**_ERRORS, 202: {"description": "Accepted"}, 409: {"description": "Idempotency conflict"}},
+        responses={
+            **_ERRORS,
+            202: {"description": "Accepted"},
+            409: {"description": "Idempotency conflict, or the account needs reconnecting"},
+            429: {
+                "description": "A direct post reads creator_info, and TikTok's per-account limit for it is "
+                "used up for now (code tiktok_rate_limit): retry after the Retry-After header's seconds"
+            },
+        },
     )
     def create_post(
         who: CallerDep, body: CreatePostRequest, idempotency_key: IdempotencyKey

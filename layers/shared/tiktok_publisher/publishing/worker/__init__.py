@@ -16,7 +16,8 @@ exists, so the marker is cleared and a retry or the FILE_UPLOAD fallback may ini
 unreadable answer (timeout, reset, HTML 502) is treated like the crash: unconfirmed.
 After publish_id is stored nothing calls init for that task: an upload resumes from TikTok's Content-Range,
 processing is polled. Re-initialising is only done when TikTok itself reports the old task dead (FAILED with
-a pull failure, or an upload_url that expired before the last chunk, when no video can come out of it).
+a pull failure, FAILED `internal` on an upload once, or an upload_url that expired before the last chunk,
+when no video can come out of it).
 
 Waiting never sleeps in Lambda: the next step is a new SQS message with DelaySeconds.
 
@@ -63,6 +64,10 @@ class PublishWorker(InitStep, UploadStep, StatusStep, ReconcileStep):
                 self._poll(post, job)
         except StepEnded:
             return
+        except Exception as exc:
+            # SQS redelivers the job; say why here (the batch processor only records the failure).
+            logger.exception("publish step failed", extra={"error_type": type(exc).__name__})
+            raise
 
 
 __all__ = ["INIT_LEASE_S", "TERMINAL", "PublishWorker", "Seams"]

@@ -3,11 +3,13 @@ step ends with (settled, failed, unconfirmed, or deferred as a delayed SQS messa
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, TypeVar
 
+from tiktok_publisher.domain.chunks import SINGLE_CHUNK_MAX
 from tiktok_publisher.domain.errors import AccountNeedsReconnect, NotFound, UpstreamError
 from tiktok_publisher.domain.jobs import Job
 from tiktok_publisher.domain.media import MEDIA_REPLACED, MEDIA_REPLACED_MESSAGE, MediaPin
@@ -22,11 +24,13 @@ from tiktok_publisher.domain.taxonomy import (
     ErrorInfo,
     backoff_delay,
     classify,
+    settled,
 )
 from tiktok_publisher.domain.tiktok_errors import TikTokError, token_rejected
-from tiktok_publisher.observability import logger
+from tiktok_publisher.observability import count, logger
 from tiktok_publisher.ports import (
     Accounts,
+    CallPacer,
     Events,
     JobQueue,
     MediaStore,
@@ -40,7 +44,6 @@ from tiktok_publisher.ports import (
 INIT_LEASE_S = 120
 MAX_RETRIES = 8  # per step, for 429/5xx/transport, with exponential backoff up to RETRY_CAP_S
 RETRY_CAP_S = 900
-MAX_REINITS = 3  # fresh inits after TikTok reported the previous task dead
 T = TypeVar("T")
 ACTIVE = frozenset({PostStatus.QUEUED, PostStatus.UPLOADING, PostStatus.PROCESSING})
 NOT_TERMINAL = (*ACTIVE, "awaiting_upload", "scheduled")
@@ -77,6 +80,11 @@ class WorkerBase:
     events: Events
     pull: PullUrls
     refresher: Tokens  # access tokens: the shared refresh path (DESIGN.md §6)
+    pacer: CallPacer  # TikTok's per-token limits, shared by every worker (domain/pacing.py)
+    audited: bool = False  # whether TikTok audited the app (rules re-checked at dispatch)
+    # The largest video sent as one chunk: TikTok's 64,000,000 (domain/chunks.py); lower only in tests that
+    # exercise multi-chunk uploads with small files.
+    single_chunk_max: int = SINGLE_CHUNK_MAX
     clock: Callable[[], float] = time.time
     seams: Seams = field(default_factory=Seams)
     sleep: Callable[[float], None] = time.sleep
@@ -134,6 +142,15 @@ class WorkerBase:
             self._give_up(post, classify("access_token_invalid"), log_id=log_id)
         raise StepEnded  # the step ended (settled above)
 
+    def _pace(self, post: Post, job: Job, call: str) -> None:
+        """Take a slot of TikTok's per-token limit for `call`, or end the step: the same job comes back when
+        a slot frees up (an SQS delay, not a retry, and never a sleep)."""
+        wait = self.pacer.reserve(post.tenant_id, post.open_id, call, now=self.clock())
+        if wait > 0:
+            count("TikTokCallsPaced")
+            logger.info("tiktok call paced", extra={"call": call, "wait_s": round(wait, 2)})
+            self._requeue(job, math.ceil(wait))
+
     def _media_replaced(self, post: Post) -> bool:
         """True (and the post settled) when the S3 object is no longer the version that was probed: a leaked
         upload URL replaced it, or it was deleted. What TikTok gets must be what was checked."""
@@ -185,6 +202,7 @@ class WorkerBase:
         return call(fresh)
 
     def _give_up(self, post: Post, error: ErrorInfo, *, log_id: str | None = None) -> None:
+        error = settled(error, media=post.media)
         if post.publish_id or post.init_started_at is not None:
             self._settle_unconfirmed(post, error.code, error.message, log_id=log_id)
         else:
@@ -193,6 +211,8 @@ class WorkerBase:
     def _fail(
         self, post: Post, error: ErrorInfo, *, log_id: str | None = None, expect: dict[str, Any]
     ) -> None:
+        """The post failed for good: its message says so truthfully for its media type (taxonomy.settled)."""
+        error = settled(error, media=post.media)
         self._finish(
             post,
             PostStatus.FAILED,
@@ -253,4 +273,5 @@ class WorkerBase:
 
 
 def uploadable(post: Post) -> bool:
-    return post.media == "video" and bool(post.source.get("s3_key"))
+    """A video whose file FILE_UPLOAD can send (ours, in S3, and its chunk plan not refused by TikTok)."""
+    return post.media == "video" and bool(post.source.get("s3_key")) and not post.source.get("chunks_refused")

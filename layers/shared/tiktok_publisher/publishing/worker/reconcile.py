@@ -17,6 +17,7 @@ from tiktok_publisher.domain.status import (
 )
 from tiktok_publisher.domain.taxonomy import (
     classify,
+    settled,
 )
 from tiktok_publisher.domain.tiktok import PublishStatusValue
 from tiktok_publisher.domain.tiktok_errors import TikTokError
@@ -61,6 +62,7 @@ class ReconcileStep(WorkerBase):
         except (AccountNeedsReconnect, NotFound, UpstreamError) as exc:
             self._reconcile_later(job, type(exc).__name__)
         publish_id = post.publish_id
+        self._pace(post, job, "status")
         try:
             status = self._call_with(
                 post,
@@ -78,10 +80,10 @@ class ReconcileStep(WorkerBase):
             )
             return
         expect = {"publish_id": post.publish_id}
-        done = DONE.get(status.status)
+        done = DONE.get(status.status)  # type: ignore[call-overload]
         if done is not None:
             fields: dict[str, Any] = {"post_ids": list(status.post_ids), "fail_reason": None}
-            note = f"reconciled: {status.status.value}"
+            note = f"reconciled: {status.status}"
             self._finish(
                 post,
                 done[0],
@@ -91,7 +93,7 @@ class ReconcileStep(WorkerBase):
                 expect_status={PostStatus.UNCONFIRMED},
             )
         elif status.status == PublishStatusValue.FAILED:
-            error = classify(status.fail_reason or "unknown")
+            error = settled(classify(status.fail_reason or "unknown"), media=post.media)
             fields = {"fail_reason": error_record(error)}
             note = f"reconciled: {error.code}"
             self._finish(
@@ -103,7 +105,7 @@ class ReconcileStep(WorkerBase):
                 expect_status={PostStatus.UNCONFIRMED},
             )
         else:
-            self._reconcile_later(job, status.status.value)
+            self._reconcile_later(job, str(status.status))  # processing, or a value the docs do not list
 
     def _reconcile_later(self, job: Job, why: str) -> NoReturn:
         logger.info("reconcile: asking TikTok again later", extra={"reason": why})

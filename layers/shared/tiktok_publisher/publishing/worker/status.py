@@ -1,5 +1,5 @@
-"""Step 3, status: polled with growing delays until TikTok settles the post; a dead pull task is started
-again, a timeout leaves the post `unconfirmed` for reconciliation."""
+"""Step 3, status: polled with growing delays until TikTok settles the post; a dead task is started again
+when its failure is worth another try, a timeout leaves the post `unconfirmed` for reconciliation."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from tiktok_publisher.domain.jobs import Job
 from tiktok_publisher.domain.posts import Post, PostStatus
 from tiktok_publisher.domain.status import (
     DONE,
+    MAX_REINITS,
     error_record,
+    known_status,
     poll_delay,
+    restarts_after_failure,
 )
 from tiktok_publisher.domain.taxonomy import (
     ErrorClass,
@@ -18,8 +21,8 @@ from tiktok_publisher.domain.taxonomy import (
 )
 from tiktok_publisher.domain.tiktok import PublishStatusValue
 from tiktok_publisher.domain.tiktok_errors import TikTokError
+from tiktok_publisher.observability import count, logger
 from tiktok_publisher.publishing.worker.base import (
-    MAX_REINITS,
     MAX_RETRIES,
     WorkerBase,
     uploadable,
@@ -40,6 +43,7 @@ class StatusStep(WorkerBase):
             return
         token = self._token(post, job)
         publish_id = str(post.publish_id)
+        self._pace(post, job, "status")
         try:
             status = self._call_with(
                 post,
@@ -48,20 +52,24 @@ class StatusStep(WorkerBase):
                 token_failed=lambda exc, refusal: self._token_failed(post, job, exc, log_id=refusal.log_id),
             )
         except TikTokError as exc:
-            error = classify(exc.code, exc.http_status)
+            error = classify(exc.code, exc.http_status, tiktok_message=exc.message)
             if error.retryable and job.attempt < MAX_RETRIES:
                 self._requeue(job.retried(), max(poll_delay(job.poll), min_spacing_s("status")))
             self._unconfirmed_until_reconciled(post, job, error.code, error.message, log_id=exc.log_id)
             return
-        done = DONE.get(status.status)
+        done = DONE.get(status.status)  # type: ignore[call-overload]
         if done is not None:
             final, _event = done
-            self._finish(
-                post, final, set_fields={"post_ids": list(status.post_ids)}, note=status.status.value
-            )
+            self._finish(post, final, set_fields={"post_ids": list(status.post_ids)}, note=str(status.status))
         elif status.status == PublishStatusValue.FAILED:
             self._tiktok_failed(post, job, status.fail_reason)
         else:
+            if not known_status(str(status.status)):
+                # Not in TikTok's docs: not a broken answer either. Processing, under the same deadline.
+                count("TikTokUnknownStatus")
+                logger.warning(
+                    "unknown status value treated as processing", extra={"status_value": status.status}
+                )
             self._requeue(job.polled(), poll_delay(job.poll + 1))
 
     def _tiktok_failed(self, post: Post, job: Job, reason: str | None) -> None:
@@ -71,7 +79,7 @@ class StatusStep(WorkerBase):
                 post, PostStatus.CANCELLED, note=error.code, set_fields={"fail_reason": error_record(error)}
             )
             return
-        if post.transfer == "pull" and error.retryable and post.attempts < MAX_REINITS:
+        if restarts_after_failure(post, error):
             # TikTok's task is FAILED (dead): a new one cannot duplicate it.
             self._reinit(post, job, error)
             return
@@ -83,7 +91,9 @@ class StatusStep(WorkerBase):
             return
         source = dict(post.source)
         if error.pull_fallback and uploadable(post):
-            source["pull_refused"] = True
+            source["pull_refused"] = error.code
+        if error.code == "internal":
+            source["internal_reinits"] = int(source.get("internal_reinits") or 0) + 1
         again = self.posts.update(
             post,
             now=self.clock(),

@@ -97,6 +97,7 @@ class UploadStep(WorkerBase):
         if error.code in {UPLOAD_URL_EXPIRED, UPLOAD_NOT_FOUND}:
             # The upload is gone at TikTok. If TikTok had every byte (a worker killed after the last chunk),
             # the task goes on: poll it. Otherwise no video can come out of it and a fresh init is safe.
+            self._pace(post, job, "status")
             status = self._status_or_none(post, token)
             if status is not None and (
                 status.status != PublishStatusValue.PROCESSING_UPLOAD
