@@ -35,7 +35,8 @@ class Tenant:
         assert start.status_code == 200, start.text
         authorize = start.json()["authorize_url"] + f"&auto_approve=1&auto_approve_user={account}"
         to_callback = requests.get(authorize, allow_redirects=False, timeout=TIMEOUT)
-        back = requests.get(to_callback.headers["Location"], allow_redirects=False, timeout=TIMEOUT)
+        # The browser that started holds the start's binding cookie (issue 11) and lands on the callback.
+        back = self.http.get(to_callback.headers["Location"], allow_redirects=False, timeout=TIMEOUT)
         query = parse_qs(urlsplit(back.headers["Location"]).query)
         assert query.get("tiktok") == ["connected"], query
         return query["open_id"][0]

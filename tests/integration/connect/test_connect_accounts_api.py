@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.integration.connect.harness import Harness
+from tests.fixtures.iam import current_function
 from tests.races import RefreshGate, run_together
 from tiktok_publisher.adapters.accounts_table import AccountRepository
 from tiktok_publisher.adapters.dynamodb import AccountModel
@@ -334,7 +335,12 @@ def test_creator_info_with_a_dead_grant_does_not_overrule_a_reconnect_before_the
         # The user reconnects after the refresher read the row (at kwargs["expected_version"]).
         assert kwargs["expected_version"] == read_version
         tokens = token_set_from(connect_env.emulator.issue_token("creator_public"))
-        repo.save_connection(tenant_id, open_id, UserInfo(open_id=open_id), tokens, now=int(time.time()))
+        # The reconnect is the callback function's write, not the accounts function's (tests/fixtures/iam.py).
+        running = current_function.set(None)
+        try:
+            repo.save_connection(tenant_id, open_id, UserInfo(open_id=open_id), tokens, now=int(time.time()))
+        finally:
+            current_function.reset(running)
         return real_mark(self, tenant_id, open_id, **kwargs)
 
     monkeypatch.setattr(RefreshStore, "mark_needs_reconnect", reconnect_first)
@@ -349,7 +355,8 @@ def test_creator_info_with_a_dead_grant_does_not_overrule_a_reconnect_before_the
     assert not [
         e for e in connect_env.aws.published_events() if e["detail-type"] == "Account Needs Reconnect"
     ]
-    monkeypatch.undo()
+    # Only the patched method goes back (undo() would also drop the fixtures' environment).
+    monkeypatch.setattr(RefreshStore, "mark_needs_reconnect", real_mark)
     assert harness.accounts("GET", f"/{open_id}/creator-info").status == 200
 
 

@@ -127,7 +127,9 @@ def register_callback(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -
         secure = cookie_is_secure(config.stage, config.redirect_uri)
         nonce = read_cookie(app.current_event.cookies or [], secure=secure)
         query = {"state": state, "code": code, "scopes": scopes, "error": error}
-        # The binding is single-use like the state: the answer clears the cookie whatever happens.
+        # The binding is single-use like the state: an answer to a valid state clears the cookie, whatever the
+        # outcome. An invalid one leaves it: a forged or replayed link opened in this browser (a top-level GET
+        # that SameSite=Lax lets through) must not break the connect the user has in progress.
         cleared = [set_cookie("", secure=secure, max_age=0)]
         try:
             result = complete_connect(
@@ -143,9 +145,7 @@ def register_callback(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -
         except InvalidState as exc:
             logger.info("oauth callback with invalid state", extra={"reason": exc.reason})
             count("OAuthStateRejected")
-            page = html_page(HTTPStatus.BAD_REQUEST, "This link cannot be used", exc.message)
-            page.cookies = cleared
-            return page
+            return html_page(HTTPStatus.BAD_REQUEST, "This link cannot be used", exc.message)
         count("AccountConnected" if result.outcome == "connected" else "AccountConnectFailed")
         return Response(
             status_code=HTTPStatus.FOUND,
