@@ -57,6 +57,14 @@ class Settings:
     media_pull_mode: Literal["none", "s3", "cloudfront"] = "none"
     media_pull_base_url: str | None = None
     refresh_shards: int = 4
+    # After the post (docs/metrics.md): off unless the operator enables it (template parameter
+    # MetricsEnabled), which also adds video.list and user.info.stats to the scopes the connect flow asks for.
+    metrics_enabled: bool = False
+    metrics_table: str | None = None
+    metrics_post_interval_s: int = 3600
+    metrics_account_interval_s: int = 21600
+    metrics_post_window_days: int = 30
+    metrics_history_days: int = 90
 
     @classmethod
     def from_env(cls, environ: typing.Mapping[str, str] | None = None) -> Settings:
@@ -88,6 +96,15 @@ class Settings:
         return value
 
 
+# Bounds of the whole-number settings, checked at cold start.
+_INT_BOUNDS: dict[str, tuple[int, int]] = {
+    "refresh_shards": (1, 64),
+    # Reading one item more than once a minute would only spend TikTok's rate limits.
+    "metrics_post_interval_s": (60, 30 * 86400),
+    "metrics_account_interval_s": (60, 30 * 86400),
+    "metrics_post_window_days": (1, 365),
+    "metrics_history_days": (1, 1095),
+}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -111,8 +128,9 @@ def _parse(name: str, raw: str, hint: Any) -> Any:
             number = int(raw.strip())
         except ValueError:
             raise ValueError("must be a whole number") from None
-        if name == "refresh_shards" and not 1 <= number <= 64:
-            raise ValueError("must be between 1 and 64")
+        low, high = _INT_BOUNDS.get(name, (None, None))
+        if low is not None and high is not None and not low <= number <= high:
+            raise ValueError(f"must be between {low} and {high}")
         return number
     if typing.get_origin(hint) is list:
         return [item.strip().rstrip("/") for item in raw.split(",") if item.strip()]

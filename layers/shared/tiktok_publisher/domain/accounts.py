@@ -7,6 +7,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from tiktok_publisher.domain.errors import AccountNeedsReconnect
 
@@ -40,6 +41,9 @@ class Account:
     updated_at: str
     last_error: str | None
     version: int
+    # After the post (domain/metrics.py): the latest stats reading and when TikTok may be asked again.
+    stats: dict[str, Any] | None = None
+    stats_next_at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
