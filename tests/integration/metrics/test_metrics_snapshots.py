@@ -37,12 +37,13 @@ def _paths(world: MetricsWorld) -> list[str]:
 
 @pytest.fixture
 def seeded(world: MetricsWorld) -> dict[str, Any]:
-    """creator_public with 45 public posts, creator_nocomments with 3; both granted the metrics scopes."""
+    """creator_public with 21 public posts (two video queries), creator_nocomments with 2; both granted the
+    metrics scopes."""
     public = world.connect_with("creator_public", ALL)
     other = world.connect_with("creator_nocomments", ALL)
     posts = {
-        public: _seed(world, "creator_public", public, 45),
-        other: _seed(world, "creator_nocomments", other, 3),
+        public: _seed(world, "creator_public", public, 21),
+        other: _seed(world, "creator_nocomments", other, 2),
     }
     world.advance(HOUR)
     world.forget_calls()
@@ -55,28 +56,31 @@ def test_a_run_reads_every_due_item_once_in_batches_of_twenty(
     # When the schedule runs (tokens are fresh: no refresh needed)
     report = world.snapshot()
 
-    # Then TikTok got 3 video queries for the 45 posts of one account and 1 for the other's 3, plus one user
-    # info per account, and nothing else
+    # Then TikTok got 2 video queries for the 21 posts of one account (20 ids, then 1) and 1 for the other's
+    # 2, plus one user info per account, and nothing else
     queries = world.tiktok_calls("/v2/video/query/")
-    assert len(queries) == 3 + 1
-    assert sorted(_paths(world)) == sorted(["/v2/video/query/"] * 4 + ["/v2/user/info/"] * 2)
+    assert len(queries) == 2 + 1
+    assert sorted(_paths(world)) == sorted(["/v2/video/query/"] * 3 + ["/v2/user/info/"] * 2)
     assert all(c.status == 200 for c in world.calls)  # no call over TikTok's limits, no error
-    assert report["tiktok_calls"] == {"video_query": 4, "user_info": 2}
-    assert report["posts_read"] == 48
+    assert report["tiktok_calls"] == {"video_query": 3, "user_info": 2}
+    assert report["posts_read"] == 23
     assert report["accounts_read"] == 2
-    assert report["posts_due"] == 48
+    assert report["posts_due"] == 23
 
     # And every post stores exactly what TikTok answered, and a history point was kept per item
+    from tiktok_publisher.adapters.posts_table import PostRepository
+
     answered = world.answered_counts()
     for post_ids in seeded["posts"].values():
         for post_id in post_ids:
-            post = world.post(post_id)
-            (video_id,) = post["post_ids"]
-            assert {c: post["metrics"][c] for c in COUNTS} == answered[video_id]
+            post = PostRepository().get(world.tenant, post_id)
+            (video_id,) = post.post_ids
+            assert post.metrics is not None
+            assert {c: post.metrics[c] for c in COUNTS} == answered[video_id]
     items = world.history_items()
     posts_points = [i for i in items if "#post#" in i["series"]["S"]]
     account_points = [i for i in items if "#account#" in i["series"]["S"]]
-    assert len(posts_points) == 48
+    assert len(posts_points) == 23
     assert len(account_points) == 2
     assert all(int(i["expires_at"]["N"]) > int(i["at"]["N"]) for i in items)  # TTL set
     assert all(i["series"]["S"].startswith(f"{world.tenant}#") for i in items)
@@ -92,9 +96,9 @@ def test_a_run_reads_every_due_item_once_in_batches_of_twenty(
     world.advance(INTERVAL)
     world.forget_calls()
     later = world.snapshot()
-    assert later["tiktok_calls"] == {"video_query": 4}
-    assert later["posts_read"] == 48
-    assert len([i for i in world.history_items() if "#post#" in i["series"]["S"]]) == 96
+    assert later["tiktok_calls"] == {"video_query": 3}
+    assert later["posts_read"] == 23
+    assert len([i for i in world.history_items() if "#post#" in i["series"]["S"]]) == 46
 
     # After the account interval: the accounts too (with the on-demand token refresh of each: 2 h tokens)
     world.advance(ACCOUNT_INTERVAL)
@@ -112,10 +116,10 @@ def test_the_api_and_the_schedule_share_one_read_per_interval(
     assert world.metrics(f"/v1/posts/{first}/metrics").body["fresh"] is True
     world.forget_calls()
 
-    # When the schedule runs: that post is not due, the other two of its account are (one query)
+    # When the schedule runs: that post is not due, the other of its account is (one query)
     report = world.snapshot()
-    assert report["posts_read"] == 47
-    assert len(world.tiktok_calls("/v2/video/query/")) == 4  # 3 for the 45, 1 for the other account's 2
+    assert report["posts_read"] == 22
+    assert len(world.tiktok_calls("/v2/video/query/")) == 3  # 2 for the 21, 1 for the other account's 1
     # And the API answers that post from the stored reading
     assert world.metrics(f"/v1/posts/{first}/metrics").body["fresh"] is False
 
@@ -125,19 +129,19 @@ def test_a_run_stays_within_its_budget_and_leaves_the_rest_due(
 ) -> None:
     from tiktok_publisher.metrics import snapshots
 
-    # Given a budget of 2 video queries per token per run (TikTok's real limit allows 150)
+    # Given a budget of 1 video query per token per run (TikTok's real limit allows 150)
     run = world.wired.snapshot_run
-    run.budget = lambda: snapshots._Budget(left={"video_query": 2, "status": 1, "user_info": 1})
+    run.budget = lambda: snapshots._Budget(left={"video_query": 1, "status": 1, "user_info": 1})
 
     report = world.snapshot()
 
-    # Then 2 queries for the 45-post account (40 posts) and 1 for the other, the 5 left are still due
-    assert report["tiktok_calls"]["video_query"] == 3
-    assert report["posts_read"] == 43
-    assert report["posts_left_due"] == 5
+    # Then 1 query for the 21-post account (20 posts) and 1 for the other, the 1 left is still due
+    assert report["tiktok_calls"]["video_query"] == 2
+    assert report["posts_read"] == 22
+    assert report["posts_left_due"] == 1
     world.forget_calls()
     rest = world.snapshot()
-    assert rest["posts_read"] == 5
+    assert rest["posts_read"] == 1
     assert rest["tiktok_calls"] == {"video_query": 1}
 
 
@@ -154,10 +158,10 @@ def test_a_rate_limited_token_stops_for_the_run_and_its_posts_stay_due(
     queries = world.tiktok_calls("/v2/video/query/")
     assert [c.status for c in queries].count(429) == 3
     left = report["posts_left_due"]
-    assert left in (45, 3)  # whichever account the run met first
-    assert report["posts_read"] == 48 - left
-    # The account read made its queries (3 for 45 posts, 1 for 3); the refused one none after its 429s
-    assert [c.status for c in queries].count(200) == (1 if left == 45 else 3)
+    assert left in (21, 2)  # whichever account the run met first
+    assert report["posts_read"] == 23 - left
+    # The account read made its queries (2 for 21 posts, 1 for 2); the refused one none after its 429s
+    assert [c.status for c in queries].count(200) == (1 if left == 21 else 2)
     world.forget_calls()
     after = world.snapshot()
     assert after["posts_read"] == left
@@ -169,18 +173,18 @@ def test_posts_leave_the_schedule_after_the_window_or_with_their_account(
 ) -> None:
     from tiktok_publisher.adapters.accounts_table import AccountRepository
 
-    # Given the account of the 3 posts disconnected (its grant is gone)
+    # Given the account of the 2 posts disconnected (its grant is gone)
     AccountRepository().mark_revoked(world.tenant, seeded["other"], "disconnected")
     report = world.snapshot()
-    assert report["posts_untracked"] == 3
+    assert report["posts_untracked"] == 2
     assert report["accounts_untracked"] == 1
-    assert report["posts_read"] == 45
+    assert report["posts_read"] == 21
 
     # When the 30-day window has passed: the posts leave the index without a call
     world.advance(31 * 86400)
     world.forget_calls()
     report = world.snapshot()
-    assert report["posts_untracked"] == 45
+    assert report["posts_untracked"] == 21
     assert world.tiktok_calls("/v2/video/query/") == []
     world.advance(INTERVAL)
     assert world.snapshot()["posts_due"] == 0
