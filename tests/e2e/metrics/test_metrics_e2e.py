@@ -64,11 +64,16 @@ class User:
             timeout=TIMEOUT,
         )
         assert created.status_code == 202, created.text
+        # Published, then its public id: TikTok gives it after its review, in the status answer or with the
+        # post.publish.publicly_available webhook, whichever comes first.
         deadline = time.monotonic() + 90
         while True:
             post = self.http.get(f"{self.api}/v1/posts/{created.json()['post_id']}", timeout=TIMEOUT)
-            if post.json()["status"] in {"published", "failed", "unconfirmed"}:
-                return {"json": post.json(), "text": post.text}
+            body = post.json()
+            if body["status"] in {"failed", "unconfirmed"} or (
+                body["status"] == "published" and body["post_ids"]
+            ):
+                return {"json": body, "text": post.text}
             assert time.monotonic() < deadline, post.text
             time.sleep(0.3)
 
