@@ -18,6 +18,7 @@ SUITES = {
     "crypto": "bench.bench_crypto",
     "publish": "bench.bench_publish",
     "refresh": "bench.bench_refresh",
+    "metrics": "bench.bench_metrics",
 }
 RESULTS = Path(__file__).parent / "results"
 

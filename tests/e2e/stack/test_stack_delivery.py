@@ -294,6 +294,7 @@ def test_s3_uploads_notify_s3_upload_with_the_sample_shape(probe_stack: LocalSta
     [
         ("RefreshSchedule", "scheduled_refresh_tokens.json"),
         ("DispatchSchedule", "scheduled_dispatch_posts.json"),
+        ("MetricsSchedule", "scheduled_metrics_snapshots.json"),
     ],
 )
 def test_schedules_fire_on_demand_with_the_scheduled_event(
