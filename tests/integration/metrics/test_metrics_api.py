@@ -294,6 +294,23 @@ def test_tiktok_failing_keeps_the_claim_and_a_refusal_gives_it_back(world: Metri
     assert world.metrics(path).body["fresh"] is False  # the last good reading stays
 
 
+def test_tiktok_resetting_or_garbling_the_stats_answer_is_a_502_and_nothing_is_stored(
+    world: MetricsWorld,
+) -> None:
+    open_id = world.connect_with("creator_public", ALL)
+    path = f"/v1/accounts/{open_id}/stats"
+    world.emulator.fault("user_info", "reset", count=3)  # the connection closes without an answer, each try
+    reset = world.metrics(path)
+    assert reset.status == 502, reset.body
+    assert reset.body["error"]["details"]["tiktok_code"] == "transport"
+    world.advance(ACCOUNT_INTERVAL)
+    world.emulator.fault("user_info", "error200", code="internal_error", count=3)
+    garbled = world.metrics(path)
+    assert garbled.status == 502
+    assert world.metrics(path).body["error"]["code"] == "metrics_pending"  # nothing stored, claim kept
+    assert world.metrics(f"{path}/history").body["points"] == []
+
+
 def test_metrics_disabled_by_the_operator_answer_403(world: MetricsWorld, monkeypatch: Any) -> None:
     from tiktok_publisher import bootstrap, config
 

@@ -293,8 +293,14 @@ def test_a_retry_never_makes_a_second_video_while_tiktok_may_still_publish_the_f
     assert len(_tasks(changes)) == 1
     assert changes.messages() == []
 
-    # Once its upload URL has expired (an hour after init), no video can come out of it: the retry goes
+    # TikTok not answering the status check: 502, nothing sent
     changes.advance(HOUR + 60)
+    changes.emulator.fault("status", "5xx", status=503, count=3)
+    down = _retry(changes, post["post_id"])
+    assert down.status == 502, down.body
+    assert changes.post(post["post_id"])["status"] == "failed"
+
+    # Once its upload URL has expired (an hour after init), no video can come out of it: the retry goes
     answer = _retry(changes, post["post_id"])
     assert answer.status == 202, answer.body
     assert changes.run_worker() == 0
