@@ -16,6 +16,7 @@ from typing import Any
 from tiktok_publisher.domain.accounts import Account
 from tiktok_publisher.domain.metrics import (
     MAX_IDS_PER_QUERY,
+    HistoryPoint,
     ItemKind,
     MetricsPolicy,
     account_reading,
@@ -80,18 +81,23 @@ class Reads:
         return ids
 
     def read_posts(
-        self, token: str, items: Sequence[tuple[Post, Sequence[str]]], *, now: int
+        self,
+        token: str,
+        items: Sequence[tuple[Post, Sequence[str]]],
+        *,
+        now: int,
+        points: list[HistoryPoint] | None = None,
     ) -> dict[str, dict[str, Any] | None]:
         """One video query for these posts (their ids, at most 20 in all); each post's reading is stored
-        and kept as a history point. A post none of whose videos TikTok returned (not, or no longer, public)
-        maps to None."""
+        and kept as a history point (written now, or added to `points` for the caller to write in batches).
+        A post none of whose videos TikTok returned (not, or no longer, public) maps to None."""
         ids = [i for _, post_ids in items for i in post_ids]
         if not 1 <= len(ids) <= MAX_IDS_PER_QUERY:
             raise ValueError("a video query takes 1 to 20 ids")
         self._count("video_query")
         by_id = {v.id: v for v in self.display.query_videos(token, ids)}
         readings: dict[str, dict[str, Any] | None] = {}
-        points = []
+        batch: list[HistoryPoint] = []
         for post, post_ids in items:
             found = [by_id[i] for i in post_ids if i in by_id]
             if not found:
@@ -99,20 +105,27 @@ class Reads:
                 continue
             reading = post_reading(found, read_at=now)
             self.post_metrics.save_metrics(post, reading, post_ids=None, now=now)
-            points.append(history_point(self.policy, post.tenant_id, ItemKind.POST, post.post_id, reading))
+            batch.append(history_point(self.policy, post.tenant_id, ItemKind.POST, post.post_id, reading))
             readings[post.post_id] = reading
-        self.history.add(points)
+        self._keep(batch, points)
         return readings
 
-    def read_account(self, token: str, account: Account, *, now: int) -> dict[str, Any]:
-        """The account's stats from TikTok, stored and kept as a history point."""
+    def read_account(
+        self, token: str, account: Account, *, now: int, points: list[HistoryPoint] | None = None
+    ) -> dict[str, Any]:
+        """The account's stats from TikTok, stored and kept as a history point (as in read_posts)."""
         self._count("user_info")
         reading = account_reading(self.display.user_stats(token), read_at=now)
         self.account_stats.save_stats(account, reading)
-        self.history.add(
-            [history_point(self.policy, account.tenant_id, ItemKind.ACCOUNT, account.open_id, reading)]
-        )
+        point = history_point(self.policy, account.tenant_id, ItemKind.ACCOUNT, account.open_id, reading)
+        self._keep([point], points)
         return reading
+
+    def _keep(self, batch: list[HistoryPoint], points: list[HistoryPoint] | None) -> None:
+        if points is None:
+            self.history.add(batch)
+        else:
+            points.extend(batch)
 
     def _count(self, endpoint: str) -> None:
         self.calls[endpoint] = self.calls.get(endpoint, 0) + 1

@@ -25,6 +25,7 @@ from tiktok_publisher.domain.metrics import (
     METRICS_SHARDS,
     USER_INFO_STATS,
     VIDEO_LIST,
+    HistoryPoint,
     may_have_public_video,
     run_budget,
     window_over,
@@ -35,6 +36,8 @@ from tiktok_publisher.metrics.reads import Reads, served_nothing
 from tiktok_publisher.observability import count, logger
 
 PAGE_SIZE = 100
+# History points are written 25 at a time (BatchWriteItem's limit), whatever the accounts they belong to.
+HISTORY_BATCH = 25
 # A run reads at most this many due posts (then stops; the rest stays due): bounds its memory and time.
 MAX_POSTS_PER_RUN = 5000
 DEFAULT_RESERVE_S = 10.0
@@ -89,6 +92,9 @@ class SnapshotRun:
         time_left = time_left or (lambda: float("inf"))
         report = SnapshotReport()
         calls_before = dict(self.reads.calls)
+        # One token per account for the whole run (its posts and its stats), and history written in batches.
+        self._tokens: dict[tuple[str, str], str] = {}
+        self._points: list[HistoryPoint] = []
         groups = self._due_posts(now, report)
         for (tenant_id, open_id), posts in groups.items():
             if time_left() < self.reserve_s:
@@ -96,13 +102,32 @@ class SnapshotRun:
                 report.posts_left_due += len(posts)
                 continue
             self._account_posts(tenant_id, open_id, posts, now=now, report=report)
+            self._flush(full_only=True)
         self._due_accounts(now, report, time_left)
+        self._flush(full_only=False)
         report.tiktok_calls = {
             k: v - calls_before.get(k, 0) for k, v in self.reads.calls.items() if v - calls_before.get(k, 0)
         }
         _measure(report)
         logger.info("metrics snapshot run", extra={"snapshots": report.as_dict()})
         return report.as_dict()
+
+    def _flush(self, *, full_only: bool) -> None:
+        """Write the history points gathered so far (only whole batches of 25 unless `full_only` is off)."""
+        keep = len(self._points) % HISTORY_BATCH if full_only else 0
+        ready, self._points = (
+            self._points[: len(self._points) - keep],
+            self._points[len(self._points) - keep :],
+        )
+        if ready:
+            self.reads.history.add(ready)
+
+    def _token(self, tenant_id: str, open_id: str, now: int) -> str:
+        """The account's access token for this run (refreshed on demand once, then reused)."""
+        key = (tenant_id, open_id)
+        if key not in self._tokens:
+            self._tokens[key] = self.reads.tokens.ensure_fresh_token(tenant_id, open_id, now=now)
+        return self._tokens[key]
 
     # ------------------------------------------------------------------ posts
 
@@ -144,7 +169,7 @@ class SnapshotRun:
             report.posts_left_due += len(live)
             return
         try:
-            token = r.tokens.ensure_fresh_token(tenant_id, open_id, now=now)
+            token = self._token(tenant_id, open_id, now)
         except (AccountNeedsReconnect, NotFound, UpstreamError) as exc:
             logger.info("metrics: no token for the account", extra={"open_id": open_id, "why": exc.code})
             report.posts_left_due += len(live)
@@ -218,7 +243,7 @@ class SnapshotRun:
                 report.posts_left_due += len(claimed)
                 continue
             try:
-                readings = r.read_posts(token, claimed, now=now)
+                readings = r.read_posts(token, claimed, now=now, points=self._points)
             except TikTokError as exc:
                 for post, _ids in claimed:
                     self._refused(post, next_at, exc, budget, "video_query", report)
@@ -267,6 +292,7 @@ class SnapshotRun:
                 report.accounts_due += len(page)
                 for account in page:
                     self._account_stats(account, now=now, report=report)
+                self._flush(full_only=True)
                 if start is None:
                     break
 
@@ -280,13 +306,13 @@ class SnapshotRun:
         if not r.account_stats.claim_stats_read(account, next_at=next_at):
             return
         try:
-            token = r.tokens.ensure_fresh_token(account.tenant_id, account.open_id, now=now)
+            token = self._token(account.tenant_id, account.open_id, now)
         except (AccountNeedsReconnect, NotFound, UpstreamError):
             r.account_stats.release_stats_claim(account, claimed_next_at=next_at)
             report.accounts_left_due += 1
             return
         try:
-            r.read_account(token, account, now=now)
+            r.read_account(token, account, now=now, points=self._points)
         except TikTokError as exc:
             if served_nothing(exc):
                 r.account_stats.release_stats_claim(account, claimed_next_at=next_at)
