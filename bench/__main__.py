@@ -20,6 +20,7 @@ SUITES = {
     "pacing": "bench.bench_pacing",
     "refresh": "bench.bench_refresh",
     "refresh_policy": "bench.bench_refresh_policy",
+    "metrics": "bench.bench_metrics",
 }
 RESULTS = Path(__file__).parent / "results"
 

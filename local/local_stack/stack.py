@@ -136,12 +136,12 @@ class LocalStack:
         self._gateway = Gateway(self, [], {}, None, api_id="local", quiet=self.quiet)
         gateway_port = self._gateway.bind(self.host, self._ports["gateway"])
         self.gateway_url = f"http://{self.host}:{gateway_port}"
-        emulator = self._spawn_emulator()
         sam = load_sam_template(self.template_path)
         overrides = {"Stage": "local", **self._local_legal_parameters(), **self._parameter_overrides}
         self.params = parameter_values(sam, overrides)
         # The gateway's own origin is where the console runs: the API and the bucket's CORS must allow it.
         self.params["AllowedReturnOrigins"] = ",".join(self._allowed_origins())
+        emulator = self._spawn_emulator()
         self.deployment = provision.deploy(self.moto_url, sam, self.params, self.stack_name)
         self.resources = dict(self.deployment.physical)
         resolver = Resolver(
@@ -222,6 +222,8 @@ class LocalStack:
             # allowed on loopback). Functions use it by default (_media_pull: MEDIA_PULL_MODE=s3 on moto).
             "--verified-prefix", self.moto_url + "/",
         ]  # fmt: skip
+        if self.params.get("AppAudited") == "true":
+            args.append("--audited")  # the app TikTok audited is the emulator's app: public posts allowed
         if self.quiet:
             args.append("--quiet")
         process = procs.spawn(args, env=self._child_env())

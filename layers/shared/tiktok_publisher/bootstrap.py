@@ -18,13 +18,15 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from tiktok_publisher.config import ConfigError, Settings, get_secrets, get_settings, get_signing_key
+from tiktok_publisher.domain.metrics import MetricsPolicy
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
 
     from tiktok_publisher.accounts.erasure import AccountEraser
-    from tiktok_publisher.adapters.accounts_table import AccountRepository, RefreshStore
+    from tiktok_publisher.adapters.accounts_table import AccountRepository, AccountStatsStore, RefreshStore
     from tiktok_publisher.adapters.eventbridge import EventPublisher
+    from tiktok_publisher.adapters.metrics_table import MetricsHistoryRepository
     from tiktok_publisher.adapters.pacing_table import PacingTable
     from tiktok_publisher.adapters.posts_table import PostRepository
     from tiktok_publisher.adapters.s3_media import PullUrlSigner, S3Media
@@ -36,7 +38,11 @@ if TYPE_CHECKING:
     from tiktok_publisher.app_secrets import AppSecrets
     from tiktok_publisher.connect.service import ConnectConfig
     from tiktok_publisher.dispatch.dispatcher import ScheduleDispatcher
+    from tiktok_publisher.metrics.reads import Reads
+    from tiktok_publisher.metrics.service import MetricsService
+    from tiktok_publisher.metrics.snapshots import SnapshotRun
     from tiktok_publisher.ports import Deployments, ScheduleRules, SecretDocuments, UrlProperties, WebProbe
+    from tiktok_publisher.publishing.changes import PostChanges
     from tiktok_publisher.publishing.limits import TenantLimits
     from tiktok_publisher.publishing.service import PublishService
     from tiktok_publisher.publishing.trigger import UploadTrigger
@@ -96,14 +102,18 @@ class Ports:
         from tiktok_publisher.adapters.accounts_table import AccountRepository
 
         self.settings.require("accounts_table")
-        return AccountRepository(refresh_shards=self.settings.refresh_shards)  # the shared TokenCipher
+        return AccountRepository(  # the shared TokenCipher
+            refresh_shards=self.settings.refresh_shards, track_stats=self.settings.metrics_enabled
+        )
 
     @cached_property
     def posts(self) -> PostRepository:
         from tiktok_publisher.adapters.posts_table import PostRepository
 
         self.settings.require("posts_table")
-        return PostRepository(retention_days=self.settings.post_retention_days)
+        return PostRepository(
+            retention_days=self.settings.post_retention_days, track_metrics=self.settings.metrics_enabled
+        )
 
     @cached_property
     def tenants(self) -> TenantSettingsRepository:
@@ -111,6 +121,20 @@ class Ports:
 
         self.settings.require("tenants_table")
         return TenantSettingsRepository()
+
+    @cached_property
+    def account_stats(self) -> AccountStatsStore:
+        from tiktok_publisher.adapters.accounts_table import AccountStatsStore
+
+        self.settings.require("accounts_table")
+        return AccountStatsStore()
+
+    @cached_property
+    def metrics_history(self) -> MetricsHistoryRepository:
+        from tiktok_publisher.adapters.metrics_table import MetricsHistoryRepository
+
+        self.settings.require("metrics_table")
+        return MetricsHistoryRepository()
 
     @cached_property
     def sessions(self) -> OAuthSessionRepository:
@@ -212,6 +236,7 @@ class Ports:
             redirect_uri=s.require("oauth_redirect_uri"),
             allowed_origins=tuple(s.return_to_allowed_origins),
             pkce_mode=s.pkce_mode,
+            metrics_enabled=s.metrics_enabled,
             # Its own secret (STATE_SECRET_ID), through Parameters' cache: a rotation reaches the next start.
             state_key=get_signing_key("state_secret_id"),
         )
@@ -291,6 +316,60 @@ class Ports:
             pacer=self.pacer,
             audited=self.settings.app_audited,
         )
+
+    @cached_property
+    def post_changes(self) -> PostChanges:
+        """PATCH /v1/posts/{post_id} and POST /v1/posts/{post_id}/retry."""
+        from tiktok_publisher.publishing.changes import PostChanges
+
+        return PostChanges(
+            posts=self.posts,
+            accounts=self.accounts,
+            client=self.tiktok,
+            queue=self.queue,
+            tokens=self.refresher,
+            audited=self.settings.app_audited,
+        )
+
+    @property
+    def metrics_policy(self) -> MetricsPolicy:
+        """The operator's metrics settings (domain/metrics.py)."""
+        s = self.settings
+        return MetricsPolicy(
+            enabled=s.metrics_enabled,
+            post_interval_s=s.metrics_post_interval_s,
+            account_interval_s=s.metrics_account_interval_s,
+            post_window_s=s.metrics_post_window_days * 86400,
+            history_s=s.metrics_history_days * 86400,
+        )
+
+    @cached_property
+    def metrics_reads(self) -> Reads:
+        from tiktok_publisher.metrics.reads import Reads
+
+        return Reads(
+            posts=self.posts,
+            post_metrics=self.posts,
+            accounts=self.accounts,
+            account_stats=self.account_stats,
+            history=self.metrics_history,
+            tokens=self.refresher,
+            display=self.tiktok,
+            content=self.tiktok,
+            policy=self.metrics_policy,
+        )
+
+    @cached_property
+    def metrics_service(self) -> MetricsService:
+        from tiktok_publisher.metrics.service import MetricsService
+
+        return MetricsService(self.metrics_reads)
+
+    @cached_property
+    def snapshot_run(self) -> SnapshotRun:
+        from tiktok_publisher.metrics.snapshots import SnapshotRun
+
+        return SnapshotRun(self.metrics_reads)
 
     @cached_property
     def dispatcher(self) -> ScheduleDispatcher:

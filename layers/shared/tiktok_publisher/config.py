@@ -102,6 +102,14 @@ class Settings:
     # Origins, besides https://*.tiktokapis.com, that an init's upload_url may point at: local configuration
     # only (the emulator); never set in a deployment.
     tiktok_upload_origins: list[str] = dataclasses.field(default_factory=list)
+    # After the post (docs/metrics.md): off unless the operator enables it (template parameter
+    # MetricsEnabled), which also adds video.list and user.info.stats to the scopes the connect flow asks for.
+    metrics_enabled: bool = False
+    metrics_table: str | None = None
+    metrics_post_interval_s: int = 3600
+    metrics_account_interval_s: int = 21600
+    metrics_post_window_days: int = 30
+    metrics_history_days: int = 90
 
     @classmethod
     def from_env(cls, environ: typing.Mapping[str, str] | None = None) -> Settings:
@@ -133,12 +141,18 @@ class Settings:
         return value
 
 
-_INT_RANGES = {
+# Bounds of the whole-number settings, checked at cold start.
+_INT_RANGES: dict[str, tuple[int, int]] = {
     "refresh_shards": (1, 64),
     # A caller token valid for longer than a week is a long-lived credential, not a session.
     "jwt_max_lifetime_seconds": (60, 7 * 24 * 3600),
     "rate_limit_uploads_per_minute": (0, 100_000),
     "rate_limit_posts_per_minute": (0, 100_000),
+    # Reading one item more than once a minute would only spend TikTok's rate limits.
+    "metrics_post_interval_s": (60, 30 * 86400),
+    "metrics_account_interval_s": (60, 30 * 86400),
+    "metrics_post_window_days": (1, 365),
+    "metrics_history_days": (1, 1095),
 }
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}

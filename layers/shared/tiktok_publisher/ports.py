@@ -16,6 +16,7 @@ from tiktok_publisher.domain.erasure import ErasureReceipt, ErasureTrigger
 from tiktok_publisher.domain.jobs import Job
 from tiktok_publisher.domain.limits import RateDecision
 from tiktok_publisher.domain.media import MediaPin, ObjectInfo
+from tiktok_publisher.domain.metrics import HistoryPoint
 from tiktok_publisher.domain.posts import Post
 from tiktok_publisher.domain.refresh import DuePage, KeysPage, RefreshKeys, ShardCursor
 from tiktok_publisher.domain.sessions import OAuthSession
@@ -27,6 +28,8 @@ from tiktok_publisher.domain.tiktok import (
     PublishStatus,
     TokenSet,
     UserInfo,
+    UserStats,
+    VideoStats,
 )
 
 T = TypeVar("T")
@@ -171,6 +174,61 @@ class TenantSettingsStore(Protocol):
     def put(self, settings: TenantSettings, *, now: int) -> TenantSettings: ...
 
 
+class PostMetrics(Protocol):
+    """The metrics fields of the Posts table and its sparse metrics_due index (adapters/posts_table.py).
+
+    A read from TikTok starts with a claim: `metrics_next_at` moves from the value read to `next_at` in one
+    conditional write, so of any number of readers (schedule runs, API calls) one wins per interval.
+    """
+
+    def claim_metrics_read(self, post: Post, *, next_at: int) -> bool: ...
+
+    def release_metrics_claim(self, post: Post, *, claimed_next_at: int) -> None:
+        """Give a claim back (nothing was asked of TikTok): `metrics_next_at` returns to the value read."""
+        ...
+
+    def save_metrics(
+        self, post: Post, reading: Mapping[str, Any] | None, *, post_ids: Sequence[str] | None, now: float
+    ) -> None:
+        """Store the latest reading and/or the video ids TikTok gave the post."""
+        ...
+
+    def untrack_metrics(self, post: Post, *, now: float) -> None:
+        """The snapshot schedule stops following the post (it leaves the metrics_due index)."""
+        ...
+
+    def metrics_due_page(
+        self, shard: str, *, now: int, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[Post], dict[str, Any] | None]: ...
+
+
+class AccountStats(Protocol):
+    """The stats fields of the Accounts table and its sparse stats_due index (adapters/accounts_table.py);
+    claims as in PostMetrics. Never touches tokens or `version`."""
+
+    def claim_stats_read(self, account: Account, *, next_at: int) -> bool: ...
+
+    def release_stats_claim(self, account: Account, *, claimed_next_at: int) -> None: ...
+
+    def save_stats(self, account: Account, reading: Mapping[str, Any]) -> None: ...
+
+    def untrack_stats(self, account: Account) -> None: ...
+
+    def stats_due_page(
+        self, shard: str, *, now: int, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[Account], dict[str, Any] | None]: ...
+
+
+class MetricsHistory(Protocol):
+    """The MetricsHistory table (adapters/metrics_table.py): readings kept for charts until their TTL."""
+
+    def add(self, points: Sequence[HistoryPoint]) -> None: ...
+
+    def read(self, series: str, *, since: int, limit: int) -> tuple[list[HistoryPoint], int | None]:
+        """Points of `series` from `since` on, oldest first, and where the next page starts (or None)."""
+        ...
+
+
 class OAuthSessions(Protocol):
     """The OAuthSessions table: a pending connect, consumed exactly once."""
 
@@ -224,6 +282,16 @@ class TikTokContent(Protocol):
         total: int,
         content_type: str,
     ) -> ChunkResult: ...
+
+
+class TikTokDisplay(Protocol):
+    """TikTok's reads after the post (adapters/tiktok_client.py): video query and user stats."""
+
+    def query_videos(self, access_token: str, video_ids: Sequence[str]) -> list[VideoStats]:
+        """Counts of up to 20 of the user's public videos; ids stay exact decimal text."""
+        ...
+
+    def user_stats(self, access_token: str) -> UserStats: ...
 
 
 class TikTok(TikTokAuth, TikTokContent, Protocol):

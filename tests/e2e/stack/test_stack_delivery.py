@@ -294,6 +294,7 @@ def test_s3_uploads_notify_s3_upload_with_the_sample_shape(probe_stack: LocalSta
     [
         ("RefreshSchedule", "scheduled_refresh_tokens.json"),
         ("DispatchSchedule", "scheduled_dispatch_posts.json"),
+        ("MetricsSchedule", "scheduled_metrics_snapshots.json"),
     ],
 )
 def test_schedules_fire_on_demand_with_the_scheduled_event(
@@ -328,7 +329,7 @@ def test_admin_stack_summary_and_dev_token(probe_stack: LocalStack) -> None:
     summary = requests.get(f"{probe_stack.gateway_url}/_local/stack", timeout=30).json()
     assert summary["moto_url"] == probe_stack.moto_url
     assert "AWS::SecretsManager::Secret" in summary["supplemented"].values()
-    assert len(summary["routes"]) == 19
+    assert len(summary["routes"]) == 25
     token = requests.post(
         f"{probe_stack.gateway_url}/_local/token", json={"tenant_id": "t-9"}, timeout=30
     ).json()

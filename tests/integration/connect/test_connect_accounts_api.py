@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.integration.connect.harness import Harness
 from tests.fixtures.iam import current_function
+from tests.integration.connect.harness import Harness
 from tests.races import RefreshGate, run_together
 from tiktok_publisher.adapters.accounts_table import AccountRepository
 from tiktok_publisher.adapters.dynamodb import AccountModel

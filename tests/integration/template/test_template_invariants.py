@@ -50,6 +50,12 @@ CONTRACT_ROUTES = {
     ("GET", "/v1/posts"): ("publish", True),
     ("GET", "/v1/posts/{post_id}"): ("publish", True),
     ("DELETE", "/v1/posts/{post_id}"): ("publish", True),
+    ("PATCH", "/v1/posts/{post_id}"): ("publish", True),
+    ("POST", "/v1/posts/{post_id}/retry"): ("publish", True),
+    ("GET", "/v1/posts/{post_id}/metrics"): ("metrics", True),
+    ("GET", "/v1/posts/{post_id}/metrics/history"): ("metrics", True),
+    ("GET", "/v1/accounts/{open_id}/stats"): ("metrics", True),
+    ("GET", "/v1/accounts/{open_id}/stats/history"): ("metrics", True),
     ("POST", "/v1/webhooks/tiktok"): ("webhook", False),
     ("GET", "/"): ("console", False),
     ("GET", "/{proxy+}"): ("console", False),
@@ -59,7 +65,11 @@ CONTRACT_ROUTES = {
 CONTRACT_TABLES: dict[str, tuple[tuple[str, str | None], dict[str, tuple[str, str | None]], str | None]] = {
     "AccountsTable": (
         ("tenant_id", "open_id"),
-        {"by_open_id": ("open_id", "tenant_id"), "refresh_due": ("refresh_shard", "refresh_due_at")},
+        {
+            "by_open_id": ("open_id", "tenant_id"),
+            "refresh_due": ("refresh_shard", "refresh_due_at"),
+            "stats_due": ("stats_shard", "stats_next_at"),
+        },
         None,
     ),
     "PostsTable": (
@@ -69,14 +79,22 @@ CONTRACT_TABLES: dict[str, tuple[tuple[str, str | None], dict[str, tuple[str, st
             "by_account": ("account_key", "created_at"),
             "scheduled_due": ("schedule_shard", "publish_at"),
             "by_upload_id": ("upload_id", None),
+            "metrics_due": ("metrics_shard", "metrics_next_at"),
         },
         "purge_at",  # post history retention (DataRetentionDays)
     ),
     "TenantsTable": (("tenant_id", None), {}, None),
+    "MetricsHistoryTable": (("series", "at"), {}, "expires_at"),
     "OAuthSessionsTable": (("state_id", None), {}, "expires_at"),
     "IdempotencyTable": (("id", None), {}, "expiration"),
 }
-ATTRIBUTE_TYPES = {"refresh_due_at": "N", "publish_at": "N"}
+ATTRIBUTE_TYPES = {
+    "refresh_due_at": "N",
+    "publish_at": "N",
+    "stats_next_at": "N",
+    "metrics_next_at": "N",
+    "at": "N",
+}
 
 
 def _of_type(kind: str, resources: dict[str, Any] = RES) -> dict[str, dict[str, Any]]:
@@ -95,13 +113,13 @@ def _resolver(stage: str) -> Resolver:
 FUNCTIONS = _of_type("AWS::Serverless::Function")
 
 
-def test_eleven_functions_each_with_its_code_dir_and_handler() -> None:
+def test_every_function_has_its_code_dir_and_handler() -> None:
     # Given the functions of the template
     dirs = {Path(r["Properties"]["CodeUri"]).name for r in FUNCTIONS.values()}
-    # Then the eleven functions of DESIGN.md exist, each in functions/<name>/
+    # Then the eleven functions of DESIGN.md and metrics (docs/metrics.md) exist, each in functions/<name>/
     assert dirs == {
         "authorizer", "oauth_start", "oauth_callback", "accounts", "publish", "publish_worker", "refresh",
-        "dispatch", "s3_upload", "webhook", "console",
+        "dispatch", "s3_upload", "webhook", "console", "metrics",
     }  # fmt: skip
     for resource in FUNCTIONS.values():
         assert (ROOT / resource["Properties"]["CodeUri"]).is_dir()
@@ -173,6 +191,7 @@ def test_tables_agree_with_the_pynamodb_models() -> None:
         ("AccountsTable", models.AccountModel),
         ("PostsTable", models.PostModel),
         ("TenantsTable", models.TenantModel),
+        ("MetricsHistoryTable", models.MetricsHistoryModel),
     ):
         _, indexes, _ = CONTRACT_TABLES[logical]
         attrs = model.get_attributes()
@@ -262,7 +281,7 @@ def test_schedules_refresh_per_stage_and_dispatch_every_minute() -> None:
     for stage in ("local", "dev", "prod"):
         model = build_model(SAM, _resolver(stage))
         schedules = {s.name: s for s in model.schedules}
-        assert set(schedules) == {"RefreshSchedule", "DispatchSchedule"}
+        assert set(schedules) == {"RefreshSchedule", "DispatchSchedule", "MetricsSchedule"}
         assert schedules["RefreshSchedule"].function == "RefreshFunction"
         assert schedules["DispatchSchedule"].function == "DispatchFunction"
         assert schedules["RefreshSchedule"].expression == SAM["Mappings"]["StageConfig"][stage]["RefreshRate"]
@@ -375,3 +394,19 @@ def test_unusable_secrets_raise_an_alarm_from_every_function_that_reads_one() ->
     alarm = RES["UnusableSecretAlarm"]["Properties"]
     assert (alarm["Namespace"], alarm["MetricName"]) == ("TikTokPublisher", "UnusableSecret")
     assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+@pytest.mark.parametrize("stage", ["local", "dev", "prod"])
+def test_metrics_schedule_runs_only_when_enabled_and_outlasts_its_function(stage: str) -> None:
+    # Given the template with metrics off (the default) and on
+    for enabled, state in (("false", False), ("true", True)):
+        resolver = Resolver(SAM, parameter_values(SAM, {"Stage": stage, "MetricsEnabled": enabled}))
+        model = build_model(SAM, resolver)
+        schedule = next(s for s in model.schedules if s.name == "MetricsSchedule")
+        # Then the snapshot schedule runs the metrics function only when the operator enabled metrics
+        assert schedule.function == "MetricsFunction"
+        assert schedule.enabled is state
+        # And two runs never overlap: the function times out before the next run starts
+        rate = rate_seconds(schedule.expression)
+        assert rate is not None
+        assert model.functions["MetricsFunction"].timeout < rate

@@ -1,5 +1,6 @@
 // Connected TikTok accounts: connect / reconnect through the real OAuth flow, disconnect with confirmation.
 import { api } from "./api.js";
+import { accountStatsSlot } from "./metrics.js";
 import { avatar, clear, confirmAction, flash, h } from "./ui.js";
 
 const STATUS = {
@@ -97,7 +98,8 @@ export function renderAccounts(listNode, emptyNode, accounts, { selected, onSele
           h("span", { class: `badge badge--${status.tone}` }, status.label)),
         account.status === "needs_reconnect"
           ? h("div", { class: "small warn-text" }, "TikTok no longer accepts this connection. Reconnect to keep posting.")
-          : null),
+          : null,
+        account.status === "active" ? accountStatsSlot(account, { onReconnect: connect }) : null),
       h("div", { class: "account__actions" }, actions)));
   }
 }

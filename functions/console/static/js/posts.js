@@ -1,5 +1,6 @@
 // The post list of one account with live status: polled every few seconds while any post is still moving.
 import { api } from "./api.js";
+import { metricsAvailable, postMetricsBlock } from "./metrics.js";
 import { clear, confirmAction, flash, formatDate, h } from "./ui.js";
 
 const POLL_MS = 3000;
@@ -139,6 +140,51 @@ export function createPostList({ list, empty, more, refresh }) {
     }
   }
 
+  async function retry(post) {
+    try {
+      const updated = await api("POST", `/v1/posts/${encodeURIComponent(idOf(post))}/retry`);
+      flash("A new attempt has started.", "success");
+      merge([updated], false);
+    } catch (error) {
+      flash(`It cannot be retried: ${error.message}`, "error");
+      await poll();
+    }
+  }
+
+  async function reschedule(post, value) {
+    const at = Math.floor(new Date(value).getTime() / 1000);
+    if (!Number.isFinite(at)) {
+      flash("Pick a date and time.", "error");
+      return;
+    }
+    try {
+      const updated = await api("PATCH", `/v1/posts/${encodeURIComponent(idOf(post))}`, { body: { publish_at: at } });
+      flash(`Rescheduled for ${formatDate(updated.publish_at)}.`, "success");
+      merge([updated], false);
+    } catch (error) {
+      flash(error.status === 409 ? `It can no longer be changed: ${error.message}` : error.message, "error");
+      await poll();
+    }
+  }
+
+  // A small inline form: the time in the browser's zone, sent as epoch seconds.
+  function rescheduleForm(post, title) {
+    const id = `reschedule-${idOf(post)}`;
+    const input = h("input", { type: "datetime-local", id, required: true });
+    const form = h("form", { class: "reschedule", hidden: true },
+      h("label", { for: id, class: "small" }, "New time"), input,
+      h("button", { type: "submit", class: "btn btn--small btn--primary" }, "Save"));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      reschedule(post, input.value);
+    });
+    const open = h("button", { type: "button", class: "btn btn--small", onclick: () => {
+      form.hidden = !form.hidden;
+      if (!form.hidden) input.focus();
+    } }, "Reschedule", h("span", { class: "visually-hidden" }, ` ${title}`));
+    return { open, form };
+  }
+
   function render() {
     clear(list);
     empty.hidden = posts.length > 0;
@@ -157,10 +203,13 @@ export function createPostList({ list, empty, more, refresh }) {
     const privacy = PRIVACY[postInfo.privacy_level] || "";
     const when = first(post, "publish_at") && info.label === "Scheduled"
       ? `Publishes ${formatDate(post.publish_at)}` : `Created ${formatDate(first(post, "created_at"))}`;
+    const attempts = Array.isArray(post.attempts) && post.attempts.length > 1 ? `Attempt ${post.attempts.length}` : "";
     const body = [];
     if (info.tone === "progress") body.push(h("p", { class: "muted small" }, "TikTok is processing the post. This can take a few minutes."));
     if (info.tone === "error" || post.status === "unconfirmed") {
       body.push(h("p", { class: "post__message" }, failureMessage(post) || "TikTok did not publish this post."));
+      // Why it can (not) be tried again: an unconfirmed post is never sent twice.
+      if (post.retry && post.retry.reason) body.push(h("p", { class: "muted small post__retry" }, post.retry.reason));
     }
     const links = [];
     const ids = postIds(post);
@@ -176,6 +225,18 @@ export function createPostList({ list, empty, more, refresh }) {
         ? `${AUDIENCE[postInfo.privacy_level] || "Not everyone"} can see it on TikTok, so TikTok gives no public link.`
         : "The TikTok link appears once TikTok has finished reviewing the post. Refresh to check."));
     }
+    if (info.label === "Published" && (ids.length || post.metrics) && metricsAvailable()) {
+      body.push(postMetricsBlock(post, { onReading: (reading) => merge([{ ...post, metrics: reading }], false) }));
+    }
+    if (post.retry && post.retry.allowed) {
+      links.push(h("button", { type: "button", class: "btn btn--small btn--primary", onclick: () => retry(post) },
+        "Retry", h("span", { class: "visually-hidden" }, ` ${title}`)));
+    }
+    if (post.status === "scheduled") {
+      const { open, form } = rescheduleForm(post, title);
+      links.push(open);
+      body.push(form);
+    }
     if (info.cancel) {
       links.push(h("button", { type: "button", class: "btn btn--small btn--danger-ghost", onclick: () => cancel(post) },
         "Cancel", h("span", { class: "visually-hidden" }, ` ${title}`)));
@@ -183,7 +244,7 @@ export function createPostList({ list, empty, more, refresh }) {
     return h("li", { class: "post", dataset: { postId: idOf(post), status: String(post.status || "") } },
       h("div", { class: "post__main" },
         h("div", { class: "post__title" }, title),
-        h("div", { class: "muted small" }, [mode, mediaType === "photo" ? "Photos" : "Video", privacy, when].filter(Boolean).join(" · ")),
+        h("div", { class: "muted small" }, [mode, mediaType === "photo" ? "Photos" : "Video", privacy, when, attempts].filter(Boolean).join(" · ")),
         body),
       h("div", { class: "post__side" },
         h("span", { class: `badge badge--${info.tone}`, dataset: { status: String(post.status || "") } }, info.label),

@@ -28,6 +28,7 @@ from tiktok_publisher.domain.accounts import (
     token_lasts,
 )
 from tiktok_publisher.domain.errors import NotFound
+from tiktok_publisher.domain.metrics import USER_INFO_STATS, metrics_shard_for
 from tiktok_publisher.domain.redaction import redact_text
 from tiktok_publisher.domain.refresh import DueAccount, DuePage, KeysPage, RefreshKeys, ShardCursor
 from tiktok_publisher.domain.tiktok import TokenSet, UserInfo
@@ -53,7 +54,17 @@ def _to_account(item: AccountModel) -> Account:
         last_error=item.last_error,
         version=int(item.version or 0),
         fresh_token_by=int(item.fresh_token_by) if item.fresh_token_by is not None else None,
+        stats=_plain_map(item.stats),
+        stats_next_at=int(item.stats_next_at) if item.stats_next_at is not None else None,
     )
+
+
+def _plain_map(value: Any) -> dict[str, Any] | None:
+    """A raw MapAttribute as plain JSON (whole numbers as int)."""
+    if value is None:
+        return None
+    raw = value.as_dict() if hasattr(value, "as_dict") else dict(value)
+    return {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in raw.items()}
 
 
 # Alias: AccountRepository.list shadows the builtin inside the class body.
@@ -87,9 +98,17 @@ class AccountRepository:
     """Accounts table port. `cipher` defaults to the shared TokenCipher on TOKEN_KEY_ID, built on first use
     (listing accounts needs no KMS)."""
 
-    def __init__(self, cipher: TokenCipher | None = None, *, refresh_shards: int | None = None) -> None:
+    def __init__(
+        self,
+        cipher: TokenCipher | None = None,
+        *,
+        refresh_shards: int | None = None,
+        track_stats: bool = False,
+    ) -> None:
         self._cipher = cipher
         self._refresh_shards = refresh_shards
+        # The operator enabled metrics: a connection that granted user.info.stats joins the stats_due index.
+        self.track_stats = track_stats
 
     @property
     def cipher(self) -> TokenCipher:
@@ -184,6 +203,7 @@ class AccountRepository:
             m.updated_at.set(stamp),
             m.last_error.remove(),
             m.reconnect_from_version.remove(),
+            *self._stats_tracking(tenant_id, open_id, tokens.scopes, now),
         ]
         # A profile read with fewer scopes than last time must not erase what we knew.
         for attr, value in (
@@ -393,6 +413,19 @@ class AccountRepository:
                 logger.warning("fresh token need not applied", extra={"open_id": item.open_id})
             return
         item.refresh_due_at = int(need)
+
+    def _stats_tracking(self, tenant_id: str, open_id: str, scopes: Sequence[str], now: int) -> Sequence[Any]:
+        """stats_due index membership of a (re)connection: in when it granted user.info.stats (due now, or at
+        its earlier claim), out when it did not."""
+        if not self.track_stats:
+            return []
+        m = AccountModel
+        if USER_INFO_STATS not in scopes:
+            return [m.stats_shard.remove()]
+        return [
+            m.stats_shard.set(metrics_shard_for(tenant_id, open_id)),
+            m.stats_next_at.set(m.stats_next_at | int(now)),
+        ]
 
     # ------------------------------------------------------------------ plumbing
 
@@ -670,6 +703,71 @@ class RefreshStore:
         """One conditional UpdateItem: False when the condition failed; StoreError when DynamoDB did."""
         try:
             AccountModel(tenant_id, open_id).update(actions=actions, condition=condition)
+        except PynamoDBException as exc:
+            if is_condition_failure(exc):
+                return False
+            raise StoreError.wrap(what, exc) from None
+        return True
+
+
+class AccountStatsStore:
+    """The stats side of the Accounts table (ports.AccountStats): the read claim, the latest reading and the
+    sparse stats_due index. It never touches tokens, status or `version`, so it cannot race a refresh."""
+
+    def claim_stats_read(self, account: Account, *, next_at: int) -> bool:
+        """Move `stats_next_at` from the value read to `next_at`; False when another reader moved it first."""
+        m = AccountModel
+        same = (
+            m.stats_next_at.does_not_exist()
+            if account.stats_next_at is None
+            else m.stats_next_at == int(account.stats_next_at)
+        )
+        return self._write(account, [m.stats_next_at.set(int(next_at))], same, "claim stats")
+
+    def release_stats_claim(self, account: Account, *, claimed_next_at: int) -> None:
+        """Put `stats_next_at` back to the value read, if it is still our claim."""
+        m = AccountModel
+        back = (
+            m.stats_next_at.remove()
+            if account.stats_next_at is None
+            else m.stats_next_at.set(int(account.stats_next_at))
+        )
+        self._write(account, [back], m.stats_next_at == int(claimed_next_at), "release stats claim")
+
+    def save_stats(self, account: Account, reading: Mapping[str, Any]) -> None:
+        """Store the latest stats reading."""
+        self._write(account, [AccountModel.stats.set(dict(reading))], None, "save stats")
+
+    def untrack_stats(self, account: Account) -> None:
+        """The account leaves the stats_due index (not active any more, or the scope is gone)."""
+        self._write(account, [AccountModel.stats_shard.remove()], None, "untrack stats")
+
+    def stats_due_page(
+        self, shard: str, *, now: int, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[Account], dict[str, Any] | None]:
+        """Tracked accounts of `shard` whose stats_next_at <= now, and the key to continue from (or None)."""
+        try:
+            result = AccountModel.stats_due.query(
+                shard,
+                AccountModel.stats_next_at <= now,
+                limit=limit,
+                last_evaluated_key=start,
+                page_size=limit,
+            )
+            accounts = [_to_account(item) for item in result]
+        except PynamoDBException as exc:
+            raise StoreError.wrap("query stats_due", exc) from None
+        return accounts, result.last_evaluated_key
+
+    @staticmethod
+    def _write(account: Account, actions: list[Any], condition: Any, what: str) -> bool:
+        full = (
+            AccountModel.tenant_id.exists()
+            if condition is None
+            else AccountModel.tenant_id.exists() & condition
+        )
+        try:
+            AccountModel(account.tenant_id, account.open_id).update(actions=actions, condition=full)
         except PynamoDBException as exc:
             if is_condition_failure(exc):
                 return False

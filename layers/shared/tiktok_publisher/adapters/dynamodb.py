@@ -102,6 +102,18 @@ class AccountRefreshDueIndex(GlobalSecondaryIndex["AccountModel"]):
     refresh_due_at = NumberAttribute(range_key=True)
 
 
+class AccountStatsDueIndex(GlobalSecondaryIndex["AccountModel"]):
+    """Sparse GSI stats_due: only accounts the snapshot schedule follows carry stats_shard
+    (domain/metrics.py); stats_next_at is when TikTok may be asked again."""
+
+    class Meta:
+        index_name = "stats_due"
+        projection = AllProjection()
+
+    stats_shard = UnicodeAttribute(hash_key=True)
+    stats_next_at = NumberAttribute(range_key=True)
+
+
 class AccountModel(Model):
     """A connected TikTok account of one tenant. Tokens are KMS envelope-encrypted blobs."""
 
@@ -135,9 +147,15 @@ class AccountModel(Model):
     # A feature's "live access token needed by" time (AccountRepository.need_fresh_token_by): pulls
     # refresh_due_at earlier when the access token will not last until then. Never bumps version.
     fresh_token_by = NumberAttribute(null=True)
+    # After the post (adapters/accounts_table.py AccountStatsStore): the latest stats reading, the read claim,
+    # and the shard that puts the account in the stats_due index. None of them touches `version`.
+    stats = MapAttribute[str, Any](null=True)
+    stats_next_at = NumberAttribute(null=True)
+    stats_shard = UnicodeAttribute(null=True)
 
     by_open_id = AccountByOpenIdIndex()
     refresh_due = AccountRefreshDueIndex()
+    stats_due = AccountStatsDueIndex()
 
 
 # ------------------------------------------------------------------ Posts
@@ -185,6 +203,18 @@ class PostByUploadIdIndex(GlobalSecondaryIndex["PostModel"]):
     upload_id = UnicodeAttribute(hash_key=True)
 
 
+class PostMetricsDueIndex(GlobalSecondaryIndex["PostModel"]):
+    """Sparse GSI metrics_due: only published posts the snapshot schedule follows carry metrics_shard;
+    metrics_next_at is when TikTok may be asked again (domain/metrics.py)."""
+
+    class Meta:
+        index_name = "metrics_due"
+        projection = AllProjection()
+
+    metrics_shard = UnicodeAttribute(hash_key=True)
+    metrics_next_at = NumberAttribute(range_key=True)
+
+
 class PostModel(Model):
     """A post request and its journey to TikTok. Key attributes are fixed; the rest is the publishing
     area's to shape (the map attributes hold their structured parts)."""
@@ -222,11 +252,19 @@ class PostModel(Model):
     reconcile_until = NumberAttribute(null=True)  # epoch s after which an `unconfirmed` post is left alone
     # DynamoDB TTL (template.yaml): the post's history is deleted POST_RETENTION_DAYS after its creation.
     purge_at = NumberAttribute(null=True)
+    past_attempts = ListAttribute[Any](null=True)  # attempts ended by a retry (list of maps), oldest first
+    # After the post (adapters/posts_table.py): the latest reading, the read claim, since when the schedule
+    # follows the post, and the shard that puts it in the metrics_due index.
+    metrics = MapAttribute[str, Any](null=True)
+    metrics_next_at = NumberAttribute(null=True)
+    metrics_since = NumberAttribute(null=True)
+    metrics_shard = UnicodeAttribute(null=True)
 
     by_publish_id = PostByPublishIdIndex()
     by_account = PostByAccountIndex()
     scheduled_due = PostScheduledDueIndex()
     by_upload_id = PostByUploadIdIndex()
+    metrics_due = PostMetricsDueIndex()
 
 
 # ------------------------------------------------------------------ OAuth sessions
@@ -286,6 +324,21 @@ class PacingModel(Model):
     expires_at = NumberAttribute()
 
 
+# ------------------------------------------------------------------ Metrics history
+
+
+class MetricsHistoryModel(Model):
+    """One reading of a post's or an account's counts, kept for charts until DynamoDB's TTL on expires_at.
+    `series` is "{tenant_id}#post#{post_id}" or "{tenant_id}#account#{open_id}" (domain/metrics.py)."""
+
+    Meta = _meta("metrics_table")  # type: ignore[assignment]
+
+    series = UnicodeAttribute(hash_key=True)
+    at = NumberAttribute(range_key=True)
+    counts = MapAttribute[str, Any]()
+    expires_at = NumberAttribute()
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     AccountModel,
     PostModel,
@@ -293,6 +346,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     RateLimitModel,
     TenantModel,
     PacingModel,
+    MetricsHistoryModel,
 )
 _bind_lock = threading.Lock()
 

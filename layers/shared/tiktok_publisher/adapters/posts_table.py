@@ -21,6 +21,7 @@ from pynamodb.expressions.update import Action
 
 from tiktok_publisher.adapters.dynamodb import PostModel, StoreError
 from tiktok_publisher.domain.errors import InvalidInput, NotFound
+from tiktok_publisher.domain.metrics import may_have_public_video, metrics_shard_for
 from tiktok_publisher.domain.posts import ABSENT, HISTORY_LIMIT, Post, PostStatus, iso_now
 from tiktok_publisher.domain.schedule import schedule_shard_for
 
@@ -79,7 +80,16 @@ def _to_post(item: PostModel) -> Post:
         status_deadline=int(item.status_deadline) if item.status_deadline is not None else None,
         reconcile_until=int(item.reconcile_until) if item.reconcile_until is not None else None,
         publish_at=int(item.publish_at) if item.publish_at is not None else None,
+        past_attempts=_plain(item.past_attempts) or [],
+        metrics=_plain(item.metrics),
+        metrics_next_at=_int_or_none(item.metrics_next_at),
+        metrics_since=_int_or_none(item.metrics_since),
+        metrics_tracked=item.metrics_shard is not None,
     )
+
+
+def _int_or_none(value: Any) -> int | None:
+    return int(value) if value is not None else None
 
 
 def _conditional_failed(exc: Exception) -> bool:
@@ -91,10 +101,15 @@ class PostRepository:
     """CRUD and conditional state transitions of posts, always keyed by the caller's tenant.
 
     `retention_days` (POST_RETENTION_DAYS) stamps each new post with its DynamoDB TTL, `purge_at`.
+
+    `track_metrics` (the operator enabled metrics): a post that becomes published, or gets its TikTok video
+    ids, joins the sparse metrics_due index in the same conditional write, so the snapshot schedule finds it
+    without reading anything else (domain/metrics.py).
     """
 
-    def __init__(self, *, retention_days: int | None = None) -> None:
+    def __init__(self, *, retention_days: int | None = None, track_metrics: bool = False) -> None:
         self.retention_days = retention_days
+        self.track_metrics = track_metrics
 
     def create(self, post: Post, *, now: float) -> Post:
         """Insert a new post (its post_id must be fresh: a ULID)."""
@@ -234,6 +249,7 @@ class PostRepository:
             actions.append(PostModel.history.set(history))
         if status is not None:
             actions.append(PostModel.status.set(_stored(status)))
+        actions.extend(self._metrics_tracking(post, status, set_fields or {}, now))
         condition: Condition = PostModel.post_id.exists()
         if expect_status is not None:
             condition &= PostModel.status.is_in(*_stored(list(expect_status)))
@@ -248,6 +264,96 @@ class PostRepository:
                 return None
             raise
         return _to_post(item)
+
+    # ------------------------------------------------------------------ after the post (metrics)
+
+    def _metrics_tracking(
+        self, post: Post, status: str | None, fields: dict[str, Any], now: float
+    ) -> list[Action]:
+        """Index actions for a post that becomes published or gets video ids (see the class docstring). A
+        reading already claimed keeps its time: `metrics_next_at` is only set when absent."""
+        ids = fields.get("post_ids") or []
+        if not self.track_metrics or not (status == PostStatus.PUBLISHED or ids):
+            return []
+        if not may_have_public_video(post.mode, post.post_info, ids or post.post_ids):
+            return []
+        m = PostModel
+        stamp = int(now)
+        return [
+            m.metrics_shard.set(metrics_shard_for(post.tenant_id, post.post_id)),
+            m.metrics_next_at.set(m.metrics_next_at | stamp),
+            m.metrics_since.set(m.metrics_since | stamp),
+        ]
+
+    def claim_metrics_read(self, post: Post, *, next_at: int) -> bool:
+        """Move `metrics_next_at` from the value read to `next_at`; False when another reader moved it first.
+        The post's state (`version`, `updated_at`) is not touched: metrics are beside it."""
+        m = PostModel
+        condition: Condition = m.post_id.exists() & _same(m.metrics_next_at, post.metrics_next_at)
+        return self._metrics_write(post, [m.metrics_next_at.set(int(next_at))], condition, "claim metrics")
+
+    def release_metrics_claim(self, post: Post, *, claimed_next_at: int) -> None:
+        """Put `metrics_next_at` back to the value read, if it is still our claim."""
+        m = PostModel
+        back = (
+            m.metrics_next_at.remove()
+            if post.metrics_next_at is None
+            else m.metrics_next_at.set(int(post.metrics_next_at))
+        )
+        condition = m.post_id.exists() & (m.metrics_next_at == int(claimed_next_at))
+        self._metrics_write(post, [back], condition, "release metrics claim")
+
+    def save_metrics(
+        self, post: Post, reading: dict[str, Any] | None, *, post_ids: Sequence[str] | None, now: float
+    ) -> None:
+        """Store the latest reading and/or the video ids TikTok gave the post (ids only ever added)."""
+        m = PostModel
+        actions: list[Action] = []
+        if reading is not None:
+            actions.append(m.metrics.set(_stored(dict(reading))))
+        if post_ids:
+            ids = list(dict.fromkeys([*post.post_ids, *(str(i) for i in post_ids)]))
+            actions.append(m.post_ids.set(ids))
+            actions.extend(self._metrics_tracking(post, None, {"post_ids": ids}, now))
+        if actions:
+            self._metrics_write(post, actions, m.post_id.exists(), "save metrics")
+
+    def untrack_metrics(self, post: Post, *, now: float) -> None:
+        """The post leaves the metrics_due index (the schedule stops following it)."""
+        del now  # the post's state does not change: nothing is stamped
+        self._metrics_write(post, [PostModel.metrics_shard.remove()], PostModel.post_id.exists(), "untrack")
+
+    def metrics_due_page(
+        self, shard: str, *, now: int, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[Post], dict[str, Any] | None]:
+        """Tracked posts of `shard` whose metrics_next_at <= now, and the key to continue from (or None)."""
+        try:
+            result = PostModel.metrics_due.query(
+                shard,
+                PostModel.metrics_next_at <= now,
+                limit=limit,
+                last_evaluated_key=start,
+                page_size=limit,
+            )
+            posts = [_to_post(item) for item in result]
+        except PynamoDBException as exc:
+            raise StoreError.wrap("query metrics_due", exc) from None
+        return posts, result.last_evaluated_key
+
+    @staticmethod
+    def _metrics_write(post: Post, actions: list[Action], condition: Condition, what: str) -> bool:
+        try:
+            PostModel(post.tenant_id, post.post_id).update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise StoreError.wrap(what, exc) from None
+        return True
+
+
+def _same(attribute: Any, value: int | None) -> Condition:
+    """The attribute still holds the value read (absent when None)."""
+    return attribute.does_not_exist() if value is None else attribute == int(value)
 
 
 def _encode_cursor(key: dict[str, Any]) -> str:

@@ -36,6 +36,8 @@ from tiktok_publisher.domain.tiktok import (
     PublishStatus,
     TokenSet,
     UserInfo,
+    UserStats,
+    VideoStats,
 )
 from tiktok_publisher.domain.tiktok_errors import OAuthError, TikTokError, TikTokTransportError
 from tiktok_publisher.domain.upload_url import upload_url_trusted
@@ -50,8 +52,12 @@ INBOX_INIT_PATH = "/v2/post/publish/inbox/video/init/"
 CONTENT_INIT_PATH = "/v2/post/publish/content/init/"
 STATUS_PATH = "/v2/post/publish/status/fetch/"
 CANCEL_PATH = "/v2/post/publish/cancel/"
+VIDEO_QUERY_PATH = "/v2/video/query/"
 
 DEFAULT_USER_FIELDS = ("open_id", "union_id", "avatar_url", "display_name")
+STATS_USER_FIELDS = ("open_id", "follower_count", "following_count", "likes_count", "video_count")
+VIDEO_QUERY_FIELDS = ("id", "view_count", "like_count", "comment_count", "share_count")
+MAX_VIDEO_IDS = 20
 JSON_CONTENT_TYPE = "application/json; charset=UTF-8"
 LOG_ID_HEADER = "x-tt-logid"
 _MAX_BACKOFF_S = 4.0
@@ -253,6 +259,44 @@ class TikTokClient:
             exact_ints=True,
         )
         return publish_status_from(data)
+
+    def query_videos(self, access_token: str, video_ids: Sequence[str]) -> list[VideoStats]:
+        """POST /v2/video/query/ for up to 20 of the user's public videos (video.list). Ids go out as strings
+        and come back as exact decimal text whether TikTok writes them as strings or raw int64 numbers;
+        videos that are not (or no longer) the user's public ones are simply absent."""
+        ids = [str(v) for v in video_ids]
+        if not 1 <= len(ids) <= MAX_VIDEO_IDS or not all(i.isdigit() for i in ids):
+            raise ValueError("1 to 20 video ids, each a string of digits")
+        data = self._v2_call(
+            "video_query",
+            "POST",
+            VIDEO_QUERY_PATH,
+            access_token,
+            params={"fields": ",".join(VIDEO_QUERY_FIELDS)},
+            json_body={"filters": {"video_ids": ids}},
+            retry=_Retry.SAFE,
+            exact_ints=True,
+        )
+        videos = data.get("videos")
+        if not isinstance(videos, list):
+            raise TikTokTransportError("bad_response", "video_query answer without data.videos")
+        return [_validate(VideoStats, v if isinstance(v, dict) else {}, "video_query") for v in videos]
+
+    def user_stats(self, access_token: str) -> UserStats:
+        """GET /v2/user/info/ with the user.info.stats fields."""
+        data = self._v2_call(
+            "user_info",
+            "GET",
+            USER_INFO_PATH,
+            access_token,
+            params={"fields": ",".join(STATS_USER_FIELDS)},
+            retry=_Retry.SAFE,
+            exact_ints=True,
+        )
+        user = data.get("user")
+        if not isinstance(user, dict):
+            raise TikTokTransportError("bad_response", "user_info answer without data.user")
+        return _validate(UserStats, user, "user_info")
 
     def cancel(self, access_token: str, publish_id: str) -> None:
         """Best-effort cancel of a PULL_FROM_URL download."""

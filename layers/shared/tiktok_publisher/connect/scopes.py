@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from tiktok_publisher.domain.errors import InvalidInput
+from tiktok_publisher.domain.metrics import METRICS_SCOPES
 
 KNOWN_SCOPES = frozenset(
     {
@@ -39,9 +40,13 @@ def parse_scopes(raw: str | Iterable[str] | None) -> list[str]:
     return list(seen)
 
 
-def requested_scopes(raw: str | None) -> list[str]:
-    """The scopes to ask TikTok for: the default set, or the caller's, which must be known and sufficient."""
-    scopes = parse_scopes(raw) or list(DEFAULT_SCOPES)
+def requested_scopes(raw: str | None, *, metrics: bool = False) -> list[str]:
+    """The scopes to ask TikTok for: the default set, or the caller's, which must be known and sufficient.
+    With metrics enabled, the default set also asks for video.list and user.info.stats (METRICS_SCOPES):
+    optional grants, so an account connected without them still publishes and is told to reconnect for
+    metrics."""
+    defaults = [*DEFAULT_SCOPES, *METRICS_SCOPES] if metrics else list(DEFAULT_SCOPES)
+    scopes = parse_scopes(raw) or defaults
     unknown = [s for s in scopes if s not in KNOWN_SCOPES]
     if unknown:
         raise InvalidInput(

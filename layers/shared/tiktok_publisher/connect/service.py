@@ -55,6 +55,8 @@ class ConnectConfig:
     allowed_origins: tuple[str, ...]
     pkce_mode: PkceMode
     state_key: bytes = field(repr=False)
+    # The operator enabled metrics: the flow also asks for video.list and user.info.stats (optional grants).
+    metrics_enabled: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ def start_connect(
 ) -> StartResult:
     """Validate return_to and scopes, store a pending session, and build TikTok's authorize URL."""
     target = check_return_to(return_to, config.allowed_origins)
-    wanted = requested_scopes(scopes)
+    wanted = requested_scopes(scopes, metrics=config.metrics_enabled)
     pkce = new_pkce(config.pkce_mode)
     state_id = new_state_id()
     expires_at = now + STATE_TTL_SECONDS

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tiktok_publisher.domain.jobs import Job
-from tiktok_publisher.domain.posts import Post, PostStatus
+from tiktok_publisher.domain.posts import ABSENT, Post, PostStatus
 from tiktok_publisher.domain.schedule import SCHEDULE_SHARDS
 from tiktok_publisher.observability import count, logger
 from tiktok_publisher.ports import JobQueue, Posts, ScheduledPosts
@@ -93,10 +93,13 @@ class ScheduleDispatcher:
                 now=stamp,
                 status=PostStatus.QUEUED,
                 expect_status={PostStatus.SCHEDULED},
+                # The publish_at read: a reschedule (PATCH) that landed after our read keeps the post waiting.
+                expect={"publish_at": post.publish_at if post.publish_at is not None else ABSENT},
                 note="publish_at reached",
             )
             if moved is None:
-                report.lost_race += 1  # cancelled (or dispatched) meanwhile: the re-read next run unindexes
+                # Cancelled, rescheduled or dispatched meanwhile: the next run reads it again when it is due.
+                report.lost_race += 1
                 return
             self.queue.send(Job(post.tenant_id, post.post_id))
             report.dispatched += 1

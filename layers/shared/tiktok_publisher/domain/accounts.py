@@ -7,6 +7,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from tiktok_publisher.domain.errors import AccountNeedsReconnect
 
@@ -45,6 +46,9 @@ class Account:
     # A feature that will call TikTok for this account at this time (epoch s) wants a live access token
     # then; the sweep provides it (refresh_due_at_for). None: no such need.
     fresh_token_by: int | None = None
+    # After the post (domain/metrics.py): the latest stats reading and when TikTok may be asked again.
+    stats: dict[str, Any] | None = None
+    stats_next_at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,6 +93,35 @@ class PublishStatus(BaseModel):
         return value
 
 
+# TikTok's video ids are int64 (19 digits, above 2**53): kept as their exact decimal text, never a number.
+VIDEO_ID_PATTERN = r"^[0-9]{1,20}$"
+
+
+class VideoStats(BaseModel):
+    """One video of /v2/video/query/ (TIKTOK-API.md §2, video.list): its id as exact decimal text and its
+    counts. The answer is parsed with integers kept as text, so `id` is the digits TikTok sent whether it
+    wrote a string or a raw JSON number; an id that went through a float (`7.3e+18`) is refused."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(pattern=VIDEO_ID_PATTERN)
+    view_count: int = Field(default=0, ge=0)
+    like_count: int = Field(default=0, ge=0)
+    comment_count: int = Field(default=0, ge=0)
+    share_count: int = Field(default=0, ge=0)
+
+
+class UserStats(BaseModel):
+    """The user.info.stats fields of /v2/user/info/."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    follower_count: int = Field(default=0, ge=0)
+    following_count: int = Field(default=0, ge=0)
+    likes_count: int = Field(default=0, ge=0)
+    video_count: int = Field(default=0, ge=0)
+
+
 @dataclass(frozen=True, slots=True)
 class ChunkResult:
     """Answer to one chunk PUT: 206 more expected, 201 complete, 4xx/5xx see TIKTOK-API.md §5.

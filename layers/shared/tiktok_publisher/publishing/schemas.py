@@ -114,6 +114,68 @@ class CreatePostRequest(BaseModel):
     publish_at: int | None = Field(default=None, ge=0, description="Publish time (epoch seconds, UTC).")
 
 
+class UpdatePostRequest(BaseModel):
+    """PATCH /v1/posts/{post_id}: a new publish time, a new post_info, or both, for a `scheduled` post."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    publish_at: int | None = Field(
+        default=None, ge=0, description="New publish time (epoch seconds, UTC), at most 30 days ahead."
+    )
+    post_info: PostInfo | None = Field(
+        default=None,
+        description="The whole new post_info (it replaces the old one), checked like a new post.",
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> UpdatePostRequest:
+        given = {name for name in self.model_fields_set if getattr(self, name) is not None}
+        if not given:
+            raise ValueError("give publish_at, post_info or both")
+        return self
+
+
+class Attempt(BaseModel):
+    """One attempt at publishing a post: a retry starts a new one."""
+
+    model_config = ConfigDict(extra="allow")
+
+    number: int
+    status: str
+    publish_id: str | None = None
+    transfer: str | None = None
+    error: dict[str, Any] | None = None
+    started_at: str
+    ended_at: str | None = None
+
+
+class RetryInfo(BaseModel):
+    """Whether POST /v1/posts/{post_id}/retry may start a new attempt, and why (not)."""
+
+    allowed: bool
+    code: str = Field(description="retry_allowed, post_unconfirmed, post_not_retryable or too_many_attempts.")
+    reason: str
+
+
+class VideoReading(BaseModel):
+    video_id: str = Field(description="TikTok's video id (int64) as a string.")
+    view_count: int
+    like_count: int
+    comment_count: int
+    share_count: int
+
+
+class PostReading(BaseModel):
+    """The latest counts read from TikTok (GET /v1/posts/{post_id}/metrics reads them anew when due)."""
+
+    read_at: str
+    view_count: int
+    like_count: int
+    comment_count: int
+    share_count: int
+    videos: list[VideoReading] = Field(default_factory=list)
+
+
 class PostView(BaseModel):
     """A post as the API shows it."""
 
@@ -134,6 +196,13 @@ class PostView(BaseModel):
     created_at: str
     updated_at: str | None = None
     history: list[dict[str, Any]] = Field(default_factory=list)
+    publish_at: int | None = None
+    attempts: list[Attempt] = Field(
+        default_factory=list,
+        description="Every attempt at publishing, oldest first; the last is the current one.",
+    )
+    retry: RetryInfo | None = Field(None, description="For a failed or unconfirmed post.")
+    metrics: PostReading | None = Field(None, description="The latest counts, when metrics are enabled.")
 
 
 class PostPage(BaseModel):

@@ -64,6 +64,7 @@ def openapi_document() -> dict[str, Any]:
 
     from tiktok_publisher.entrypoints.http.accounts import register_accounts
     from tiktok_publisher.entrypoints.http.connect import register_callback, register_start
+    from tiktok_publisher.entrypoints.http.metrics import register_metrics
     from tiktok_publisher.entrypoints.http.posts import register_publish_routes
     from tiktok_publisher.entrypoints.http.tenant import register_tenant
     from tiktok_publisher.entrypoints.http.webhooks import register_webhook
@@ -75,6 +76,7 @@ def openapi_document() -> dict[str, Any]:
         register_accounts,
         register_tenant,
         register_publish_routes,
+        register_metrics,
         register_webhook,
     ):
         register(doc_app, _no_ports)

@@ -12,11 +12,13 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from tiktok_publisher.bootstrap import Ports
 from tiktok_publisher.entrypoints.http.caller import CallerDep
+from tiktok_publisher.entrypoints.http.docs import error_responses, ok_response
 from tiktok_publisher.entrypoints.http.errors import BASE_HEADERS
 from tiktok_publisher.publishing.schemas import (
     CreatePostRequest,
     PostPage,
     PostView,
+    UpdatePostRequest,
     UploadRequest,
     UploadResponse,
 )
@@ -113,3 +115,58 @@ def register_publish_routes(app: APIGatewayHttpResolver, ports: Callable[[], Por
     )
     def cancel_post(who: CallerDep, post_id: PostId) -> PostView:
         return PostView(**ports().publish_service.cancel_post(who.tenant_id, post_id).to_api())
+
+    @app.patch(
+        "/v1/posts/<post_id>",
+        summary="Reschedule or edit a scheduled post",
+        description=(
+            "Changes `publish_at`, `post_info` (replaced whole), or both, of a post still `scheduled`. "
+            "Direct posts are checked against a fresh creator_info, as a new post is. Once dispatch has "
+            "started the post is no longer `scheduled` and the answer is 409 `post_not_editable`."
+        ),
+        tags=["Posts"],
+        responses={
+            **ok_response(PostView, "The post as changed"),
+            **error_responses(
+                401,
+                404,
+                409,
+                422,
+                502,
+                e409="post_not_editable (dispatch has started), account_needs_reconnect, "
+                "creator_cannot_post, or conflict (changed meanwhile)",
+            ),
+        },
+    )
+    def update_post(who: CallerDep, post_id: PostId, body: UpdatePostRequest) -> PostView:
+        return PostView(**ports().post_changes.update_post(who.tenant_id, post_id, body).to_api())
+
+    @app.post(
+        "/v1/posts/<post_id>/retry",
+        summary="Retry a failed post",
+        description=(
+            "Starts a new attempt for a `failed` post whose failure class allows it (the post's `retry`). "
+            "The failed attempt stays in `attempts`. An `unconfirmed` post is never retried (409 "
+            "`post_unconfirmed`: TikTok may have it); neither is a post TikTok may still publish (409 "
+            "`retry_unsafe`). Answers 202 with the post, `queued` again."
+        ),
+        tags=["Posts"],
+        responses={
+            202: {
+                "description": "A new attempt started",
+                "content": {"application/json": {"model": PostView}},
+            },
+            **error_responses(
+                401,
+                404,
+                409,
+                422,
+                502,
+                e409="post_not_retryable, post_unconfirmed, retry_unsafe, account_needs_reconnect or "
+                "creator_cannot_post",
+            ),
+        },
+    )
+    def retry_post(who: CallerDep, post_id: PostId) -> Response[PostView]:
+        post = ports().post_changes.retry_post(who.tenant_id, post_id)
+        return _json(HTTPStatus.ACCEPTED, post.to_api())
