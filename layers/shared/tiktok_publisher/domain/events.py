@@ -27,6 +27,8 @@ class DetailType:
     POST_PUBLISHED = "Post Published"
     POST_FAILED = "Post Failed"
     POST_SENT_TO_INBOX = "Post Sent To Inbox"
+    # Outbound webhooks (docs/webhooks.md): an endpoint that kept failing was switched off.
+    WEBHOOK_ENDPOINT_DISABLED = "Webhook Endpoint Disabled"
 
     ALL = frozenset(
         {
@@ -36,6 +38,7 @@ class DetailType:
             POST_PUBLISHED,
             POST_FAILED,
             POST_SENT_TO_INBOX,
+            WEBHOOK_ENDPOINT_DISABLED,
         }
     )
 
