@@ -22,14 +22,21 @@ from tiktok_publisher.outbound.sender import OutcomeKind
 
 # Only the failed message's group waits; other posts' messages in the same batch go on.
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+# Failures are always reported per message (a batch of one waiting message is the usual case), never raised.
+processor.raise_on_entire_batch_failure = False
 
 
 class RetryLater(Exception):
     """This message waits (its visibility already set to the delay); report it failed."""
 
 
+# Messages of this invocation that reached record_handler (the rest of a failed group's batch did not).
+_handled: set[str] = set()
+
+
 def record_handler(record: SQSRecord) -> str:
     """One message; RetryLater leaves it (and its group) to SQS until the delay is over."""
+    _handled.add(record.message_id)
     try:
         message = DeliveryMessage.from_json(record.body)
     except ValueError:
@@ -47,6 +54,16 @@ def record_handler(record: SQSRecord) -> str:
 @instrument_handler(correlation_id_path="Records[0].messageId")
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     """SQS (FIFO) entry point with ReportBatchItemFailures."""
-    return process_partial_response(
+    _handled.clear()
+    response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
+    failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+    behind = [r for r in event.get("Records", []) if r["messageId"] in failed - _handled]
+    if behind:
+        # Messages that waited behind a retrying one in their group go back at once: the group stays blocked
+        # by the waiting message, and their own (longer) visibility would otherwise hold up its retry.
+        queue = ports(secrets=False).webhook_queue
+        for record in behind:
+            queue.postpone(record["receiptHandle"], 0)
+    return response

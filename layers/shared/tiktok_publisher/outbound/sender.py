@@ -35,6 +35,7 @@ from tiktok_publisher.outbound.targets import resolve_target
 from tiktok_publisher.ports import Events, SecretBox, WebhookDeliveries, WebhookEndpoints, WebhookTransport
 
 _SAVE_TRIES = 3
+EARLY_TOLERANCE_S = 2
 
 
 class OutcomeKind(StrEnum):
@@ -71,6 +72,9 @@ class DeliverySender:
         if delivery.cycle != message.cycle or delivery.status not in OPEN_DELIVERY:
             return Outcome(OutcomeKind.STALE)
         now = self.clock()
+        if delivery.next_attempt_at is not None and delivery.next_attempt_at - now > EARLY_TOLERANCE_S:
+            # Handed back before its time (a visibility change that did not take): wait the rest.
+            return Outcome(OutcomeKind.RETRY, retry_in=int(delivery.next_attempt_at - now) + 1)
         try:
             endpoint = self.endpoints.get(message.tenant_id, message.endpoint_id)
         except NotFound:
