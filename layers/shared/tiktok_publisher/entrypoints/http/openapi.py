@@ -40,6 +40,7 @@ def openapi_document() -> dict[str, Any]:
     from tiktok_publisher.entrypoints.http.accounts import register_accounts
     from tiktok_publisher.entrypoints.http.connect import register_callback, register_start
     from tiktok_publisher.entrypoints.http.posts import register_publish_routes
+    from tiktok_publisher.entrypoints.http.webhook_endpoints import register_webhook_endpoints
     from tiktok_publisher.entrypoints.http.webhooks import register_webhook
 
     doc_app = create_app()
@@ -49,6 +50,7 @@ def openapi_document() -> dict[str, Any]:
         register_accounts,
         register_publish_routes,
         register_webhook,
+        register_webhook_endpoints,
     ):
         register(doc_app, _no_ports)
     _register_self(doc_app)
