@@ -33,7 +33,7 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver.cond:
                     receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))

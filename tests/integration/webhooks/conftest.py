@@ -1,5 +1,5 @@
-"""Webhooks to the SaaS, in-process: the functions' handlers against moto (DynamoDB, KMS, EventBridge, SQS FIFO)
-and a real HTTP receiver on loopback.
+"""Webhooks to the SaaS, in-process: the functions' handlers against moto (DynamoDB, KMS, EventBridge,
+SQS FIFO) and a real HTTP receiver on loopback.
 
 Time is one virtual clock shared by the product (fan-out, sender, endpoint service) and moto's SQS (message
 visibility), so "retry in 5 hours" is checked by moving the clock, never by waiting.
@@ -69,7 +69,7 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.received.append(
                     Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
@@ -111,9 +111,15 @@ class Hooks:
 
     # ------------------------------------------------------------------ the API
     def api(
-        self, method: str, path: str, *, tenant: str = "tenant-a", body: Any = None, raw_body: str | None = None,
+        self,
+        method: str,
+        path: str,
+        *,
+        tenant: str = "tenant-a",
+        body: Any = None,
+        raw_body: str | None = None,
         query: dict[str, str] | None = None,
-    ) -> Answer:  # fmt: skip
+    ) -> Answer:
         event = http_event(method, path, body=body, raw_body=raw_body, query=query, tenant_id=tenant)
         raw = load_function("webhook_endpoints").lambda_handler(event, LambdaContext(remaining_ms=20_000))
         text = raw.get("body") or ""

@@ -248,8 +248,8 @@ def test_another_tenants_endpoint_is_404_everywhere_and_their_events_never_cross
         (json.dumps({"url": "https://hooks.example.com/x"}), 422, "invalid_input"),
         (json.dumps({"url": 42, "event_types": ["post.published"]}), 422, "invalid_input"),
         (json.dumps({"url": "https://hooks.example.com/x", "event_types": []}), 422, "invalid_input"),
-        (json.dumps({"url": "https://hooks.example.com/x", "event_types": ["post.exploded"]}), 422, "invalid_input"),
-        (json.dumps({"url": "https://hooks.example.com/x", "event_types": "post.published"}), 422, "invalid_input"),
+        (json.dumps({"url": "https://h.example.com/x", "event_types": ["post.exploded"]}), 422, "invalid_input"),
+        (json.dumps({"url": "https://h.example.com/x", "event_types": "post.published"}), 422, "invalid_input"),
         (json.dumps({"url": "https://h.example.com/x", "event_types": ["post.failed"], "admin": True}), 422,
          "invalid_input"),
         (json.dumps({"url": "https://h.example.com/" + "a" * 3000, "event_types": ["post.failed"]}), 422,
@@ -306,7 +306,8 @@ def test_the_delivery_log_pages_newest_first_and_its_cursor_is_bound_to_the_endp
     ids = [d["message_id"] for d in page.body["deliveries"]]
     assert len(ids) == 2
     cursor = page.body["next_cursor"]
-    rest = hooks.api("GET", f"{BASE}/{first['endpoint_id']}/deliveries", query={"limit": "2", "cursor": cursor})
+    log = f"{BASE}/{first['endpoint_id']}/deliveries"
+    rest = hooks.api("GET", log, query={"limit": "2", "cursor": cursor})
     ids += [d["message_id"] for d in rest.body["deliveries"]]
     assert ids == sorted(ids, reverse=True)
     assert len(set(ids)) == 3

@@ -62,7 +62,8 @@ def test_message_ids_are_stable_per_event_and_sort_by_time() -> None:
     a = outbound.message_id_for("3b7c5c1e-0c6b-4c54-9d8c-1a2b3c4d5e6f", 1_795_615_200_000)
     assert a == outbound.message_id_for("3b7c5c1e-0c6b-4c54-9d8c-1a2b3c4d5e6f", 1_795_615_200_000)
     later = outbound.message_id_for("00000000-0000-0000-0000-000000000000", 1_795_615_201_000)
-    assert a.startswith("msg_") and len(a) == 30
+    assert a.startswith("msg_")
+    assert len(a) == 30
     assert later > a
 
 

@@ -5,6 +5,7 @@ import { openComposer } from "./composer.js";
 import { createPostList } from "./posts.js";
 import { fetchDevToken, isLocalStack, session } from "./session.js";
 import { clearFlash, flash } from "./ui.js";
+import { createWebhooks } from "./webhooks.js";
 
 const $ = (id) => document.getElementById(id);
 const view = {
@@ -12,6 +13,7 @@ const view = {
   composer: $("composer"), accountList: $("account-list"), accountsEmpty: $("accounts-empty"),
 };
 const posts = createPostList({ list: $("post-list"), empty: $("posts-empty"), more: $("more-posts"), refresh: $("refresh-posts") });
+const webhooks = createWebhooks($("webhooks"));
 let accounts = [];
 let selected = null;
 
@@ -60,6 +62,7 @@ function showSignIn() {
   view.signOut.hidden = true;
   view.signin.hidden = false;
   posts.stop();
+  webhooks.reset();
   isLocalStack().then((local) => {
     $("dev-signin").hidden = !local;
   });
@@ -70,6 +73,7 @@ async function showWorkspace(preferred) {
   view.workspace.hidden = false;
   view.signOut.hidden = false;
   selected = preferred || selectedFromHash();
+  webhooks.load();
   await loadAccounts();
   const account = accounts.find((a) => a.open_id === selected && a.status === "active") ||
     (accounts.filter((a) => a.status === "active").length === 1 ? accounts.find((a) => a.status === "active") : null);
