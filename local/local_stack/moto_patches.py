@@ -73,8 +73,8 @@ def make_sqs_visibility_per_receive() -> None:
                 since = getattr(message, "local_received_at", message.sent_timestamp)
                 if models.unix_time_millis() + int(visibility_timeout) * 1000 - since > MAX_VISIBILITY_MS:
                     raise InvalidParameterValue(
-                        f"Value {visibility_timeout} for parameter VisibilityTimeout is invalid. Reason: Total "
-                        "VisibilityTimeout for the message is beyond the limit [43200 seconds]"
+                        f"Value {visibility_timeout} for parameter VisibilityTimeout is invalid. Reason: "
+                        "Total VisibilityTimeout for the message is beyond the limit [43200 seconds]"
                     )
                 message.change_visibility(visibility_timeout)
                 if message.visible and message in queue.pending_messages:
