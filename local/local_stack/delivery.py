@@ -254,7 +254,7 @@ class EventRuleBridge(_Loop):
         for message in reply.get("Messages", []):
             if self.stopping.is_set():
                 return
-            event = json.loads(message["Body"])
+            event = events.complete_bus_event(json.loads(message["Body"]))
             result = self.invoke(self.function, event)
             self.log.add(
                 Delivery(

@@ -5,6 +5,7 @@ library verifies. Replay and the delivery log go through the gateway too."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -12,10 +13,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+import requests
 from standardwebhooks import Webhook
 
 from local_stack import LocalStack
 from tests.e2e.publishing.test_publish_e2e import User, _quick
+from tests.lambdas import ROOT
 from tests.media import make_mp4
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("stack")]
@@ -118,6 +121,15 @@ def test_a_post_published_through_the_stack_reaches_a_registered_endpoint_signed
     headers, body = receiver.wait_for(3)[2]
     assert headers["webhook-id"] == published["message_id"]
     assert verifier.verify(body, headers)["type"] == "post.published"
+    # And the bus events the stack handed to the fan-out have EventBridge's shape (events/ sample)
+    sample = json.loads((ROOT / "events" / "eventbridge_post_published.json").read_text())
+    handed = requests.get(f"{user.api}/_local/deliveries", timeout=30).json()
+    fanned = [d for d in handed if d["source"] == "events" and d["function"] == "WebhookFanoutFunction"]
+    mine = [d["event"] for d in fanned if d["event"]["detail"].get("post_id") == post["post_id"]]
+    assert mine
+    assert set(mine[0]) == set(sample)
+    assert mine[0]["source"] == "tiktok-publisher"
+    assert mine[0]["time"].endswith("Z")
 
 
 def test_an_unsafe_url_is_refused_through_the_gateway(local_stack: LocalStack) -> None:
