@@ -28,6 +28,10 @@ const ERRORS = {
   endpoint_deleted: "endpoint deleted",
 };
 
+// While a shown message is still on its way (queued, or a retry due soon) the log refreshes itself.
+const POLL_MS = 3000;
+const SOON_MS = 60_000;
+
 const typeLabel = (type) => TYPES[type] || type;
 const path = (...parts) => `/v1/webhook-endpoints/${parts.map(encodeURIComponent).join("/")}`;
 
@@ -36,6 +40,7 @@ export function createWebhooks(root) {
   let catalogue = Object.keys(TYPES);
   let endpoints = [];
   let openLog = null; // endpoint_id whose delivery log is shown
+  let pollTimer = null;
 
   const list = h("ul", { class: "hook-list", "aria-label": "Webhook endpoints" });
   const empty = h("p", { class: "muted" }, "No endpoint yet. Add one to have events sent to your app.");
@@ -209,6 +214,7 @@ export function createWebhooks(root) {
   }
 
   function closeLog() {
+    clearTimeout(pollTimer);
     openLog = null;
     clear(log);
     log.hidden = true;
@@ -221,6 +227,7 @@ export function createWebhooks(root) {
       return draw();
     }
     openLog = endpoint.endpoint_id;
+    clearTimeout(pollTimer);
     draw();
     let page;
     try {
@@ -240,6 +247,14 @@ export function createWebhooks(root) {
           h("tbody", {}, rows))
         : h("p", { class: "muted" }, "Nothing sent to this endpoint yet."));
     log.hidden = false;
+    const moving = (page.deliveries || []).some((d) => d.status === "pending" ||
+      (d.status === "retrying" && Date.parse(d.next_attempt_at) - Date.now() < SOON_MS));
+    if (moving) {
+      const id = endpoint.endpoint_id;
+      pollTimer = setTimeout(() => {
+        if (openLog === id) showLog(endpoints.find((e) => e.endpoint_id === id), { keep: true });
+      }, POLL_MS);
+    }
   }
 
   function deliveryRow(endpoint, delivery) {
