@@ -7,6 +7,9 @@
   events and filters; that queue is drained into the function (at-least-once, like S3 -> Lambda
   async invokes with their retries).
 - Schedules: each rate() rule fires its function on a timer (or on demand through the gateway).
+- EventBridge rules on a bus: moto's server cannot invoke a Lambda target, so each rule targets an internal
+  SQS queue instead (same rule, same pattern: moto matches the events); that queue is drained into the
+  function with the event as EventBridge sends it (an asynchronous invoke, retried like S3's).
 """
 
 from __future__ import annotations
@@ -28,13 +31,14 @@ from .functions import InvocationResult
 Invoke = Callable[[str, Any], InvocationResult]
 S3_BRIDGE_QUEUE = "local-stack-s3-notifications"
 S3_MAX_ATTEMPTS = 3  # an asynchronous invoke: the first try plus two retries
+EVENTS_MAX_ATTEMPTS = 3  # EventBridge retries far longer; locally a few tries show the same behaviour
 
 
 @dataclass
 class Delivery:
     """One event delivered to a function (kept for the admin endpoint and tests)."""
 
-    source: str  # sqs | s3 | schedule
+    source: str  # sqs | s3 | schedule | events
     name: str  # the event source's name in the template
     function: str
     event: Any
@@ -230,6 +234,38 @@ class S3Bridge(_Loop):
                 if not result.ok and attempts < S3_MAX_ATTEMPTS:
                     done = False
             if done:
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+class EventRuleBridge(_Loop):
+    """Events matched by a rule (delivered by moto to an internal queue) to the rule's function."""
+
+    def __init__(
+        self, sqs: Any, queue_url: str, name: str, function: str, invoke: Invoke, log: DeliveryLog
+    ) -> None:
+        super().__init__(f"events:{name}")
+        self.sqs, self.queue_url, self.name, self.function = sqs, queue_url, name, function
+        self.invoke, self.log = invoke, log
+
+    def step(self) -> None:
+        reply = self.sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"]
+        )
+        for message in reply.get("Messages", []):
+            if self.stopping.is_set():
+                return
+            event = events.complete_bus_event(json.loads(message["Body"]))
+            result = self.invoke(self.function, event)
+            self.log.add(
+                Delivery(
+                    "events", self.name, self.function, event, result.ok,
+                    result.payload if result.ok else result.error,
+                )
+            )  # fmt: skip
+            attempts = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+            if result.ok or attempts >= EVENTS_MAX_ATTEMPTS:
+                if not result.ok:
+                    _log(f"{self.name}: {self.function} failed {attempts} times; event dropped")
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 

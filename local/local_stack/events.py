@@ -218,3 +218,13 @@ def scheduled_event(rule_arn: str) -> dict[str, Any]:
         "resources": [rule_arn],
         "detail": {},
     }
+
+
+def complete_bus_event(event: dict[str, Any]) -> dict[str, Any]:
+    """An event as an EventBridge rule hands it to Lambda: moto's SQS target leaves out `account`."""
+    event = dict(event)
+    event.setdefault("version", "0")
+    event.setdefault("account", ACCOUNT_ID)
+    event.setdefault("region", REGION)
+    event.setdefault("resources", [])
+    return event

@@ -18,9 +18,10 @@ from local_stack.procs import watch_stdin_then_exit
 
 def _patch_moto() -> None:
     """Mend where moto differs from AWS in ways the local stack meets."""
-    from local_stack.moto_patches import make_dynamodb_atomic
+    from local_stack.moto_patches import make_dynamodb_atomic, make_sqs_visibility_per_receive
 
     make_dynamodb_atomic()
+    make_sqs_visibility_per_receive()
     # moto's CloudFormation Ref of AWS::Events::EventBus returns the model object, not its name.
     from moto.events.models import EventBus
 

@@ -25,7 +25,15 @@ import jwt
 from jwt.warnings import InsecureKeyLengthWarning
 
 from . import procs, provision
-from .delivery import S3_BRIDGE_QUEUE, Delivery, DeliveryLog, S3Bridge, ScheduleTimer, SqsPoller
+from .delivery import (
+    S3_BRIDGE_QUEUE,
+    Delivery,
+    DeliveryLog,
+    EventRuleBridge,
+    S3Bridge,
+    ScheduleTimer,
+    SqsPoller,
+)
 from .events import scheduled_event
 from .functions import FunctionPool, InvocationResult
 from .gateway import Gateway
@@ -306,6 +314,8 @@ class LocalStack:
             "TIKTOK_AUTH_BASE": self.tiktok_auth_base,
             # The local TikTok serves upload_urls from its own base: trusted by local configuration only.
             "TIKTOK_UPLOAD_ORIGINS": self.tiktok_api_base,
+            # Webhook receivers on this machine (a test's, or a developer's) are reachable locally only.
+            "WEBHOOK_ALLOW_LOOPBACK": "true",
             "OAUTH_REDIRECT_URI": self.gateway_url + CALLBACK_PATH,
             "RETURN_TO_ALLOWED_ORIGINS": ",".join(self._allowed_origins()),
             # No X-Ray daemon on a laptop; Powertools would otherwise try to emit segments.
@@ -407,6 +417,8 @@ class LocalStack:
             self._loops.append(
                 S3Bridge(self.client("sqs"), bridge_url, targets, self.invoke, self.deliveries)
             )
+        for rule in self.model.event_rules:
+            self._loops.append(self._bridge_rule(rule))
         for schedule in self.model.schedules:
             if not schedule.enabled or self.schedule_interval == 0:
                 continue
@@ -419,6 +431,26 @@ class LocalStack:
                 )
         for loop in self._loops:
             loop.start()
+
+    def _bridge_rule(self, rule: Any) -> EventRuleBridge:
+        """Point a template rule at an internal queue (moto cannot invoke its Lambda target) and drain it."""
+        sqs, bus_events = self.client("sqs"), self.client("events")
+        queue_name = f"local-stack-events-{rule.rule_logical_id}"[:80]
+        url = sqs.create_queue(QueueName=queue_name, Attributes={"VisibilityTimeout": "2"})["QueueUrl"]
+        arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{queue_name}"
+        bus = self.resources[rule.bus] if rule.bus else "default"
+        rule_name = self.resources.get(rule.rule_logical_id)
+        if rule_name is None:  # moto's CloudFormation did not create it: create the rule from the template
+            rule_name = rule.rule_logical_id
+            bus_events.put_rule(Name=rule_name, EventBusName=bus, EventPattern=json.dumps(rule.pattern))
+        rule_name = rule_name.rsplit("/", 1)[-1]
+        existing = bus_events.list_targets_by_rule(Rule=rule_name, EventBusName=bus).get("Targets", [])
+        if existing:
+            bus_events.remove_targets(Rule=rule_name, EventBusName=bus, Ids=[t["Id"] for t in existing])
+        bus_events.put_targets(Rule=rule_name, EventBusName=bus, Targets=[{"Id": "local-stack", "Arn": arn}])
+        return EventRuleBridge(
+            self.client("sqs"), url, rule.name, rule.function, self.invoke, self.deliveries
+        )
 
     # ------------------------------------------------------------------ use
     def function_id(self, name: str) -> str:
@@ -506,6 +538,9 @@ class LocalStack:
             "sqs": [
                 {"name": s.name, "function": s.function, "queue": self.resources[s.queue]}
                 for s in self.model.sqs_sources
+            ],
+            "events": [
+                {"name": r.name, "function": r.function, "pattern": r.pattern} for r in self.model.event_rules
             ],
             "s3": [
                 {

@@ -234,6 +234,17 @@ class ScheduleSource:
 
 
 @dataclass(frozen=True)
+class EventRuleSource:
+    """An EventBridge rule (on a bus) targeting a function: `EventBridgeRule` events of SAM."""
+
+    name: str  # the event's name in the template, e.g. BusEvents
+    function: str
+    rule_logical_id: str
+    bus: str | None  # the bus's logical id (None: the default bus)
+    pattern: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     """One Lambda function as the local stack runs it."""
 
@@ -256,6 +267,7 @@ class StackModel:
     sqs_sources: list[SqsSource] = field(default_factory=list)
     s3_sources: list[S3Source] = field(default_factory=list)
     schedules: list[ScheduleSource] = field(default_factory=list)
+    event_rules: list[EventRuleSource] = field(default_factory=list)
 
 
 def _logical(value: Any) -> str:
@@ -349,6 +361,17 @@ def build_model(sam: dict[str, Any], resolver: Resolver) -> StackModel:
                         events=tuple([events] if isinstance(events, str) else events),
                         prefix=values.get("prefix", ""),
                         suffix=values.get("suffix", ""),
+                    )
+                )
+            elif kind == "EventBridgeRule":
+                bus = eprops.get("EventBusName")
+                model.event_rules.append(
+                    EventRuleSource(
+                        name=event_name,
+                        function=logical_id,
+                        rule_logical_id=f"{logical_id}{event_name}",
+                        bus=_logical(bus) if isinstance(bus, dict) else None,
+                        pattern=resolver.resolve(eprops.get("Pattern", {})),
                     )
                 )
             elif kind in ("Schedule", "ScheduleV2"):

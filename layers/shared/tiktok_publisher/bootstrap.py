@@ -31,16 +31,26 @@ if TYPE_CHECKING:
     from tiktok_publisher.adapters.posts_table import PostRepository
     from tiktok_publisher.adapters.s3_media import PullUrlSigner, S3Media
     from tiktok_publisher.adapters.sessions_table import OAuthSessionRepository
-    from tiktok_publisher.adapters.sqs import SqsJobQueue
+    from tiktok_publisher.adapters.sqs import SqsJobQueue, WebhookFifoQueue
     from tiktok_publisher.adapters.sweep_handoff import EventBridgeHandOff
     from tiktok_publisher.adapters.tenants_table import TenantSettingsRepository
     from tiktok_publisher.adapters.tiktok_client import TikTokClient
+    from tiktok_publisher.adapters.webhook_http import HttpWebhookTransport
+    from tiktok_publisher.adapters.webhooks_table import (
+        WebhookDeliveryRepository,
+        WebhookEndpointRepository,
+        WebhookSecretBox,
+    )
     from tiktok_publisher.app_secrets import AppSecrets
     from tiktok_publisher.connect.service import ConnectConfig
     from tiktok_publisher.dispatch.dispatcher import ScheduleDispatcher
+    from tiktok_publisher.domain.ssrf import TargetPolicy
     from tiktok_publisher.metrics.reads import Reads
     from tiktok_publisher.metrics.service import MetricsService
     from tiktok_publisher.metrics.snapshots import SnapshotRun
+    from tiktok_publisher.outbound.endpoints import EndpointService
+    from tiktok_publisher.outbound.fanout import FanOut
+    from tiktok_publisher.outbound.sender import DeliverySender
     from tiktok_publisher.ports import Deployments, ScheduleRules, SecretDocuments, UrlProperties, WebProbe
     from tiktok_publisher.publishing.changes import PostChanges
     from tiktok_publisher.publishing.limits import TenantLimits
@@ -425,6 +435,82 @@ class Ports:
             secret=self.secrets.client_secret.get_secret_value(),
             tenants=self.tenants if self.settings.tenants_table else None,
             eraser=self.eraser,
+        )
+
+    # ------------------------------------------------------------------ webhooks to the SaaS (outbound/)
+
+    @cached_property
+    def webhook_endpoints(self) -> WebhookEndpointRepository:
+        from tiktok_publisher.adapters.webhooks_table import WebhookEndpointRepository
+
+        self.settings.require("webhook_endpoints_table")
+        return WebhookEndpointRepository()
+
+    @cached_property
+    def webhook_deliveries(self) -> WebhookDeliveryRepository:
+        from tiktok_publisher.adapters.webhooks_table import WebhookDeliveryRepository
+
+        self.settings.require("webhook_deliveries_table")
+        return WebhookDeliveryRepository()
+
+    @cached_property
+    def webhook_queue(self) -> WebhookFifoQueue:
+        from tiktok_publisher.adapters.sqs import WebhookFifoQueue
+
+        return WebhookFifoQueue(self.settings.require("webhook_queue_url"))
+
+    @cached_property
+    def webhook_secrets(self) -> WebhookSecretBox:
+        from tiktok_publisher.adapters.webhooks_table import WebhookSecretBox
+
+        return WebhookSecretBox()  # the shared TokenCipher on TOKEN_KEY_ID
+
+    @cached_property
+    def webhook_transport(self) -> HttpWebhookTransport:
+        from tiktok_publisher.adapters.webhook_http import HttpWebhookTransport
+
+        return HttpWebhookTransport()
+
+    @property
+    def webhook_policy(self) -> TargetPolicy:
+        """https and public addresses only, except on the local stack (http, and loopback when asked)."""
+        from tiktok_publisher.domain.ssrf import TargetPolicy
+
+        local = self.settings.stage == "local"
+        return TargetPolicy(allow_http=local, allow_loopback=local and self.settings.webhook_allow_loopback)
+
+    @cached_property
+    def endpoint_service(self) -> EndpointService:
+        from tiktok_publisher.outbound.endpoints import EndpointService
+
+        return EndpointService(
+            endpoints=self.webhook_endpoints,
+            deliveries=self.webhook_deliveries,
+            queue=self.webhook_queue,
+            secrets=self.webhook_secrets,
+            transport=self.webhook_transport,
+            policy=self.webhook_policy,
+        )
+
+    @cached_property
+    def fanout(self) -> FanOut:
+        from tiktok_publisher.outbound.fanout import FanOut
+
+        return FanOut(
+            endpoints=self.webhook_endpoints, deliveries=self.webhook_deliveries, queue=self.webhook_queue
+        )
+
+    @cached_property
+    def delivery_sender(self) -> DeliverySender:
+        from tiktok_publisher.outbound.sender import DeliverySender
+
+        return DeliverySender(
+            endpoints=self.webhook_endpoints,
+            deliveries=self.webhook_deliveries,
+            secrets=self.webhook_secrets,
+            transport=self.webhook_transport,
+            events=self.events,
+            policy=self.webhook_policy,
         )
 
 

@@ -110,6 +110,11 @@ class Settings:
     metrics_account_interval_s: int = 21600
     metrics_post_window_days: int = 30
     metrics_history_days: int = 90
+    webhook_endpoints_table: str | None = None
+    webhook_deliveries_table: str | None = None
+    webhook_queue_url: str | None = None
+    # The local stack only (a test receiver on 127.0.0.1): refused at cold start on any other stage.
+    webhook_allow_loopback: bool = False
 
     @classmethod
     def from_env(cls, environ: typing.Mapping[str, str] | None = None) -> Settings:
@@ -127,6 +132,9 @@ class Settings:
             except ValueError as exc:
                 # Values are deliberately omitted: a misplaced secret must not end up in a log line.
                 problems.append(f"{field.name.upper()} ({exc})")
+        if values.get("webhook_allow_loopback") and values.get("stage", "local") != "local":
+            # Fail closed: loopback webhooks would let a tenant reach the function's own host.
+            problems.append("WEBHOOK_ALLOW_LOOPBACK (only allowed when STAGE is local)")
         if problems:
             raise ConfigError("invalid environment variable(s): " + ", ".join(problems))
         return cls(**values)

@@ -17,9 +17,11 @@ from tiktok_publisher.domain.jobs import Job
 from tiktok_publisher.domain.limits import RateDecision
 from tiktok_publisher.domain.media import MediaPin, ObjectInfo
 from tiktok_publisher.domain.metrics import HistoryPoint
+from tiktok_publisher.domain.outbound import Delivery, DeliveryMessage, Endpoint, TransportResult
 from tiktok_publisher.domain.posts import Post
 from tiktok_publisher.domain.refresh import DuePage, KeysPage, RefreshKeys, ShardCursor
 from tiktok_publisher.domain.sessions import OAuthSession
+from tiktok_publisher.domain.ssrf import WebhookUrl
 from tiktok_publisher.domain.tenants import TenantSettings
 from tiktok_publisher.domain.tiktok import (
     ChunkResult,
@@ -484,3 +486,69 @@ class MediaObjects(Protocol):
     def put_object(self, key: str, body: bytes, *, content_type: str) -> None: ...
 
     def delete_object(self, key: str) -> None: ...
+
+
+# ---------------------------------------------------------------------- webhooks to the SaaS (outbound/)
+
+
+class WebhookEndpoints(Protocol):
+    """The WebhookEndpoints table (adapters/webhooks_table.py): keyed by tenant, NotFound across tenants."""
+
+    def create(self, endpoint: Endpoint) -> None: ...
+
+    def get(self, tenant_id: str, endpoint_id: str) -> Endpoint: ...
+
+    def list(self, tenant_id: str) -> Sequence[Endpoint]: ...
+
+    def delete(self, tenant_id: str, endpoint_id: str) -> None: ...
+
+    def save(self, endpoint: Endpoint, *, expected_version: int) -> Endpoint | None:
+        """Write every mutable field if the row is still at `expected_version`; the stored endpoint (version
+        bumped), or None when someone else changed it first."""
+        ...
+
+
+class WebhookDeliveries(Protocol):
+    """The WebhookDeliveries table: one row per message and endpoint, with its attempts (TTL-bounded)."""
+
+    def create(self, delivery: Delivery) -> bool:
+        """False when that message already had a row for that endpoint (a redelivered bus event)."""
+        ...
+
+    def get(self, tenant_id: str, endpoint_id: str, message_id: str) -> Delivery: ...
+
+    def page(
+        self, tenant_id: str, endpoint_id: str, *, limit: int, cursor: str | None
+    ) -> tuple[list[Delivery], str | None]:
+        """Newest first; the cursor is opaque and valid for this endpoint only."""
+        ...
+
+    def save(self, delivery: Delivery, *, expected_attempts: int, expected_cycle: int) -> bool:
+        """Write the delivery's state if nobody attempted or replayed it since it was read."""
+        ...
+
+
+class WebhookQueue(Protocol):
+    """The FIFO delivery queue (adapters/sqs.py): one ordered lane per endpoint and post/account."""
+
+    def send(self, message: DeliveryMessage, *, group_id: str) -> None: ...
+
+
+class SecretBox(Protocol):
+    """Webhook signing secrets sealed with the KMS envelope (TokenCipher), bound to tenant and endpoint."""
+
+    def seal(self, secret: str, *, tenant_id: str, endpoint_id: str) -> bytes: ...
+
+    def open(self, blob: bytes, *, tenant_id: str, endpoint_id: str) -> str: ...
+
+
+class WebhookTransport(Protocol):
+    """DNS and HTTP for webhooks (adapters/webhook_http.py): resolve once, then connect to that address."""
+
+    def resolve(self, host: str, port: int) -> list[str]:
+        """Every address `host` resolves to (empty when it does not)."""
+        ...
+
+    def post(self, url: WebhookUrl, address: str, headers: Mapping[str, str], body: bytes) -> TransportResult:
+        """POST `body` to `address` (never re-resolving), no redirects, bounded time and response size."""
+        ...

@@ -329,7 +329,7 @@ def test_admin_stack_summary_and_dev_token(probe_stack: LocalStack) -> None:
     summary = requests.get(f"{probe_stack.gateway_url}/_local/stack", timeout=30).json()
     assert summary["moto_url"] == probe_stack.moto_url
     assert "AWS::SecretsManager::Secret" in summary["supplemented"].values()
-    assert len(summary["routes"]) == 25
+    assert len(summary["routes"]) == 34  # 25 + the 9 /v1/webhook-endpoints routes (issue 15)
     token = requests.post(
         f"{probe_stack.gateway_url}/_local/token", json={"tenant_id": "t-9"}, timeout=30
     ).json()

@@ -4,6 +4,7 @@ emulator, and the API's 429 + Retry-After when an account has no creator_info ca
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from typing import Any
@@ -138,7 +139,8 @@ def test_the_api_answers_429_with_retry_after_when_no_creator_info_call_is_left(
     assert '"tiktok_rate_limit"' in raw["body"]
     assert post.status == 429
     assert post.body["error"]["code"] == "tiktok_rate_limit"
-    assert 1 <= int(post.headers["retry-after"]) <= 64
+    # Refused second, the post's call is given the turn one slot (63 s / 20) after the accounts call's.
+    assert 1 <= int(post.headers["retry-after"]) <= math.ceil(63 + 63 / 20)
     assert publisher.tiktok_posts() == []  # nothing was recorded, nothing sent
     assert publisher.messages() == []
 

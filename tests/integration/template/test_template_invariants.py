@@ -57,6 +57,18 @@ CONTRACT_ROUTES = {
     ("GET", "/v1/accounts/{open_id}/stats"): ("metrics", True),
     ("GET", "/v1/accounts/{open_id}/stats/history"): ("metrics", True),
     ("POST", "/v1/webhooks/tiktok"): ("webhook", False),
+    ("POST", "/v1/webhook-endpoints"): ("webhook_endpoints", True),
+    ("GET", "/v1/webhook-endpoints"): ("webhook_endpoints", True),
+    ("GET", "/v1/webhook-endpoints/{endpoint_id}"): ("webhook_endpoints", True),
+    ("PATCH", "/v1/webhook-endpoints/{endpoint_id}"): ("webhook_endpoints", True),
+    ("DELETE", "/v1/webhook-endpoints/{endpoint_id}"): ("webhook_endpoints", True),
+    ("POST", "/v1/webhook-endpoints/{endpoint_id}/rotate-secret"): ("webhook_endpoints", True),
+    ("GET", "/v1/webhook-endpoints/{endpoint_id}/deliveries"): ("webhook_endpoints", True),
+    ("GET", "/v1/webhook-endpoints/{endpoint_id}/deliveries/{message_id}"): ("webhook_endpoints", True),
+    ("POST", "/v1/webhook-endpoints/{endpoint_id}/deliveries/{message_id}/replay"): (
+        "webhook_endpoints",
+        True,
+    ),
     ("GET", "/"): ("console", False),
     ("GET", "/{proxy+}"): ("console", False),
 }
@@ -87,6 +99,8 @@ CONTRACT_TABLES: dict[str, tuple[tuple[str, str | None], dict[str, tuple[str, st
     "MetricsHistoryTable": (("series", "at"), {}, "expires_at"),
     "OAuthSessionsTable": (("state_id", None), {}, "expires_at"),
     "IdempotencyTable": (("id", None), {}, "expiration"),
+    "WebhookEndpointsTable": (("tenant_id", "endpoint_id"), {}, None),
+    "WebhookDeliveriesTable": (("endpoint_key", "message_id"), {}, "expires_at"),
 }
 ATTRIBUTE_TYPES = {
     "refresh_due_at": "N",
@@ -120,6 +134,8 @@ def test_every_function_has_its_code_dir_and_handler() -> None:
     assert dirs == {
         "authorizer", "oauth_start", "oauth_callback", "accounts", "publish", "publish_worker", "refresh",
         "dispatch", "s3_upload", "webhook", "console", "metrics",
+        # issue 15: webhooks to the SaaS
+        "webhook_endpoints", "webhook_fanout", "webhook_delivery",
     }  # fmt: skip
     for resource in FUNCTIONS.values():
         assert (ROOT / resource["Properties"]["CodeUri"]).is_dir()
@@ -289,7 +305,8 @@ def test_schedules_refresh_per_stage_and_dispatch_every_minute() -> None:
 
 
 def test_publish_worker_reports_batch_item_failures() -> None:
-    (source,) = build_model(SAM, _resolver("dev")).sqs_sources
+    sources = build_model(SAM, _resolver("dev")).sqs_sources
+    (source,) = [s for s in sources if s.function == "PublishWorkerFunction"]  # issue 15 added a second
     assert (source.function, source.queue) == ("PublishWorkerFunction", "PublishQueue")
     assert source.report_batch_item_failures is True
 

@@ -6,6 +6,7 @@ import { openComposer } from "./composer.js";
 import { createPostList } from "./posts.js";
 import { fetchDevToken, isLocalStack, session } from "./session.js";
 import { clearFlash, flash } from "./ui.js";
+import { createWebhooks } from "./webhooks.js";
 
 const $ = (id) => document.getElementById(id);
 const view = {
@@ -13,6 +14,7 @@ const view = {
   composer: $("composer"), accountList: $("account-list"), accountsEmpty: $("accounts-empty"),
 };
 const posts = createPostList({ list: $("post-list"), empty: $("posts-empty"), more: $("more-posts"), refresh: $("refresh-posts") });
+const webhooks = createWebhooks($("webhooks"));
 let accounts = [];
 let selected = null;
 
@@ -62,6 +64,7 @@ function showSignIn() {
   view.signOut.hidden = true;
   view.signin.hidden = false;
   posts.stop();
+  webhooks.reset();
   isLocalStack().then((local) => {
     $("dev-signin").hidden = !local;
   });
@@ -73,6 +76,7 @@ async function showWorkspace(preferred) {
   view.signOut.hidden = false;
   selected = preferred || selectedFromHash();
   showAuditMode($("audit-banner"));
+  webhooks.load();
   await loadAccounts();
   const account = accounts.find((a) => a.open_id === selected && a.status === "active") ||
     (accounts.filter((a) => a.status === "active").length === 1 ? accounts.find((a) => a.status === "active") : null);

@@ -339,6 +339,54 @@ class MetricsHistoryModel(Model):
     expires_at = NumberAttribute()
 
 
+# ------------------------------------------------------------------ Webhooks to the SaaS
+
+
+class WebhookEndpointModel(Model):
+    """A tenant's webhook endpoint; the signing secret (and the previous one, during rotation) sealed."""
+
+    Meta = _meta("webhook_endpoints_table")  # type: ignore[assignment]
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    endpoint_id = UnicodeAttribute(range_key=True)
+    url = UnicodeAttribute()
+    description = UnicodeAttribute(default="")
+    event_types = ListAttribute(of=UnicodeAttribute, default=list)
+    status = UnicodeAttribute(default="enabled")
+    secret_enc = BinaryAttribute(legacy_encoding=False)
+    previous_secret_enc = BinaryAttribute(null=True, legacy_encoding=False)
+    previous_secret_until = NumberAttribute(null=True)
+    failing_since = NumberAttribute(null=True)
+    disabled_at = NumberAttribute(null=True)
+    disabled_reason = UnicodeAttribute(null=True)
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+    version = NumberAttribute(default=0)
+
+
+class WebhookDeliveryModel(Model):
+    """One message for one endpoint (endpoint_key = "{tenant_id}#{endpoint_id}"), its attempts; TTL."""
+
+    Meta = _meta("webhook_deliveries_table")  # type: ignore[assignment]
+
+    endpoint_key = UnicodeAttribute(hash_key=True)
+    message_id = UnicodeAttribute(range_key=True)
+    tenant_id = UnicodeAttribute()
+    endpoint_id = UnicodeAttribute()
+    event_type = UnicodeAttribute()
+    payload = UnicodeAttribute()
+    group = UnicodeAttribute()
+    status = UnicodeAttribute()
+    attempt_count = NumberAttribute(default=0)
+    cycle = NumberAttribute(default=0)
+    cycle_attempts = NumberAttribute(default=0)
+    next_attempt_at = NumberAttribute(null=True)
+    attempts = ListAttribute[Any](null=True)  # list of maps
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+    expires_at = NumberAttribute()
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     AccountModel,
     PostModel,
@@ -347,6 +395,8 @@ ALL_MODELS: tuple[type[Model], ...] = (
     TenantModel,
     PacingModel,
     MetricsHistoryModel,
+    WebhookEndpointModel,
+    WebhookDeliveryModel,
 )
 _bind_lock = threading.Lock()
 

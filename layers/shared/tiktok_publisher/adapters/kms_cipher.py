@@ -51,7 +51,8 @@ __all__ = [
     "TokenKind",
 ]
 
-TokenKind = Literal["access", "refresh"]
+# "webhook_secret": a webhook endpoint's signing secret (open_id is then the endpoint id).
+TokenKind = Literal["access", "refresh", "webhook_secret"]
 
 MAGIC: Final = b"TP"
 VERSION_1: Final = 1
@@ -61,7 +62,7 @@ DATA_KEY_SIZE: Final = 32
 # Not per token: a per-token context would force one GenerateDataKey per value and defeat the cache.
 DEFAULT_ENCRYPTION_CONTEXT: Final[Mapping[str, str]] = {"purpose": "tiktok-token", "app": "tiktok-publisher"}
 
-_KINDS: Final = frozenset({"access", "refresh"})
+_KINDS: Final = frozenset({"access", "refresh", "webhook_secret"})
 _U16_MAX: Final = 0xFFFF
 # Random 96-bit nonces stay safe (collision odds < 2^-32) for up to 2^32 values per key (NIST SP 800-38D).
 _MAX_USES_LIMIT: Final = 2**32
@@ -294,7 +295,7 @@ class TokenCipher:
 
 def _binding(tenant_id: str, open_id: str, kind: str) -> bytes:
     if kind not in _KINDS:
-        raise ValueError("kind must be 'access' or 'refresh'")
+        raise ValueError("kind must be 'access', 'refresh' or 'webhook_secret'")
     parts = []
     for name, value in (("tenant_id", tenant_id), ("open_id", open_id), ("kind", kind)):
         if not isinstance(value, str) or not value:

@@ -28,6 +28,8 @@ class DetailType:
     POST_FAILED = "Post Failed"
     POST_SENT_TO_INBOX = "Post Sent To Inbox"
     ACCOUNT_DATA_DELETED = "Account Data Deleted"  # the audit record of a data deletion (domain/erasure.py)
+    # Outbound webhooks (docs/webhooks.md): an endpoint that kept failing was switched off.
+    WEBHOOK_ENDPOINT_DISABLED = "Webhook Endpoint Disabled"
 
     ALL = frozenset(
         {
@@ -38,6 +40,7 @@ class DetailType:
             POST_FAILED,
             POST_SENT_TO_INBOX,
             ACCOUNT_DATA_DELETED,
+            WEBHOOK_ENDPOINT_DISABLED,
         }
     )
 

@@ -67,6 +67,7 @@ def openapi_document() -> dict[str, Any]:
     from tiktok_publisher.entrypoints.http.metrics import register_metrics
     from tiktok_publisher.entrypoints.http.posts import register_publish_routes
     from tiktok_publisher.entrypoints.http.tenant import register_tenant
+    from tiktok_publisher.entrypoints.http.webhook_endpoints import register_webhook_endpoints
     from tiktok_publisher.entrypoints.http.webhooks import register_webhook
 
     doc_app = create_app()
@@ -78,6 +79,7 @@ def openapi_document() -> dict[str, Any]:
         register_publish_routes,
         register_metrics,
         register_webhook,
+        register_webhook_endpoints,
     ):
         register(doc_app, _no_ports)
     _register_self(doc_app)
