@@ -97,7 +97,10 @@ def test_check_passes_on_the_local_stack(local_stack: LocalStack):
     assert all(f["ok"] for f in findings.values()), findings
     assert {"secret filled", "authorizer refuses a bad token", "OpenAPI document served"} <= set(findings)
     assert {"privacy page served", "terms page served"} <= set(findings)
-    assert len([c for c in findings if c.startswith("schedule ")]) == 2
+    schedules = {c: f["detail"] for c, f in findings.items() if c.startswith("schedule ")}
+    assert len(schedules) == 3
+    # The metrics schedule is off by design until the operator sets MetricsEnabled=true.
+    assert schedules["schedule tiktok-publisher-local-metrics-snapshots"] == "DISABLED (MetricsEnabled=false)"
 
 
 def test_configure_fills_the_secret_without_printing_it(local_stack: LocalStack, tmp_path: Path):

@@ -6,6 +6,7 @@ takes the same path in a tenant whose policy says so, and only there."""
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 import pytest
@@ -75,9 +76,23 @@ def test_deleting_a_users_data_removes_it_in_that_tenant_only(local_stack: Local
     assert len(tap.received(1)) == 1
 
 
+def _account_of_its_own(stack: LocalStack) -> str:
+    """A TikTok user no other test connects: the stack is shared, and a grant another tenant still holds is
+    rightly not revoked (the emulator's config lists users; a sandbox app sees its target users only)."""
+    emulator = f"{stack.emulator_url}/_admin/config"
+    config = requests.get(emulator, timeout=30).json()
+    name = f"creator_{uuid.uuid4().hex[:10]}"
+    patch = {
+        "accounts": [*config["accounts"], {"name": name}],
+        "sandbox_target_users": [*config.get("sandbox_target_users", []), name],
+    }
+    assert requests.post(emulator, json=patch, timeout=30).status_code == 200
+    return name
+
+
 def test_a_user_connected_in_one_tenant_only_is_also_revoked_at_tiktok(local_stack: LocalStack):
     tenant = Tenant(local_stack, "del-one")
-    open_id = tenant.connect("creator_public")
+    open_id = tenant.connect(_account_of_its_own(local_stack))
 
     answer = tenant.call("DELETE", f"/v1/accounts/{open_id}/data")
 

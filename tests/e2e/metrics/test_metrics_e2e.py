@@ -39,7 +39,8 @@ class User:
         to_callback = requests.get(
             url + f"&auto_approve=1&auto_approve_user={account}", allow_redirects=False, timeout=30
         )
-        back = requests.get(to_callback.headers["Location"], allow_redirects=False, timeout=30)
+        # The browser that started holds the start's binding cookie (issue 11) and lands on the callback.
+        back = self.http.get(to_callback.headers["Location"], allow_redirects=False, timeout=30)
         query = parse_qs(urlsplit(back.headers["Location"]).query)
         assert query.get("tiktok") == ["connected"], query
         return query["open_id"][0]

@@ -225,3 +225,32 @@ def test_dns_record():
             verification.dns_record(bad, "v")
     with pytest.raises(OperatorError, match="TXT value is empty"):
         verification.dns_record("acme.example", "  ")
+
+
+@pytest.mark.parametrize(
+    ("enabled", "state", "ok"),
+    [
+        ("false", "DISABLED", True),
+        ("false", "ENABLED", False),
+        ("true", "ENABLED", True),
+        ("true", "DISABLED", False),
+    ],
+)
+def test_the_metrics_schedule_is_checked_against_its_switch(enabled: str, state: str, ok: bool):
+    # Given a stack whose metrics schedule runs only with MetricsEnabled=true (issue 15)
+    resources = {
+        **DEPLOYMENT.resources,
+        "MetricsFunctionMetricsSchedule": Resource("tp-metrics", "AWS::Events::Rule"),
+    }
+    deployment = Deployment(
+        "tp-prod", "eu-west-1", DEPLOYMENT.api_url, {**DEPLOYMENT.parameters, "MetricsEnabled": enabled}, {},
+        resources,
+    )  # fmt: skip
+    rules = Rules({"tp-refresh": "ENABLED", "tp-dispatch": "ENABLED", "tp-metrics": state})
+
+    findings = {f.check: f for f in checks._schedules(deployment, rules)}
+
+    # Then the rule must be in the state the switch asks for, and the others stay required
+    assert findings["schedule tp-metrics"].ok is ok
+    assert findings["schedule tp-refresh"].ok
+    assert findings["schedule tp-dispatch"].ok

@@ -96,17 +96,30 @@ def _legal(web: WebProbe, url: str, deployment: Deployment, scopes: tuple[str, .
     return Finding(check, True, url)
 
 
+# Schedules that run only when the operator turned their feature on: logical id prefix -> the parameter.
+OPTIONAL_SCHEDULES = {"MetricsFunctionMetricsSchedule": "MetricsEnabled"}
+
+
 def _schedules(deployment: Deployment, rules: ScheduleRules) -> list[Finding]:
-    names = [
-        physical
+    named = {
+        physical: logical
         for logical, physical in deployment.of_type("AWS::Events::Rule").items()
         if logical.endswith("Schedule")
-    ]
-    if not names:
+    }
+    if not named:
         return [Finding("schedules enabled", False, "no schedule rules in the stack")]
     found = []
-    for name in sorted(names):
+    for name in sorted(named):
         state = rules.state(name)
+        switch = next((p for prefix, p in OPTIONAL_SCHEDULES.items() if named[name].startswith(prefix)), None)
+        if switch is not None and deployment.parameters.get(switch, "false") != "true":
+            # Off by design until the operator enables the feature: it must not run, and that is fine.
+            found.append(
+                Finding(
+                    f"schedule {name}", state == "DISABLED", f"{state or 'no such rule'} ({switch}=false)"
+                )
+            )
+            continue
         found.append(Finding(f"schedule {name}", state == "ENABLED", state or "no such rule"))
     return found
 

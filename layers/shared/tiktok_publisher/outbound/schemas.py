@@ -10,6 +10,8 @@ from tiktok_publisher.domain.outbound import EVENT_TYPES
 from tiktok_publisher.domain.ssrf import MAX_URL_LENGTH
 
 EVENT_TYPE_LIST = ", ".join(sorted(EVENT_TYPES))
+# The document lists the event types, so a caller (and a contract test) knows them before asking.
+_TYPE_ITEMS: dict[str, Any] = {"items": {"type": "string", "enum": sorted(EVENT_TYPES)}}
 
 
 def _check_types(value: list[str] | None) -> list[str] | None:
@@ -30,7 +32,10 @@ class CreateEndpointRequest(BaseModel):
         description="https URL on the public internet (checked again, after DNS, before every attempt).",
     )
     event_types: list[str] = Field(
-        min_length=1, max_length=len(EVENT_TYPES), description=f"Which events to send: {EVENT_TYPE_LIST}."
+        min_length=1,
+        max_length=len(EVENT_TYPES),
+        description=f"Which events to send: {EVENT_TYPE_LIST}.",
+        json_schema_extra=_TYPE_ITEMS,
     )
     description: str = Field("", max_length=200)
 
@@ -46,7 +51,9 @@ class UpdateEndpointRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str | None = Field(None, min_length=1, max_length=MAX_URL_LENGTH)
-    event_types: list[str] | None = Field(None, min_length=1, max_length=len(EVENT_TYPES))
+    event_types: list[str] | None = Field(
+        None, min_length=1, max_length=len(EVENT_TYPES), json_schema_extra=_TYPE_ITEMS
+    )
     description: str | None = Field(None, max_length=200)
     enabled: bool | None = None
 

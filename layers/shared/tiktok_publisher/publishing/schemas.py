@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from tiktok_publisher.domain.post_info import PostInfo
 from tiktok_publisher.publishing.uploads import MAX_PHOTO_BYTES, MAX_VIDEO_BYTES, PHOTO_TYPES, VIDEO_TYPES
@@ -117,12 +118,13 @@ class CreatePostRequest(BaseModel):
 class UpdatePostRequest(BaseModel):
     """PATCH /v1/posts/{post_id}: a new publish time, a new post_info, or both, for a `scheduled` post."""
 
-    model_config = ConfigDict(extra="forbid")
+    # The document says what the validator below enforces: at least one field, none of them null.
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
-    publish_at: int | None = Field(
-        default=None, ge=0, description="New publish time (epoch seconds, UTC), at most 30 days ahead."
+    publish_at: Annotated[int, Field(ge=0)] | SkipJsonSchema[None] = Field(
+        default=None, description="New publish time (epoch seconds, UTC), at most 30 days ahead."
     )
-    post_info: PostInfo | None = Field(
+    post_info: PostInfo | SkipJsonSchema[None] = Field(
         default=None,
         description="The whole new post_info (it replaces the old one), checked like a new post.",
     )

@@ -46,6 +46,21 @@ EXTRA_ERRORS: dict[tuple[str, str], tuple[int, ...]] = {
     ("delete", "/v1/posts/{post_id}"): (404, 409, 422, 502, 503),
     ("post", "/v1/webhooks/tiktok"): (400, 401, 413),
 }
+
+
+def _generic_errors(path: str, operation: dict[str, Any]) -> tuple[int, ...]:
+    """What any route of its shape may answer, beside what it declares: a JSON body can be malformed, too
+    large or of another type; a path id can be malformed or unknown; storage can be briefly unavailable."""
+    if (operation.get("security") == []) or path == OPENAPI_PATH:
+        return ()
+    statuses: list[int] = [503]
+    if "requestBody" in operation:
+        statuses += _BODY_ERRORS
+    if "{" in path:
+        statuses += [404, 422]
+    return tuple(statuses)
+
+
 RETRY_AFTER = {
     "Retry-After": {"description": "Seconds until the tenant's window ends.", "schema": {"type": "integer"}}
 }
@@ -110,11 +125,18 @@ def openapi_document() -> dict[str, Any]:
                     "description": ERROR_DESCRIPTIONS[401],
                     "content": {"application/json": {"schema": {"anyOf": [gateway_ref, error_ref]}}},
                 }
+                # A route may refuse with its own 403 too (metrics_disabled): then either shape.
+                own_403 = responses.get("403")
                 responses["403"] = {
-                    "description": ERROR_DESCRIPTIONS[403],
-                    "content": {"application/json": {"schema": gateway_ref}},
+                    "description": ERROR_DESCRIPTIONS[403]
+                    + (f"; or {own_403['description']}" if own_403 else ""),
+                    "content": {
+                        "application/json": {
+                            "schema": {"anyOf": [gateway_ref, error_ref]} if own_403 else gateway_ref
+                        }
+                    },
                 }
-            for status in EXTRA_ERRORS.get((method, path), ()):
+            for status in sorted({*EXTRA_ERRORS.get((method, path), ()), *_generic_errors(path, operation)}):
                 if str(status) == "401":
                     continue
                 responses[str(status)] = {
