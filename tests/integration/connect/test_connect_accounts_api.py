@@ -135,6 +135,24 @@ def test_disconnect_revokes_at_tiktok_and_deletes_the_tokens(harness: Harness, c
     assert harness.accounts("GET", f"/{open_id}").json["status"] == "revoked"
 
 
+def test_disconnect_in_one_tenant_leaves_the_other_tenants_connection_working(
+    harness: Harness, connect_env: Any
+):
+    # Given the same TikTok user connected in two tenants (one grant at TikTok, the app's and the user's)
+    open_id = _connect(harness, tenant_id="tenant-a")
+    assert _connect(harness, tenant_id="tenant-b") == open_id
+    # When tenant A disconnects
+    assert harness.accounts("DELETE", f"/{open_id}", tenant_id="tenant-a").status == 204
+    # Then no token is revoked at TikTok, A's tokens are gone, and B still reads creator_info with its own
+    state = connect_env.emulator.state()
+    assert not [t for t in state["access_tokens"] if t["revoked"]]
+    assert "access_token_enc" not in _raw_item(connect_env, "tenant-a", open_id)
+    assert harness.accounts("GET", f"/{open_id}/creator-info", tenant_id="tenant-b").status == 200
+    # And once B disconnects too, the grant is revoked
+    assert harness.accounts("DELETE", f"/{open_id}", tenant_id="tenant-b").status == 204
+    assert [t for t in connect_env.emulator.state()["access_tokens"] if t["revoked"]]
+
+
 def test_disconnect_twice_is_harmless(harness: Harness, connect_env: Any):
     open_id = _connect(harness)
     assert harness.accounts("DELETE", f"/{open_id}").status == 204

@@ -105,6 +105,10 @@ class Accounts:
         self.tokens: tuple[str, str] | None = ("act.a", "rft.r")
         self.refresh_race_lost = False
         self.calls: list[str] = []
+        self.elsewhere: list[Account] = []  # the same TikTok user in other tenants (by_open_id)
+
+    def find_by_open_id(self, open_id: str) -> list[Account]:
+        return [self.account, *self.elsewhere]
 
     def save_connection(
         self, tenant_id: str, open_id: str, profile: UserInfo, tokens: TokenSet, *, now: int
@@ -365,6 +369,27 @@ def test_storage_failure_after_the_exchange_revokes_the_grant_and_goes_back_with
     assert result.outcome == "error"
     assert result.reason == "internal_error"
     assert tiktok.revoked == ["act.a"]
+
+
+def test_disconnect_leaves_the_grant_alive_while_another_tenant_uses_it():
+    # TikTok's grant is the app's and the user's: revoking it would disconnect the other tenant too.
+    accounts, tiktok = Accounts(), TikTok()
+    accounts.elsewhere = [replace(accounts.account, tenant_id="other")]
+    accounts_service.disconnect(
+        "t", "open-1", accounts=accounts, client=tiktok, tokens=refresher(accounts, tiktok), now=NOW
+    )
+    assert tiktok.revoked == []
+    assert accounts.calls == ["revoked"]  # this tenant's tokens are gone all the same
+
+
+def test_disconnect_revokes_when_the_other_tenants_connection_is_no_longer_active():
+    accounts, tiktok = Accounts(), TikTok()
+    accounts.elsewhere = [replace(accounts.account, tenant_id="other", status="revoked")]
+    accounts_service.disconnect(
+        "t", "open-1", accounts=accounts, client=tiktok, tokens=refresher(accounts, tiktok), now=NOW
+    )
+    assert tiktok.revoked == ["act.a"]
+    assert accounts.calls == ["revoked"]
 
 
 def test_disconnect_of_an_account_needing_reconnect_still_revokes_its_unexpired_token():

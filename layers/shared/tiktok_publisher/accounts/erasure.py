@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tiktok_publisher.accounts.service import token_to_revoke
-from tiktok_publisher.domain.accounts import AccountStatus, iso
+from tiktok_publisher.accounts.service import shared_elsewhere, token_to_revoke
+from tiktok_publisher.domain.accounts import iso
 from tiktok_publisher.domain.erasure import ErasureReceipt, ErasureTrigger, account_uploads_prefix
 from tiktok_publisher.domain.errors import DomainError
 from tiktok_publisher.domain.events import DetailType
@@ -70,11 +70,7 @@ class AccountEraser:
 
     def _revoke(self, tenant_id: str, open_id: str, *, now: int) -> bool:
         """Revoke the grant while a token can; never blocks the deletion (the user asked for it)."""
-        shared = any(
-            a.tenant_id != tenant_id and a.status == AccountStatus.ACTIVE
-            for a in self.accounts.find_by_open_id(open_id)
-        )
-        if shared:
+        if shared_elsewhere(tenant_id, open_id, accounts=self.accounts):
             logger.info("data deletion: another tenant still uses this grant; not revoked at TikTok")
             return False
         try:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from tiktok_publisher.domain.accounts import Account, require_active
+from tiktok_publisher.domain.accounts import Account, AccountStatus, require_active
 from tiktok_publisher.domain.errors import AccountNeedsReconnect, NotFound, UpstreamError
 from tiktok_publisher.domain.pacing import CallLimitReached
 from tiktok_publisher.domain.post_form import post_form_contract
@@ -103,11 +103,18 @@ def disconnect(
 
     A token TikTok already considers dead still disconnects; TikTok being unreachable changes nothing, so the
     caller can retry and the grant is not left alive behind our back. Disconnecting twice is a no-op.
+
+    TikTok's grant belongs to the app and the user, not to our tenant: revoking it would end every other
+    tenant's connection of that user too. While another tenant has the user actively connected, this tenant's
+    tokens are forgotten and the grant is left to the others (as a data deletion does, accounts/erasure.py).
     """
     account = accounts.get(tenant_id, open_id)
     access = token_to_revoke(tenant_id, open_id, accounts=accounts, tokens=tokens, now=now)
     if access is None and account.status == "revoked":
         return
+    if access is not None and shared_elsewhere(tenant_id, open_id, accounts=accounts):
+        logger.info("disconnect: another tenant still uses this grant; not revoked at TikTok")
+        access = None
     if access is not None:
         try:
             client.revoke(access)
@@ -125,6 +132,14 @@ def disconnect(
             ) from None
     accounts.mark_revoked(tenant_id, open_id, "disconnected")  # drops both tokens, keeps the row
     logger.info("tiktok account disconnected", extra={"open_id": open_id})
+
+
+def shared_elsewhere(tenant_id: str, open_id: str, *, accounts: Accounts) -> bool:
+    """Does another tenant have this TikTok user actively connected (the same grant at TikTok)?"""
+    return any(
+        a.tenant_id != tenant_id and a.status == AccountStatus.ACTIVE
+        for a in accounts.find_by_open_id(open_id)
+    )
 
 
 def token_to_revoke(

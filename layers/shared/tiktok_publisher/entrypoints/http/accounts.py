@@ -84,7 +84,9 @@ def register_accounts(app: APIGatewayHttpResolver, ports: Callable[[], Ports]) -
         summary="Disconnect a TikTok account",
         description=(
             "Revokes the authorization at TikTok, then deletes the stored tokens. The account stays listed "
-            "as `revoked` with its posts history. Repeating the call is harmless."
+            "as `revoked` with its posts history. Repeating the call is harmless. While another tenant has "
+            "the same TikTok user connected, the authorization (the app's and the user's) is left alive for "
+            "it and only this tenant's tokens are deleted."
         ),
         tags=["Accounts"],
         responses={**empty_response(204, "Disconnected (or already was)"), **error_responses(401, 404, 502)},
