@@ -122,13 +122,17 @@ def test_a_published_post_has_its_video_id_as_a_string_and_metrics_from_tiktok(
     assert stats.status_code == 200, stats.text
     assert stats.json()["follower_count"] > 0
 
-    # A snapshot run: the second post (not read yet) is read, the first is not due yet; history grows
+    # A snapshot run: the second post (not read yet) is read, the first is not due yet; history grows. The
+    # stack is shared with the console's metrics tests, whose due posts (other tenants) this run reads too.
     second = user.publish_public(open_id, "read by the schedule")
     result = stack.fire_schedule("MetricsSchedule")
     assert result.ok, result.error
     report = result.payload
-    assert report["posts_read"] == 1
-    assert report["tiktok_calls"] == {"video_query": 1}  # one query, within TikTok's 600 a minute
+    assert report["posts_read"] >= 1
+    # At most one video query per post read (one per account for up to 20 posts), within TikTok's 600/min
+    assert 1 <= report["tiktok_calls"]["video_query"] <= report["posts_read"]
+    first = user.get(f"/v1/posts/{post['json']['post_id']}/metrics").json()
+    assert first["read_at"] == body["read_at"]  # not due: the schedule did not ask TikTok about it again
     history = user.get(f"/v1/posts/{second['json']['post_id']}/metrics/history").json()
     assert len(history["points"]) == 1
     shown = user.get(f"/v1/posts/{second['json']['post_id']}").json()

@@ -110,6 +110,19 @@ def test_malformed_json_answers_400_with_a_clear_message(app):
     assert "not valid JSON" in body["error"]["message"]
 
 
+@pytest.mark.parametrize(
+    "raw", ['[{"item": {"name": "a", "size": 1}}]', "[]", '"text"', "42", "null", "true"]
+)
+def test_a_body_that_is_not_a_json_object_is_refused(app, raw):
+    # Powertools would validate the first element of an array as the body: `[{valid}]` must not pass.
+    status, _, body = _call(app, http_event("POST", "/v1/boxes", raw_body=raw))
+    assert status == 422
+    assert body["error"] == {"code": "invalid_input", "message": "The request body must be a JSON object."}
+    encoded = http_event("POST", "/v1/boxes", raw_body=base64.b64encode(raw.encode()).decode())
+    encoded["isBase64Encoded"] = True
+    assert _call(app, encoded)[0] == 422
+
+
 def test_oversized_body_answers_413_before_parsing(app):
     status, _, body = _call(app, http_event("POST", "/v1/boxes", raw_body="{" + " " * 2000 + "}"))
     assert status == 413

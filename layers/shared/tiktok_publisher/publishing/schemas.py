@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic.json_schema import SkipJsonSchema
 
 from tiktok_publisher.domain.post_info import PostInfo
 from tiktok_publisher.publishing.uploads import MAX_PHOTO_BYTES, MAX_VIDEO_BYTES, PHOTO_TYPES, VIDEO_TYPES
@@ -115,16 +114,27 @@ class CreatePostRequest(BaseModel):
     publish_at: int | None = Field(default=None, ge=0, description="Publish time (epoch seconds, UTC).")
 
 
+def _no_nulls_at_least_one(schema: dict[str, Any]) -> None:
+    """JSON schema of a body whose fields are each optional but never null, and one of them required."""
+    for prop in schema.get("properties", {}).values():
+        options = prop.pop("anyOf", None)
+        if options is not None:
+            (kept,) = [o for o in options if o.get("type") != "null"]
+            prop.update(kept)
+        prop.pop("default", None)
+    schema["minProperties"] = 1
+
+
 class UpdatePostRequest(BaseModel):
     """PATCH /v1/posts/{post_id}: a new publish time, a new post_info, or both, for a `scheduled` post."""
 
     # The document says what the validator below enforces: at least one field, none of them null.
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_no_nulls_at_least_one)
 
-    publish_at: Annotated[int, Field(ge=0)] | SkipJsonSchema[None] = Field(
-        default=None, description="New publish time (epoch seconds, UTC), at most 30 days ahead."
+    publish_at: int | None = Field(
+        default=None, ge=0, description="New publish time (epoch seconds, UTC), at most 30 days ahead."
     )
-    post_info: PostInfo | SkipJsonSchema[None] = Field(
+    post_info: PostInfo | None = Field(
         default=None,
         description="The whole new post_info (it replaces the old one), checked like a new post.",
     )

@@ -58,14 +58,30 @@ class ApiResolver(APIGatewayHttpResolver):
                 "unsupported_media_type",
                 "Send the body as application/json.",
             )
-        if event.get("isBase64Encoded") and event.get("body"):
+        text = event.get("body") or ""
+        if event.get("isBase64Encoded") and text:
             try:
-                base64.b64decode(event["body"], validate=True).decode("utf-8")
+                text = base64.b64decode(text, validate=True).decode("utf-8")
             except (binascii.Error, ValueError):  # UnicodeDecodeError is a ValueError
                 return _raw_error(
                     HTTPStatus.BAD_REQUEST, "malformed_body", "The request body is not valid UTF-8 JSON."
                 )
+        if self.json_bodies and text and not _json_object_or_unparsable(text):
+            # Every body this API takes is one JSON object. Powertools would take the first element of an
+            # array for a model-typed body (its query-parameter rule), so `[{...}]` must stop here.
+            return _raw_error(
+                HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_input", "The request body must be a JSON object."
+            )
         return super().resolve(_decoded_path(event), context)
+
+
+def _json_object_or_unparsable(text: str) -> bool:
+    """False only for valid JSON that is not an object (malformed JSON is answered 400 further on)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return True
+    return isinstance(value, dict)
 
 
 def _json_content_type(event: Mapping[str, Any]) -> bool:
