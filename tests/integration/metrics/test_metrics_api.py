@@ -341,3 +341,21 @@ def test_metrics_answers_hold_no_token(world: MetricsWorld) -> None:
     for body in bodies:
         assert access not in body
         assert refresh not in body
+
+
+def test_stats_after_tiktok_ended_the_token_early_come_with_one_forced_refresh(world: MetricsWorld) -> None:
+    # Given an account whose access token TikTok ends before its stated expiry (the refresh token still works)
+    open_id = world.connect_with("creator_public", ALL)
+    world.forget_calls()
+    assert world.emulator.expire_access_token(account="creator_public") >= 1
+
+    answer = world.metrics(f"/v1/accounts/{open_id}/stats")
+
+    # Then one refusal, one refresh of exactly that token, one more user info: the counts, account active
+    assert answer.status == 200, answer.body
+    assert answer.body["follower_count"] > 0
+    assert [c.status for c in world.tiktok_calls("/v2/user/info/")] == [401, 200]
+    assert len(world.tiktok_calls("/oauth/token/")) == 1
+    from tiktok_publisher.adapters.accounts_table import AccountRepository
+
+    assert AccountRepository().get(world.tenant, open_id).status == "active"

@@ -245,3 +245,30 @@ def _unreviewed_video(world: MetricsWorld) -> str:
     ).raise_for_status()
     world.emulator.advance(0)
     return str(init["publish_id"])
+
+
+def test_a_token_tiktok_ended_early_is_replaced_once_and_the_refused_posts_stay_due(
+    world: MetricsWorld, seeded: dict[str, Any]
+) -> None:
+    # Given creator_public's access token ended by TikTok before its stated expiry (21 posts: 2 queries)
+    assert world.emulator.expire_access_token(account="creator_public") >= 1
+
+    report = world.snapshot()
+
+    # Then its first query is refused, exactly one forced refresh follows, and the account's next query in
+    # the same run goes out with the new token; the refused batch stays due and the account stays active
+    queries = world.tiktok_calls("/v2/video/query/")
+    assert [c.status for c in queries].count(401) == 1
+    assert len(world.tiktok_calls("/oauth/token/")) == 1
+    left = report["posts_left_due"]
+    assert left in (20, 1)  # whichever of its two batches the run sent first
+    assert report["posts_read"] == 23 - left
+    from tiktok_publisher.adapters.accounts_table import AccountRepository
+
+    assert AccountRepository().get(world.tenant, seeded["public"]).status == "active"
+    # And the next run reads exactly those, with no further refresh
+    world.forget_calls()
+    after = world.snapshot()
+    assert after["posts_read"] == left
+    assert all(c.status == 200 for c in world.calls)
+    assert world.tiktok_calls("/oauth/token/") == []

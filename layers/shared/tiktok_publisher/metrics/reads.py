@@ -39,7 +39,8 @@ from tiktok_publisher.ports import (
 # TikTok answers that served nothing: a claim made for them may be given back (a refused call is not counted
 # against the token's rate limit, and a scope refusal will pass once the account is connected again).
 SCOPE_CODES = frozenset({"scope_not_authorized", "scope_permission_missed"})
-NOTHING_SERVED = SCOPE_CODES | {"rate_limit_exceeded"}
+# Refusals that mean TikTok read nothing (a refused token included: the read may be made again at once).
+NOTHING_SERVED = SCOPE_CODES | {"rate_limit_exceeded", "access_token_invalid"}
 
 
 def served_nothing(exc: TikTokError) -> bool:

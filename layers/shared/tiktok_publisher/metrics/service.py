@@ -9,6 +9,7 @@ polling the API costs TikTok nothing more.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from tiktok_publisher.domain.accounts import Account, require_active
 from tiktok_publisher.domain.errors import UpstreamError
@@ -67,24 +68,29 @@ class MetricsService:
         next_at = now + r.policy.post_interval_s
         if not r.post_metrics.claim_metrics_read(post, next_at=next_at):
             return _stored_post(r.posts.get(tenant_id, post_id))  # another reader has just claimed it
-        try:
-            token = r.tokens.ensure_fresh_token(tenant_id, post.open_id, now=now)
-        except Exception:
-            r.post_metrics.release_metrics_claim(post, claimed_next_at=next_at)  # TikTok was not asked
-            raise
-        try:
+
+        def read(token: str) -> tuple[list[str], dict[str, Any] | None]:
             ids = r.resolve_ids(token, post, now=now)
-            if not ids:
-                raise VideoIdPending(
-                    "TikTok has not given this post its public video id yet: it does so once the post has "
-                    "been reviewed. Ask again later.",
-                    details={"next_read_at": iso_epoch(next_at)},
-                )
-            reading = r.read_posts(token, [(post, ids)], now=now)[post.post_id]
+            return ids, (r.read_posts(token, [(post, ids)], now=now)[post.post_id] if ids else None)
+
+        try:
+            # A token TikTok refuses before its stated expiry is replaced once (forced refresh), as for
+            # every TikTok call (refresh/core.py); the second answer stands.
+            ids, reading = r.tokens.call_with_token(tenant_id, post.open_id, read, now=now)
         except TikTokError as exc:
             if served_nothing(exc):
                 r.post_metrics.release_metrics_claim(post, claimed_next_at=next_at)
             raise _refused(exc, VIDEO_LIST) from None
+        except Exception:
+            # No token: TikTok was not asked.
+            r.post_metrics.release_metrics_claim(post, claimed_next_at=next_at)
+            raise
+        if not ids:
+            raise VideoIdPending(
+                "TikTok has not given this post its public video id yet: it does so once the post has "
+                "been reviewed. Ask again later.",
+                details={"next_read_at": iso_epoch(next_at)},
+            )
         if reading is None:
             raise PostNotPublic(
                 "TikTok returns no public video for this post: it is not (or no longer) public.",
@@ -117,16 +123,18 @@ class MetricsService:
         if not r.account_stats.claim_stats_read(account, next_at=next_at):
             return _stored_account(r.accounts.get(tenant_id, open_id))
         try:
-            token = r.tokens.ensure_fresh_token(tenant_id, open_id, now=now)
-        except Exception:
-            r.account_stats.release_stats_claim(account, claimed_next_at=next_at)
-            raise
-        try:
-            reading = r.read_account(token, account, now=now)
+            reading = r.tokens.call_with_token(
+                tenant_id, open_id, lambda token: r.read_account(token, account, now=now), now=now
+            )
         except TikTokError as exc:
             if served_nothing(exc):
                 r.account_stats.release_stats_claim(account, claimed_next_at=next_at)
             raise _refused(exc, USER_INFO_STATS) from None
+        except Exception:
+            r.account_stats.release_stats_claim(
+                account, claimed_next_at=next_at
+            )  # no token: TikTok not asked
+            raise
         return account_stats_view(open_id, reading, fresh=True, next_at=next_at)
 
     def account_history(self, tenant_id: str, open_id: str, *, since: int, limit: int) -> AccountStatsHistory:

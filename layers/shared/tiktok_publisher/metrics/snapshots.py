@@ -31,7 +31,7 @@ from tiktok_publisher.domain.metrics import (
     window_over,
 )
 from tiktok_publisher.domain.posts import Post, PostStatus
-from tiktok_publisher.domain.tiktok_errors import TikTokError
+from tiktok_publisher.domain.tiktok_errors import TikTokError, token_rejected
 from tiktok_publisher.metrics.reads import Reads, served_nothing
 from tiktok_publisher.observability import count, logger
 
@@ -129,6 +129,22 @@ class SnapshotRun:
             self._tokens[key] = self.reads.tokens.ensure_fresh_token(tenant_id, open_id, now=now)
         return self._tokens[key]
 
+    def _replace_if_rejected(
+        self, tenant_id: str, open_id: str, exc: TikTokError, refused: str, now: int
+    ) -> None:
+        """TikTok refused the run's token before its stated expiry: one forced refresh of exactly that token
+        (shared with any other caller that saw it refused), used for the account's next reads in this run
+        and stored for the next run. The refused item itself stays due."""
+        key = (tenant_id, open_id)
+        if not token_rejected(exc) or self._tokens.get(key) != refused:
+            return  # another refusal, or the run already holds a replacement
+        try:
+            replaced = self.reads.tokens.replace_rejected_token(tenant_id, open_id, refused, now=now)
+        except (AccountNeedsReconnect, NotFound, UpstreamError) as failure:
+            logger.info("metrics: no replacement token", extra={"open_id": open_id, "why": failure.code})
+            return
+        self._tokens[key] = replaced
+
     # ------------------------------------------------------------------ posts
 
     def _due_posts(self, now: int, report: SnapshotReport) -> dict[tuple[str, str], list[Post]]:
@@ -169,14 +185,16 @@ class SnapshotRun:
             report.posts_left_due += len(live)
             return
         try:
-            token = self._token(tenant_id, open_id, now)
+            self._token(tenant_id, open_id, now)  # the run's token for the account, got (or refreshed) once
         except (AccountNeedsReconnect, NotFound, UpstreamError) as exc:
             logger.info("metrics: no token for the account", extra={"open_id": open_id, "why": exc.code})
             report.posts_left_due += len(live)
             return
         budget = self.budget()
-        with_ids = self._resolve(token, live, budget, now=now, report=report)
-        self._query(token, with_ids, budget, now=now, report=report)
+        # Each call takes the run's token for the account at that moment (_token): a replacement once TikTok
+        # refused the first one early.
+        with_ids = self._resolve(live, budget, now=now, report=report)
+        self._query(with_ids, budget, now=now, report=report)
 
     def _untracked(self, post: Post, now: int, report: SnapshotReport) -> bool:
         """Drop a post the schedule should follow no more (True when it was dropped)."""
@@ -191,7 +209,7 @@ class SnapshotRun:
         return done
 
     def _resolve(
-        self, token: str, posts: list[Post], budget: _Budget, *, now: int, report: SnapshotReport
+        self, posts: list[Post], budget: _Budget, *, now: int, report: SnapshotReport
     ) -> list[tuple[Post, list[str], bool]]:
         """Posts with their video ids (asking status/fetch for those without, claimed first), and whether
         each is claimed already. Posts stay as read: a release puts back the metrics_next_at they carry."""
@@ -207,10 +225,11 @@ class SnapshotRun:
                 continue
             if not r.post_metrics.claim_metrics_read(post, next_at=next_at):
                 continue  # an API call read it meanwhile
+            live = self._token(post.tenant_id, post.open_id, now)  # a replacement, once one was needed
             try:
-                ids = r.resolve_ids(token, post, now=now)
+                ids = r.resolve_ids(live, post, now=now)
             except TikTokError as exc:
-                self._refused(post, next_at, exc, budget, "status", report)
+                self._refused(post, next_at, exc, budget, "status", report, token=live)
                 continue
             if ids:
                 report.ids_resolved += 1
@@ -222,7 +241,6 @@ class SnapshotRun:
 
     def _query(
         self,
-        token: str,
         items: list[tuple[Post, list[str], bool]],
         budget: _Budget,
         *,
@@ -242,11 +260,12 @@ class SnapshotRun:
                 self._give_back(claimed, next_at)
                 report.posts_left_due += len(claimed)
                 continue
+            live = self._token(claimed[0][0].tenant_id, claimed[0][0].open_id, now)
             try:
-                readings = r.read_posts(token, claimed, now=now, points=self._points)
+                readings = r.read_posts(live, claimed, now=now, points=self._points)
             except TikTokError as exc:
                 for post, _ids in claimed:
-                    self._refused(post, next_at, exc, budget, "video_query", report)
+                    self._refused(post, next_at, exc, budget, "video_query", report, token=live)
                 continue
             for post, _ids in claimed:
                 if readings.get(post.post_id) is None:
@@ -264,10 +283,13 @@ class SnapshotRun:
         budget: _Budget,
         endpoint: str,
         report: SnapshotReport,
+        *,
+        token: str,
     ) -> None:
         report.posts_left_due += 1
         if served_nothing(exc):
             self.reads.post_metrics.release_metrics_claim(post, claimed_next_at=next_at)
+        self._replace_if_rejected(post.tenant_id, post.open_id, exc, token, self.reads.now())
         if exc.code == "rate_limit_exceeded":
             budget.stop(endpoint)
         logger.info("metrics: tiktok refused", extra={"tiktok_code": exc.code, "log_id": exc.log_id})
@@ -316,6 +338,7 @@ class SnapshotRun:
         except TikTokError as exc:
             if served_nothing(exc):
                 r.account_stats.release_stats_claim(account, claimed_next_at=next_at)
+            self._replace_if_rejected(account.tenant_id, account.open_id, exc, token, now)
             report.accounts_left_due += 1
             logger.info(
                 "metrics: tiktok refused stats", extra={"tiktok_code": exc.code, "log_id": exc.log_id}
