@@ -194,7 +194,9 @@ class ReviewerFlow:
         self._shot(connected)
 
     def _row(self) -> Locator:
-        return self.page.locator("#account-list > li").filter(has_text=f"@{self.target.account}")
+        # The display name (the @username shows only when user.info.profile was granted: metrics on).
+        name = self.target.account.replace("_", " ").title()
+        return self.page.locator("#account-list > li").filter(has_text=name)
 
     def composer(self) -> None:
         page, target = self.page, self.target

@@ -49,6 +49,11 @@ class Recorder:
         return [f"{r.method} {r.url}" for r in self.seen]
 
 
+def display_name(account: str) -> str:
+    """The emulator's display name of a test account (local/tiktok_emulator/config.py TestAccount)."""
+    return account.replace("_", " ").title()
+
+
 class Console:
     """The console page of one browser context."""
 
@@ -73,7 +78,9 @@ class Console:
 
     # -- accounts -------------------------------------------------------------------------------------------
     def account_row(self, username: str) -> Locator:
-        return self.page.locator("#account-list > li").filter(has_text=f"@{username}")
+        # By the display name the list shows (the emulator's "creator_public" is "Creator Public"): the
+        # @username is only there when the Display API's user.info.profile was granted (metrics on).
+        return self.page.locator("#account-list > li").filter(has_text=display_name(username))
 
     def consent(self, username: str, *, decision: str = "Authorize", untick: tuple[str, ...] = ()) -> None:
         """On the emulator's consent page (TikTok's, in production): pick the account, maybe withhold some

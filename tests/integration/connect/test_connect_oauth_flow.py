@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 
 from tests.integration.connect.harness import RETURN_TO, Answer, Harness, consent
 from tiktok_publisher.adapters.dynamodb import AccountModel, OAuthSessionModel
@@ -107,6 +108,21 @@ def test_start_without_the_authorizer_context_is_401(harness: Harness):
 
 
 # ------------------------------------------------------------------ callback: success
+
+
+def test_a_sandbox_app_connects_with_the_default_scopes(harness: Harness, connect_env: Any):
+    # Given TikTok's sandbox (no Display API scopes: asking for user.info.profile is invalid_scope there)
+    connect_env.emulator.configure(sandbox=True)
+    refused = harness.start(scopes=f"{DEFAULT_SCOPES},user.info.profile")
+    page = requests.get(refused.json["authorize_url"], timeout=10, allow_redirects=False)
+    assert "invalid_scope" in page.headers.get("location", "") + page.text
+    # When a user connects through the default flow
+    started = harness.start()
+    answer = harness.callback(consent(started.json["authorize_url"], account="creator_public"))
+    # Then the account is connected (and publishes: its scopes are all publishing needs)
+    assert _query(answer.location)["tiktok"] == ["connected"]
+    [item] = _accounts()
+    assert set(item.scopes) == set(DEFAULT_SCOPES.split(","))
 
 
 def test_a_caller_asking_for_the_profile_scope_gets_the_username(harness: Harness, connect_env: Any):
