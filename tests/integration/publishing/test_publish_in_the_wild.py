@@ -474,3 +474,34 @@ def test_a_scheduled_post_still_allowed_is_published_with_interactions_tightened
     assert re.search(
         "creator_info read again at dispatch", " ".join(h.get("note") or "" for h in post["history"])
     )
+
+
+def test_a_post_changed_by_something_else_during_its_rules_check_is_checked_again(
+    publisher: Publisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a scheduled post, and a late write to it (a slow S3 event for its upload, say) landing while the
+    # worker reads creator_info at dispatch: the rules check's write, conditional on the version, loses
+    from tiktok_publisher import bootstrap
+    from tiktok_publisher.adapters.posts_table import PostRepository
+
+    post_id = _scheduled(publisher)
+    client = bootstrap.ports().worker.client
+    real = client.creator_info
+    bumped: list[int] = []
+
+    def with_a_late_write(token: str) -> Any:
+        if not bumped:
+            repo = PostRepository()
+            row = repo.get(publisher.tenant, post_id)
+            assert repo.update(row, now=publisher.clock(), note="a late S3 event") is not None
+            bumped.append(1)
+        return real(token)
+
+    monkeypatch.setattr(client, "creator_info", with_a_late_write)
+
+    assert publisher.run_worker() == 0
+
+    # Then the post is read and checked again, and published once: never left queued
+    post = publisher.post(post_id)
+    assert post["status"] == "published", post
+    assert len(publisher.tiktok_posts()) == 1

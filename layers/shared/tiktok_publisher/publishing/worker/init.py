@@ -8,7 +8,7 @@ scheduled), and the init takes a slot of TikTok's 6 inits/min/token shared by ev
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, NoReturn
 
 from tiktok_publisher.domain.chunks import plan_upload
 from tiktok_publisher.domain.errors import AccountNeedsReconnect, NotFound, UpstreamError
@@ -168,9 +168,26 @@ class InitStep(WorkerBase):
             note="creator_info read again at dispatch: the post is still allowed",
         )
         if checked is None:
-            logger.info("the post changed while its rules were checked (cancelled, or another delivery)")
-            raise StepEnded
+            self._after_lost_rules_check(post, job)
         return checked, used[-1]
+
+    def _after_lost_rules_check(self, post: Post, job: Job) -> NoReturn:
+        """The post changed between its read and the rules check's write. Cancelled, or another delivery of
+        the job checked it first (it carries rules_checked_at and goes on to init): this one ends. Anything
+        else that bumped its version (a late S3 event for its upload, a PATCH) leaves it queued and
+        unchecked: the job comes back at once, to read it again, so the post is never left waiting."""
+        fresh = self.posts.get(post.tenant_id, post.post_id)
+        if (
+            fresh.status == PostStatus.QUEUED
+            and not fresh.source.get("rules_checked_at")
+            and fresh.publish_id is None
+            and fresh.init_started_at is None
+            and job.attempt < MAX_RETRIES
+        ):
+            logger.info("the post changed while its rules were checked; checking again")
+            self._requeue(job.retried(), 1)
+        logger.info("the post changed while its rules were checked (cancelled, or another delivery)")
+        raise StepEnded
 
     def _creator_info_refused(self, post: Post, job: Job, exc: TikTokError) -> None:
         error = classify(exc.code, exc.http_status, tiktok_message=exc.message)
