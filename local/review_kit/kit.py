@@ -17,7 +17,7 @@ from playwright.sync_api import ViewportSize, sync_playwright
 
 from local_stack import LocalStack
 from local_stack.stack import CALLBACK_PATH, WEBHOOK_PATH
-from tiktok_publisher.connect.scopes import DEFAULT_SCOPES  # the kit's stack runs without metrics
+from tiktok_publisher.connect.scopes import DEFAULT_SCOPES
 from tiktok_publisher.legal.pages import scope_purposes
 
 from . import checklist, screencast

@@ -83,8 +83,7 @@ def test_connect_list_and_disconnect_as_a_user(local_stack: Any):
     assert listed.status_code == 200
     [account] = listed.json()["accounts"]
     assert account["open_id"] == open_id
-    assert account["display_name"] == "Creator Public"
-    assert account["username"] is None  # the @username needs user.info.profile, asked for with metrics on
+    assert account["username"] == "creator_public"
     assert account["status"] == "active"
     [new_token] = [
         t["token"] for t in _emulator_state(stack)["access_tokens"] if t["token"] not in tokens_before

@@ -59,7 +59,7 @@ def test_list_shows_the_tenants_accounts_without_secrets(harness: Harness, conne
         "connected_at",
         "last_error",
     }
-    assert first["username"] is None  # user.info.profile is asked for only with metrics on
+    assert first["username"] == "creator_public"
     assert first["status"] == "active"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", first["access_expires_at"])
     for token in _live_tokens(connect_env):

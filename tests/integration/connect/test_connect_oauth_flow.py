@@ -10,14 +10,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 
 from tests.integration.connect.harness import RETURN_TO, Answer, Harness, consent
 from tiktok_publisher.adapters.dynamodb import AccountModel, OAuthSessionModel
 from tiktok_publisher.connect.state import new_state_id, sign_state
 
-# Login Kit and Content Posting only: the Display API's user.info.profile is asked for with metrics on.
-DEFAULT_SCOPES = "user.info.basic,video.publish,video.upload"
+DEFAULT_SCOPES = "user.info.basic,user.info.profile,video.publish,video.upload"
 
 
 def _query(url: str) -> dict[str, list[str]]:
@@ -110,34 +108,6 @@ def test_start_without_the_authorizer_context_is_401(harness: Harness):
 # ------------------------------------------------------------------ callback: success
 
 
-def test_a_sandbox_app_connects_with_the_default_scopes(harness: Harness, connect_env: Any):
-    # Given TikTok's sandbox (no Display API scopes: asking for user.info.profile is invalid_scope there)
-    connect_env.emulator.configure(sandbox=True)
-    refused = harness.start(scopes=f"{DEFAULT_SCOPES},user.info.profile")
-    page = requests.get(refused.json["authorize_url"], timeout=10, allow_redirects=False)
-    assert "invalid_scope" in page.headers.get("location", "") + page.text
-    # When a user connects through the default flow
-    started = harness.start()
-    answer = harness.callback(consent(started.json["authorize_url"], account="creator_public"))
-    # Then the account is connected (and publishes: its scopes are all publishing needs)
-    assert _query(answer.location)["tiktok"] == ["connected"]
-    [item] = _accounts()
-    assert set(item.scopes) == set(DEFAULT_SCOPES.split(","))
-
-
-def test_a_caller_asking_for_the_profile_scope_gets_the_username(harness: Harness, connect_env: Any):
-    # Given an app with TikTok's Display API, and a caller that asks for user.info.profile itself
-    started = harness.start(scopes=f"{DEFAULT_SCOPES},user.info.profile")
-    assert "user.info.profile" in _query(started.json["authorize_url"])["scope"][0]
-    # When the user approves
-    answer = harness.callback(consent(started.json["authorize_url"], account="creator_public"))
-    # Then the @username is read and stored
-    assert _query(answer.location)["tiktok"] == ["connected"]
-    [item] = _accounts()
-    assert item.username == "creator_public"
-    assert "user.info.profile" in item.scopes
-
-
 def test_connect_end_to_end_stores_the_account_with_encrypted_tokens(harness: Harness, connect_env: Any):
     # Given a user who starts connecting
     started = harness.start()
@@ -157,7 +127,7 @@ def test_connect_end_to_end_stores_the_account_with_encrypted_tokens(harness: Ha
     emulator_account = connect_env.emulator.config.account("creator_public")
     assert item.open_id == open_id == emulator_account.open_id
     assert item.display_name == emulator_account.display_name
-    assert item.username is None  # the @username needs user.info.profile (asked for with metrics on)
+    assert item.username == "creator_public"
     assert item.status == "active"
     assert set(item.scopes) == set(DEFAULT_SCOPES.split(","))
     state = connect_env.emulator.state()
@@ -461,7 +431,7 @@ def test_connecting_announces_account_connected_on_the_bus_without_tokens(harnes
         "tenant_id": "tenant-a",
         "open_id": open_id,
         "display_name": detail["display_name"],
-        "username": None,
+        "username": "creator_public",
         "scopes": DEFAULT_SCOPES.split(","),
         "reconnected": False,
     }

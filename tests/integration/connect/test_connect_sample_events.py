@@ -33,4 +33,4 @@ def test_list_accounts_sample_event_lists_the_demo_tenants_accounts(harness: Har
     harness.connect(tenant_id="demo-tenant")
     answer = harness.invoke("accounts", _sample("apigw_http_list_accounts.json"))
     assert answer.status == 200
-    assert [a["display_name"] for a in answer.json["accounts"]] == ["Creator Public"]
+    assert [a["username"] for a in answer.json["accounts"]] == ["creator_public"]

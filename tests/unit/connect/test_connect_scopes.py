@@ -6,7 +6,6 @@ import pytest
 
 from tiktok_publisher.connect.scopes import (
     DEFAULT_SCOPES,
-    app_scopes,
     missing_scopes,
     parse_scopes,
     requested_scopes,
@@ -15,21 +14,9 @@ from tiktok_publisher.connect.scopes import (
 from tiktok_publisher.domain.errors import InvalidInput
 
 
-def test_default_scopes_are_login_kit_and_content_posting_only():
-    # An app without TikTok's Display API product gets invalid_scope for the whole authorize request when it
-    # asks for user.info.profile, user.info.stats or video.list: those come only with metrics on.
-    assert requested_scopes(None) == ["user.info.basic", "video.publish", "video.upload"]
+def test_default_scopes_are_what_the_issue_names():
+    assert requested_scopes(None) == ["user.info.basic", "user.info.profile", "video.publish", "video.upload"]
     assert requested_scopes("") == list(DEFAULT_SCOPES)
-    assert requested_scopes(None, metrics=True) == [
-        "user.info.basic",
-        "video.publish",
-        "video.upload",
-        "user.info.profile",
-        "video.list",
-        "user.info.stats",
-    ]
-    assert app_scopes(metrics=False) == DEFAULT_SCOPES
-    assert "user.info.profile" in app_scopes(metrics=True)
 
 
 def test_parse_scopes_splits_trims_and_dedupes_in_order():

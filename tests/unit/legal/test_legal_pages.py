@@ -124,7 +124,7 @@ def test_an_operator_template_uses_the_same_placeholders():
 
     assert render_page(own, PARAMS) == (
         "<h1>Acme Social Ltd privacy</h1><p>Write to privacy@acme.example. "
-        "Scopes: user.info.basic, video.publish, video.upload. Cost: $0</p>"
+        "Scopes: user.info.basic, user.info.profile, video.publish, video.upload. Cost: $0</p>"
     )
 
 

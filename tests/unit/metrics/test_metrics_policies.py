@@ -246,7 +246,6 @@ def test_metrics_settings_are_read_and_bounded() -> None:
 def test_the_connect_flow_asks_for_the_metrics_scopes_only_when_enabled() -> None:
     assert requested_scopes(None) == list(DEFAULT_SCOPES)
     with_metrics = requested_scopes(None, metrics=True)
-    # The Display API's scopes: the @username with them, and the counts
-    assert with_metrics == [*DEFAULT_SCOPES, "user.info.profile", "video.list", "user.info.stats"]
+    assert with_metrics == [*DEFAULT_SCOPES, "video.list", "user.info.stats"]
     # They are optional grants: an account without them still connects (and is told to reconnect for them)
     assert missing_scopes([s for s in with_metrics if s not in metrics.METRICS_SCOPES]) == []

@@ -17,14 +17,7 @@ KNOWN_SCOPES = frozenset(
         "video.upload",
     },
 )
-# Login Kit's and the Content Posting API's scopes: what every app that can publish has. user.info.profile,
-# user.info.stats and video.list belong to TikTok's Display API product, and TikTok refuses the whole
-# authorize request (invalid_scope) when an app without it asks for one of them (seen: brightbean-studio#106,
-# sandbox apps; AceDataCloud/Skills#798). So they are asked for only when the operator enabled metrics
-# (MetricsEnabled=true), which needs the Display API anyway: see DISPLAY_API_SCOPES.
-DEFAULT_SCOPES: tuple[str, ...] = ("user.info.basic", "video.publish", "video.upload")
-# With metrics on: the @username (user.info.profile) and the counts (video.list, user.info.stats).
-DISPLAY_API_SCOPES: tuple[str, ...] = ("user.info.profile", *METRICS_SCOPES)
+DEFAULT_SCOPES: tuple[str, ...] = ("user.info.basic", "user.info.profile", "video.publish", "video.upload")
 # What an account must have granted to be worth storing: user.info.basic identifies it (open_id, name,
 # avatar), video.publish covers direct posts and creator_info, video.upload covers inbox drafts. A user
 # may untick any of them on the consent page, and TikTok then grants fewer than we asked for.
@@ -32,12 +25,6 @@ REQUIRED_SCOPES: tuple[str, ...] = ("user.info.basic", "video.publish", "video.u
 # Profile fields are only readable with user.info.profile; asking without it gives scope_permission_missed.
 BASIC_USER_FIELDS: tuple[str, ...] = ("open_id", "union_id", "avatar_url", "display_name")
 PROFILE_USER_FIELDS: tuple[str, ...] = ("username",)
-
-
-def app_scopes(*, metrics: bool) -> tuple[str, ...]:
-    """The scopes the connect flow asks for by default: what the app must have in TikTok's portal (and what
-    the legal pages and the go-live tool list)."""
-    return (*DEFAULT_SCOPES, *DISPLAY_API_SCOPES) if metrics else DEFAULT_SCOPES
 
 
 def parse_scopes(raw: str | Iterable[str] | None) -> list[str]:
@@ -55,10 +42,10 @@ def parse_scopes(raw: str | Iterable[str] | None) -> list[str]:
 
 def requested_scopes(raw: str | None, *, metrics: bool = False) -> list[str]:
     """The scopes to ask TikTok for: the default set, or the caller's, which must be known and sufficient.
-    With metrics enabled, the default set also asks for the Display API's user.info.profile, video.list and
-    user.info.stats (DISPLAY_API_SCOPES): optional grants, so an account connected without them still
-    publishes and is told to reconnect for metrics."""
-    defaults = list(app_scopes(metrics=metrics))
+    With metrics enabled, the default set also asks for video.list and user.info.stats (METRICS_SCOPES):
+    optional grants, so an account connected without them still publishes and is told to reconnect for
+    metrics."""
+    defaults = [*DEFAULT_SCOPES, *METRICS_SCOPES] if metrics else list(DEFAULT_SCOPES)
     scopes = parse_scopes(raw) or defaults
     unknown = [s for s in scopes if s not in KNOWN_SCOPES]
     if unknown:

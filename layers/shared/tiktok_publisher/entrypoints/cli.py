@@ -33,7 +33,7 @@ from typing import TextIO
 
 from tiktok_publisher.bootstrap import OperatorPorts, operator_ports, ports
 from tiktok_publisher.config import ConfigError
-from tiktok_publisher.connect.scopes import app_scopes
+from tiktok_publisher.connect.scopes import DEFAULT_SCOPES
 from tiktok_publisher.domain.deployment import Deployment, OperatorError
 from tiktok_publisher.golive import checks, portal, secret, verification
 from tiktok_publisher.golive.findings import Finding
@@ -227,15 +227,10 @@ def _configure(
 # ---------------------------------------------------------------------- portal-values
 
 
-def _scopes(deployment: Deployment) -> tuple[str, ...]:
-    """What the stack's connect flow asks for: the Display API's scopes too when metrics are on."""
-    return app_scopes(metrics=deployment.parameters.get("MetricsEnabled", "false") == "true")
-
-
 def _portal(
     args: argparse.Namespace, ports: OperatorPorts, deployment: Deployment, out: TextIO, stdin: TextIO
 ) -> int:
-    values = portal.portal_values(deployment, scope_purposes(_scopes(deployment)))
+    values = portal.portal_values(deployment, scope_purposes(DEFAULT_SCOPES))
     if args.json:
         print(json.dumps(values.as_dict(), indent=2), file=out)
         return 0
@@ -286,7 +281,7 @@ def _check(
     if not args.json:
         print(f"stack {deployment.stack_name} ({deployment.api_url})", file=out)
     findings = checks.check_deployment(
-        deployment, secrets=ports.secrets, web=ports.web, rules=ports.rules, scopes=_scopes(deployment)
+        deployment, secrets=ports.secrets, web=ports.web, rules=ports.rules, scopes=DEFAULT_SCOPES
     )
     return _report(findings, out, as_json=args.json)
 

@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from tiktok_publisher.config import Settings, get_settings
-from tiktok_publisher.connect.scopes import app_scopes
+from tiktok_publisher.connect.scopes import DEFAULT_SCOPES
 from tiktok_publisher.legal.pages import PAGES, PageName, legal_params, packaged_template, render_page
 
 CONTENT_TYPES = {
@@ -139,7 +139,7 @@ class LegalPages:
                 effective_date=s.legal_effective_date,
                 data_retention_days=s.post_retention_days,
                 log_retention_days=s.log_retention_days,
-                scopes=app_scopes(metrics=s.metrics_enabled),
+                scopes=DEFAULT_SCOPES,
             )
             return 200, render_page(self.template(page), params).encode("utf-8")
         except ValueError as exc:
