@@ -194,7 +194,7 @@ class ReviewerFlow:
         self._shot(connected)
 
     def _row(self) -> Locator:
-        # The display name (the @username shows only when user.info.profile was granted: metrics on).
+        # The display name (the @username shows only when user.info.profile was granted).
         name = self.target.account.replace("_", " ").title()
         return self.page.locator("#account-list > li").filter(has_text=name)
 

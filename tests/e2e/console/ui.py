@@ -79,7 +79,7 @@ class Console:
     # -- accounts -------------------------------------------------------------------------------------------
     def account_row(self, username: str) -> Locator:
         # By the display name the list shows (the emulator's "creator_public" is "Creator Public"): the
-        # @username is only there when the Display API's user.info.profile was granted (metrics on).
+        # @username is only there when user.info.profile was granted.
         return self.page.locator("#account-list > li").filter(has_text=display_name(username))
 
     def consent(self, username: str, *, decision: str = "Authorize", untick: tuple[str, ...] = ()) -> None:
