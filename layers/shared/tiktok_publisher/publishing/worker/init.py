@@ -174,8 +174,9 @@ class InitStep(WorkerBase):
     def _after_lost_rules_check(self, post: Post, job: Job) -> NoReturn:
         """The post changed between its read and the rules check's write. Cancelled, or another delivery of
         the job checked it first (it carries rules_checked_at and goes on to init): this one ends. Anything
-        else that bumped its version (a late S3 event for its upload, a PATCH) leaves it queued and
-        unchecked: the job comes back at once, to read it again, so the post is never left waiting."""
+        else that bumped its version leaves it queued and unchecked (the dispatcher writes the post once more
+        right after enqueueing it, to take it out of the scheduled index): the job comes back at once, to
+        read it again, so the post is never left waiting."""
         fresh = self.posts.get(post.tenant_id, post.post_id)
         if (
             fresh.status == PostStatus.QUEUED
