@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pynamodb.exceptions import PynamoDBException
 
 from tiktok_publisher.adapters import aws
-from tiktok_publisher.adapters.dynamodb import AccountModel, StoreError, is_condition_failure
+from tiktok_publisher.adapters.dynamodb import AccountModel, StoreError, due_page, is_condition_failure
 from tiktok_publisher.config import get_settings
 from tiktok_publisher.domain.accounts import (
     Account,
@@ -746,18 +746,11 @@ class AccountStatsStore:
         self, shard: str, *, now: int, limit: int, start: dict[str, Any] | None
     ) -> tuple[list[Account], dict[str, Any] | None]:
         """Tracked accounts of `shard` whose stats_next_at <= now, and the key to continue from (or None)."""
-        try:
-            result = AccountModel.stats_due.query(
-                shard,
-                AccountModel.stats_next_at <= now,
-                limit=limit,
-                last_evaluated_key=start,
-                page_size=limit,
-            )
-            accounts = [_to_account(item) for item in result]
-        except PynamoDBException as exc:
-            raise StoreError.wrap("query stats_due", exc) from None
-        return accounts, result.last_evaluated_key
+        items, following = due_page(
+            AccountModel.stats_due, shard, AccountModel.stats_next_at <= now,
+            limit=limit, start=start, what="query stats_due",
+        )  # fmt: skip
+        return [_to_account(item) for item in items], following
 
     @staticmethod
     def _write(account: Account, actions: list[Any], condition: Any, what: str) -> bool:

@@ -18,6 +18,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
+from pynamodb.exceptions import PynamoDBException
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -38,6 +39,25 @@ class StoreError(DomainError):
         """A StoreError for `operation` failing with the PynamoDB exception `exc`."""
         aws_code = getattr(exc, "cause_response_code", None) or type(exc).__name__
         return cls(f"storage failed during {operation} ({aws_code})", details={"aws_code": aws_code})
+
+
+def due_page(
+    index: GlobalSecondaryIndex[Any],
+    shard: str,
+    condition: Any,
+    *,
+    limit: int,
+    start: dict[str, Any] | None,
+    what: str,
+) -> tuple[list[Any], dict[str, Any] | None]:
+    """One page of a sparse "due" index (scheduled_due, metrics_due, stats_due, ...): the items of `shard`
+    matching the range `condition`, and the key to continue from (None: no more)."""
+    try:
+        result = index.query(shard, condition, limit=limit, last_evaluated_key=start, page_size=limit)
+        items = list(result)
+    except PynamoDBException as exc:
+        raise StoreError.wrap(what, exc) from None
+    return items, result.last_evaluated_key
 
 
 def is_condition_failure(exc: Exception) -> bool:

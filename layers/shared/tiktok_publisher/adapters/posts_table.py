@@ -19,7 +19,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, PynamoDBException, Updat
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
-from tiktok_publisher.adapters.dynamodb import PostModel, StoreError
+from tiktok_publisher.adapters.dynamodb import PostModel, StoreError, due_page
 from tiktok_publisher.domain.errors import InvalidInput, NotFound
 from tiktok_publisher.domain.metrics import may_have_public_video, metrics_shard_for
 from tiktok_publisher.domain.posts import ABSENT, HISTORY_LIMIT, Post, PostStatus, iso_now
@@ -208,14 +208,11 @@ class PostRepository:
     ) -> tuple[list[Post], dict[str, Any] | None]:
         """Scheduled posts of `shard` with publish_at <= now (the sparse scheduled_due index), and the key to
         continue from (None: no more)."""
-        try:
-            result = PostModel.scheduled_due.query(
-                shard, PostModel.publish_at <= now, limit=limit, last_evaluated_key=start, page_size=limit
-            )
-            posts = [_to_post(item) for item in result]
-        except PynamoDBException as exc:
-            raise StoreError.wrap("query scheduled_due", exc) from None
-        return posts, result.last_evaluated_key
+        items, following = due_page(
+            PostModel.scheduled_due, shard, PostModel.publish_at <= now,
+            limit=limit, start=start, what="query scheduled_due",
+        )  # fmt: skip
+        return [_to_post(item) for item in items], following
 
     def find_by_publish_id(self, publish_id: str) -> list[Post]:
         """Posts carrying TikTok's publish_id (webhooks)."""
@@ -327,18 +324,11 @@ class PostRepository:
         self, shard: str, *, now: int, limit: int, start: dict[str, Any] | None
     ) -> tuple[list[Post], dict[str, Any] | None]:
         """Tracked posts of `shard` whose metrics_next_at <= now, and the key to continue from (or None)."""
-        try:
-            result = PostModel.metrics_due.query(
-                shard,
-                PostModel.metrics_next_at <= now,
-                limit=limit,
-                last_evaluated_key=start,
-                page_size=limit,
-            )
-            posts = [_to_post(item) for item in result]
-        except PynamoDBException as exc:
-            raise StoreError.wrap("query metrics_due", exc) from None
-        return posts, result.last_evaluated_key
+        items, following = due_page(
+            PostModel.metrics_due, shard, PostModel.metrics_next_at <= now,
+            limit=limit, start=start, what="query metrics_due",
+        )  # fmt: skip
+        return [_to_post(item) for item in items], following
 
     @staticmethod
     def _metrics_write(post: Post, actions: list[Action], condition: Condition, what: str) -> bool:
